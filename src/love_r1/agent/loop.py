@@ -1,0 +1,434 @@
+"""The multi-step zoom loop, batched across episodes.
+
+:func:`run_episodes` is a generator. Each round it sends ONE ``backend.generate`` call holding
+the next request of every unfinished episode, then yields one :class:`StepEvent` per episode.
+Per episode (``docs/protocol.md`` §3, the reference ``model_sample_frame.py``):
+
+* up to ``policy.max_free_steps`` free steps; each prompt is the system message, the fast view,
+  the zoom clips so far (sorted by start) and the question (no earlier replies);
+* an answer ends the episode; an interval is padded, checked and widened by
+  :func:`resolve_zoom` and added as a zoom clip, or rejected;
+* a missing box, an unreadable or rejected interval, or the step limit leads to the forced
+  answer: the same prompt (the whole video as the zoom clip when there is none) with the answer
+  phrase pre-filled; its last box is the answer (``""`` when there is none).
+
+Malformed replies are data (recorded on the step). A video that cannot be read, or a backend
+``BackendError``, fails only the episodes it concerns (``Episode.error``); a failed batch call is
+retried one request at a time to find them. Every other exception propagates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from love_r1.agent.grammar import NO_BOX_ERROR, ParsedReply, parse_reply
+from love_r1.agent.messages import build_messages, question_text
+from love_r1.agent.policy import ZoomPolicy
+from love_r1.agent.steps import (
+    AnswerStep,
+    Episode,
+    FastViewInfo,
+    ForcedAnswerStep,
+    Step,
+    StopReason,
+    VideoInfo,
+    ZoomStep,
+)
+from love_r1.backends import Backend, BackendError, Generation, GenerationRequest
+from love_r1.interval import Interval
+from love_r1.prompts.constants import FORCED_ANSWER_PREFIX
+
+if TYPE_CHECKING:
+    from love_r1.video import Frames
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EpisodeTask:
+    """One question about one video.
+
+    Attributes:
+        episode_id: unique id; also the backend ``session_id`` of every request of the episode.
+        video_path: the video file.
+        question: the question text (or a fully pre-formatted question with ``options=()``).
+        options: answer options as shown (``"A. ..."``), one per line after the question.
+        answer_instruction: appended after the options; ``None`` uses ``policy.answer_instruction``,
+            ``""`` appends nothing.
+        evidence: ground-truth intervals ``[(start_seconds, end_seconds), ...]`` (not shown to the model).
+        gold: the correct answer, if known (not shown to the model).
+    """
+
+    episode_id: str
+    video_path: str | Path
+    question: str
+    options: tuple[str, ...] = ()
+    answer_instruction: str | None = None
+    evidence: tuple[Interval, ...] | None = None
+    gold: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.episode_id, str) or not self.episode_id:
+            raise ValueError(f"EpisodeTask.episode_id must be a non-empty str, got {self.episode_id!r}")
+        if isinstance(self.options, str):
+            raise TypeError(f"EpisodeTask.options must be a sequence of strings, got the string {self.options!r}")
+        object.__setattr__(self, "options", tuple(self.options))
+        if self.evidence is not None:
+            object.__setattr__(
+                self, "evidence",
+                tuple(e if isinstance(e, Interval) else Interval(float(e[0]), float(e[1])) for e in self.evidence),
+            )
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """One step of one episode. ``step is None`` when the episode failed (``episode.error``)."""
+
+    episode_id: str
+    step: Step | None
+    episode_done: bool
+    episode: Episode
+
+
+def resolve_zoom(
+    *,
+    start_seconds: float,
+    end_seconds: float,
+    duration_seconds: float,
+    existing: Sequence[Interval],
+    policy: ZoomPolicy,
+) -> tuple[Interval | None, StopReason | None]:
+    """Turn a requested interval into the zoom clip to add, or a reason to force the answer.
+
+    Exactly the reference arithmetic (``model_sample_frame.py``):
+
+    * pad: ``s = max(a - pad, 0)``, ``e = min(b + pad, int(D))``;
+    * ``e - s < min_clip_seconds`` -> ``"too_short"``;
+    * if ``widen`` and ``e - s < L`` with ``L = min(min_length_seconds, D * min_length_fraction)``:
+      ``s = int(max(mid - L/2, 0))``, ``e = int(min(mid + L/2, D))`` around ``mid = (s + e) / 2``;
+    * IoU with any existing clip ``> iou_stop`` -> ``"repeat_iou"``.
+
+    Returns ``(interval, None)`` when accepted, ``(None, reason)`` otherwise.
+    """
+    start = max(start_seconds - policy.pad_seconds, 0)
+    end = min(end_seconds + policy.pad_seconds, int(duration_seconds))
+    if end - start < policy.min_clip_seconds:
+        return None, "too_short"
+    if policy.widen:
+        length = policy.min_length_for(duration_seconds)
+        if end - start < length:
+            mid = (start + end) / 2
+            start = int(max(mid - length / 2, 0))
+            end = int(min(mid + length / 2, duration_seconds))
+    interval = Interval(float(start), float(end))
+    if any(interval.iou(other) > policy.iou_stop for other in existing):
+        return None, "repeat_iou"
+    return interval, None
+
+
+@dataclass
+class _VideoOps:
+    open_video: Callable[..., Any]
+    sample_fast_view: Callable[..., Frames]
+    sample_clip: Callable[..., Frames]
+    errors: tuple[type[BaseException], ...]
+
+
+def _video_ops(open_video: Callable[..., Any] | None, sample_fast_view: Callable[..., Frames] | None,
+               sample_clip: Callable[..., Frames] | None) -> _VideoOps:
+    errors: tuple[type[BaseException], ...] = (OSError, ValueError)
+    if open_video is None or sample_fast_view is None or sample_clip is None:
+        from love_r1 import video
+
+        open_video = open_video or video.open_video
+        sample_fast_view = sample_fast_view or video.sample_fast_view
+        sample_clip = sample_clip or video.sample_clip
+    try:
+        from love_r1.video import VideoError
+
+        errors = (*errors, VideoError)
+    except ImportError:  # the video engine is optional when all three functions are injected
+        pass
+    return _VideoOps(open_video, sample_fast_view, sample_clip, errors)
+
+
+class _Run:
+    """The live state of one episode: owns its open video reader."""
+
+    def __init__(self, task: EpisodeTask, policy: ZoomPolicy) -> None:
+        self.task = task
+        self.policy = policy
+        instruction = policy.answer_instruction if task.answer_instruction is None else task.answer_instruction
+        self.question_text = question_text(task.question, task.options, instruction)
+        self.episode = Episode(
+            episode_id=task.episode_id, video=VideoInfo(path=str(task.video_path)), question=task.question,
+            options=task.options, answer_instruction=instruction, policy=policy.to_dict(),
+            evidence=task.evidence, gold=task.gold,
+        )
+        self.stack = contextlib.ExitStack()
+        self.reader: Any = None
+        self.duration_seconds = 0.0
+        self.fast_view: Frames | None = None
+        self.clip_frames: dict[tuple[float, float], Frames] = {}
+        self.forced_reason: StopReason | None = None if policy.max_free_steps > 0 else "forced"
+        self.num_free_steps = 0
+        self.started = time.perf_counter()
+
+    def start(self, ops: _VideoOps) -> None:
+        """Open the video and decode the fast view (once per episode)."""
+        self.reader = self.stack.enter_context(ops.open_video(self.task.video_path))
+        meta = self.reader.metadata
+        duration = meta.duration_seconds
+        if duration is None or not duration > 0:
+            raise ValueError(f"video {self.task.video_path} has no usable duration ({duration!r} seconds)")
+        self.duration_seconds = float(duration)
+        self.episode.video = VideoInfo(
+            path=str(self.task.video_path), duration_seconds=self.duration_seconds,
+            fps=float(getattr(meta, "fps", 0.0) or 0.0), num_frames=int(getattr(meta, "num_frames", 0) or 0),
+            width=int(getattr(meta, "width", 0) or 0), height=int(getattr(meta, "height", 0) or 0),
+        )
+        policy = self.policy
+        began = time.perf_counter()
+        fast = ops.sample_fast_view(
+            self.reader, max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
+            pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
+            short_video_factor=policy.short_video_factor, overlay=policy.overlay,
+        )
+        self.episode.ledger.add_decode(num_frames=len(fast), seconds=time.perf_counter() - began)
+        self.fast_view = fast
+        self.episode.fast_view = FastViewInfo(
+            num_frames=fast.num_frames, width=fast.width, height=fast.height, sample_fps=fast.sample_fps,
+            timestamps_seconds=tuple(float(t) for t in fast.timestamps_seconds),
+        )
+
+    def _clip(self, interval: Interval, ops: _VideoOps) -> Frames:
+        key = (interval.start_seconds, interval.end_seconds)
+        frames = self.clip_frames.get(key)
+        if frames is None:
+            policy = self.policy
+            began = time.perf_counter()
+            frames = ops.sample_clip(
+                self.reader, interval.start_seconds, interval.end_seconds, max_frames=policy.slow_max_frames,
+                frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
+                resolution_factor=policy.resolution_factor(self.duration_seconds), overlay=policy.overlay,
+            )
+            self.episode.ledger.add_decode(num_frames=len(frames), seconds=time.perf_counter() - began)
+            self.clip_frames[key] = frames
+        return frames
+
+    def prompt_clips(self) -> list[Interval]:
+        """Zoom clips of the next prompt, sorted by start (forced step: whole video when none)."""
+        clips = sorted(self.episode.clips, key=lambda c: c.start_seconds)
+        if self.forced_reason is not None and not clips:
+            clips = [Interval(0.0, float(int(self.duration_seconds)))]
+        return clips
+
+    def next_request(self, ops: _VideoOps) -> tuple[GenerationRequest, list[Interval]]:
+        clips = self.prompt_clips()
+        pairs = [(c, self._clip(c, ops)) for c in clips]
+        if self.fast_view is None:
+            raise RuntimeError(f"episode {self.task.episode_id}: next_request() before start()")
+        messages = build_messages(
+            fast_view=self.fast_view, clips=pairs, duration_seconds=self.duration_seconds,
+            question_text=self.question_text,
+        )
+        prefix = FORCED_ANSWER_PREFIX if self.forced_reason is not None else ""
+        request = GenerationRequest(
+            messages=messages, assistant_prefix=prefix, sampling=self.policy.sampling,
+            session_id=self.task.episode_id,
+        )
+        return request, clips
+
+    def apply(self, generation: Generation, clips: list[Interval], seconds: float) -> Step:
+        """Record one reply; returns its step. Sets ``done`` state via the episode's steps."""
+        episode = self.episode
+        episode.ledger.add_usage(generation.usage)
+        common: dict[str, Any] = dict(
+            index=len(episode.steps), raw_text=generation.text, clips_in_prompt=tuple(clips),
+            usage=generation.usage, seconds=seconds, finish_reason=generation.finish_reason,
+        )
+        if self.forced_reason is not None:
+            parsed = parse_reply(FORCED_ANSWER_PREFIX + generation.text, strict=self.policy.strict_parsing)
+            step: Step = ForcedAnswerStep(
+                parsed=parsed, assistant_prefix=FORCED_ANSWER_PREFIX, stop_reason=self.forced_reason,
+                requested_interval=_requested(parsed), **common,
+            )
+            episode.answer = parsed.box_content or ""
+        else:
+            parsed = parse_reply(generation.text, strict=self.policy.strict_parsing)
+            if parsed.kind == "answer":
+                step = AnswerStep(parsed=parsed, stop_reason="answered", **common)
+                episode.answer = parsed.answer or ""
+            elif parsed.kind == "invalid":
+                reason: StopReason = "no_box" if parsed.error == NO_BOX_ERROR else "parse_error"
+                step = ZoomStep(parsed=parsed, stop_reason=reason, **common)
+                self.forced_reason = reason
+            else:
+                requested = (float(parsed.start_seconds or 0.0), float(parsed.end_seconds or 0.0))
+                interval, reason_or_none = resolve_zoom(
+                    start_seconds=requested[0], end_seconds=requested[1], duration_seconds=self.duration_seconds,
+                    existing=episode.clips, policy=self.policy,
+                )
+                step = ZoomStep(
+                    parsed=parsed, requested_interval=requested, applied_interval=interval,
+                    stop_reason=reason_or_none, **common,
+                )
+                if interval is None:
+                    self.forced_reason = reason_or_none
+                else:
+                    episode.clips = sorted([*episode.clips, interval], key=lambda c: c.start_seconds)
+                    self.num_free_steps += 1
+                    if self.num_free_steps >= self.policy.max_free_steps:
+                        self.forced_reason = "step_limit"
+        episode.steps.append(step)
+        if self.done:
+            self.finish()
+        return step
+
+    @property
+    def done(self) -> bool:
+        last = self.episode.steps[-1] if self.episode.steps else None
+        return self.episode.error is not None or isinstance(last, (AnswerStep, ForcedAnswerStep))
+
+    def fail(self, message: str) -> None:
+        logger.warning("episode %s failed: %s", self.task.episode_id, message)
+        self.episode.error = message
+        self.episode.answer = ""
+        self.finish()
+
+    def finish(self) -> None:
+        self.episode.ledger.total_seconds = time.perf_counter() - self.started
+        self.close()
+
+    def close(self) -> None:
+        self.stack.close()
+        self.clip_frames.clear()
+        self.fast_view = None
+
+
+def _requested(parsed: ParsedReply) -> tuple[float, float] | None:
+    if parsed.kind != "zoom" or parsed.start_seconds is None or parsed.end_seconds is None:
+        return None
+    return (parsed.start_seconds, parsed.end_seconds)
+
+
+def _generate(backend: Backend, requests: list[GenerationRequest]) -> list[Generation | BackendError]:
+    """One batched call; on ``BackendError``, retry one request at a time to isolate the failures."""
+    try:
+        generations = backend.generate(requests)
+    except BackendError as error:
+        if len(requests) == 1:
+            return [error]
+        logger.warning("batched generate of %d requests failed (%s); retrying one at a time", len(requests), error)
+        results: list[Generation | BackendError] = []
+        for request in requests:
+            try:
+                results.extend(_checked(backend.generate([request]), 1))
+            except BackendError as single_error:
+                results.append(single_error)
+        return results
+    try:
+        return list(_checked(generations, len(requests)))
+    except BackendError as error:
+        return [error] * len(requests)
+
+
+def _checked(generations: Sequence[Generation], expected: int) -> list[Generation]:
+    if len(generations) != expected:
+        raise BackendError(f"backend returned {len(generations)} generations for {expected} requests")
+    return list(generations)
+
+
+def run_episodes(
+    backend: Backend,
+    tasks: Iterable[EpisodeTask],
+    policy: ZoomPolicy | None = None,
+    *,
+    open_video: Callable[..., Any] | None = None,
+    sample_fast_view: Callable[..., Frames] | None = None,
+    sample_clip: Callable[..., Frames] | None = None,
+    max_active_episodes: int | None = None,
+) -> Iterator[StepEvent]:
+    """Run many episodes together; yield a :class:`StepEvent` after every step of every episode.
+
+    Args:
+        backend: anything with a batched ``generate(requests)``.
+        tasks: the questions; consumed lazily when ``max_active_episodes`` is set.
+        policy: loop settings (default: ``ZoomPolicy()``, the reference inference settings).
+        open_video, sample_fast_view, sample_clip: the video engine (default ``love_r1.video``);
+            tests inject fakes that return ``Frames`` directly.
+        max_active_episodes: at most this many episodes in flight (and open videos, and decoded
+            frames in memory); ``None`` starts all of them at once.
+
+    Each round makes exactly one ``backend.generate`` call with one request per active episode
+    (plus one call per request when that batch raises ``BackendError``).
+    """
+    policy = policy if policy is not None else ZoomPolicy()
+    if max_active_episodes is not None and max_active_episodes < 1:
+        raise ValueError(f"max_active_episodes must be >= 1 or None, got {max_active_episodes}")
+    ops = _video_ops(open_video, sample_fast_view, sample_clip)
+    pending = iter(tasks)
+    active: list[_Run] = []
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and (max_active_episodes is None or len(active) < max_active_episodes):
+                task = next(pending, None)
+                if task is None:
+                    exhausted = True
+                    break
+                run = _Run(task, policy)
+                try:
+                    run.start(ops)
+                except ops.errors as error:
+                    run.fail(f"video {task.video_path}: {type(error).__name__}: {error}")
+                    yield StepEvent(task.episode_id, None, True, run.episode)
+                    continue
+                active.append(run)
+            if not active:
+                return
+            batch: list[tuple[_Run, GenerationRequest, list[Interval]]] = []
+            for run in list(active):
+                try:
+                    request, clips = run.next_request(ops)
+                except ops.errors as error:
+                    active.remove(run)
+                    run.fail(f"video {run.task.video_path}: {type(error).__name__}: {error}")
+                    yield StepEvent(run.task.episode_id, None, True, run.episode)
+                    continue
+                batch.append((run, request, clips))
+            if not batch:
+                continue
+            began = time.perf_counter()
+            results = _generate(backend, [request for _, request, _ in batch])
+            seconds = time.perf_counter() - began
+            for (run, _, clips), result in zip(batch, results, strict=True):
+                if isinstance(result, BackendError) or result.finish_reason == "error":
+                    active.remove(run)
+                    detail = result if isinstance(result, BackendError) else (result.text or "finish_reason='error'")
+                    run.fail(f"backend: {detail}")
+                    yield StepEvent(run.task.episode_id, None, True, run.episode)
+                    continue
+                step = run.apply(result, clips, seconds)
+                if run.done:
+                    active.remove(run)
+                yield StepEvent(run.task.episode_id, step, run.done, run.episode)
+    finally:
+        for run in active:
+            run.close()
+
+
+def run_episode(backend: Backend, task: EpisodeTask, policy: ZoomPolicy | None = None, **kwargs: Any) -> Episode:
+    """Run one episode to the end and return it (see :func:`run_episodes` for ``kwargs``)."""
+    episode: Episode | None = None
+    for event in run_episodes(backend, [task], policy, **kwargs):
+        episode = event.episode
+    if episode is None:  # pragma: no cover - run_episodes always yields at least once per task
+        raise RuntimeError(f"episode {task.episode_id} produced no events")
+    return episode

@@ -1,0 +1,66 @@
+"""``love-r1 data caption``: caption fixed-length segments of every video with a local VLM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from love_r1.cli.data_shared import (
+    BackendOptions,
+    WorkOptions,
+    load_work_items,
+    make_backend_from,
+    open_store,
+    progress_bar,
+    run_summary,
+    sampling_from,
+    usage_table,
+    video_root_of,
+)
+
+HELP = "caption fixed-length video segments with a VLM (resumable)"
+DESCRIPTION = """Caption every --segment-seconds segment of each video named in the annotations.
+Each caption is stored as soon as it is made (W/store.sqlite); re-running skips stored ones.
+Writes W/captions/<video>.jsonl ({video, start_seconds, end_seconds, text} per line)."""
+
+
+@dataclass(kw_only=True)
+class Options(BackendOptions, WorkOptions):
+    backend: Literal["openai", "hf", "vllm", "scripted"] = field(default="hf", metadata={"help": "model backend: hf, vllm, openai or scripted"})
+    segment_seconds: float = field(default=10.0, metadata={"help": "length of one captioned segment (seconds)"})
+    min_segment_seconds: float = field(default=1.0, metadata={
+        "help": "a last segment shorter than this is dropped (seconds)"})
+    frames_per_second: float = field(default=2.0, metadata={"help": "frames sampled per segment second (fps)"})
+    max_frames_per_segment: int = field(default=32, metadata={"help": "cap on frames per segment (count)"})
+    pixels_per_frame: int = field(default=512 * 28 * 28, metadata={"help": "pixel budget per frame (pixels)"})
+
+
+def run(options: Options) -> int:
+    from love_r1.data import CaptionConfig, RunStats, StepInterrupted, export_captions, run_captions
+
+    items = load_work_items(options)
+    videos = list(dict.fromkeys(item.video for item in items))
+    config = CaptionConfig(
+        segment_seconds=options.segment_seconds, min_segment_seconds=options.min_segment_seconds,
+        frames_per_second=options.frames_per_second, max_frames_per_segment=options.max_frames_per_segment,
+        pixels_per_frame=options.pixels_per_frame, sampling=sampling_from(options, CaptionConfig().sampling),
+        backend_label=options.backend_label(),
+    )
+    backend = make_backend_from(options)
+    status = 0
+    with open_store(options) as store:
+        digest = store.register_config("caption", config.to_dict())
+        try:
+            with progress_bar(None, "caption") as update:
+                digest, stats = run_captions(backend, videos, video_root=video_root_of(options), store=store,
+                                             config=config, workers=options.workers,
+                                             batch_size=options.batch_size, progress=update)
+        except StepInterrupted as error:
+            print(f"interrupted: {error}")
+            stats, status = error.stats or RunStats(), 3
+        written = export_captions(store, digest, options.work_dir / "captions")
+        print(run_summary(stats))
+        print(f"captions: {len(written)}/{len(videos)} videos complete, {sum(written.values())} segments "
+              f"-> {options.work_dir / 'captions'}")
+        print(usage_table("caption", stats, store.usage("caption", digest), options))
+    return status

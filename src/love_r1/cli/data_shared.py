@@ -1,0 +1,165 @@
+"""Options and helpers shared by the ``love-r1 data <step>`` leaf commands.
+
+Layout of a work directory (``--work-dir W``), written by the steps::
+
+    W/store.sqlite                 every model call, keyed by step config hash (resume)
+    W/captions/<video>.jsonl       step caption
+    W/zoom_cot.jsonl               step zoom-cot (every reply with its verdict)
+    W/answer_cot.jsonl             step answer-cot
+    W/hard.jsonl                   step mine-hard (mixed-success items)
+    W/contamination.json           step contamination
+    W/records/*.jsonl              step assemble
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from love_r1.data import CallStore, RunStats, UsageTotals
+
+
+@dataclass(kw_only=True)
+class WorkOptions:
+    annotations: Path = field(metadata={"help": "JSONL of QA items (love-r1 synth needle's annotations.jsonl, "
+                                                "or CG-Bench rows)"})
+    work_dir: Path = field(metadata={"help": "directory of the store and every step's output (created)"})
+    video_root: Path | None = field(default=None, metadata={
+        "help": "directory the items' video paths are relative to (None: the annotation file's folder)"})
+    annotation_format: Literal["auto", "needle", "cgbench"] = field(default="auto", metadata={
+        "help": "annotation layout (cgbench: video_uid/choices/right_answer/clue_intervals)"})
+    limit: int | None = field(default=None, metadata={"help": "use only the first N items (count)"})
+
+
+@dataclass(kw_only=True)
+class BackendOptions:
+    backend: Literal["openai", "hf", "vllm", "scripted"] = field(default="openai", metadata={
+        "help": "model backend: openai (any OpenAI-compatible endpoint: GPT-4o, Gemini, vllm serve), hf, "
+                "vllm, or scripted (a deterministic fake for demos)"})
+    model: str = field(default="", metadata={"help": "served model name (openai) or checkpoint path/Hub id "
+                                                     "(hf, vllm); empty: the backend's default"})
+    base_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible endpoint URL (openai), e.g. "
+                                                                 "https://api.openai.com/v1"})
+    script: Path | None = field(default=None, metadata={"help": "replies for --backend scripted (.json list or "
+                                                                "---separated text)"})
+    device: str | None = field(default=None, metadata={"help": "device for --backend hf (None: GPU if any)"})
+    dtype: str = field(default="auto", metadata={"help": "weights dtype for --backend hf"})
+    max_concurrency: int = field(default=16, metadata={"help": "HTTP requests in flight per generate call "
+                                                               "(openai; count)"})
+    api_key_env: str = field(default="OPENAI_API_KEY", metadata={
+        "help": "name of the environment variable holding the API key (openai)"})
+    request_timeout_seconds: float = field(default=120.0, metadata={"help": "per-request timeout (seconds)"})
+    max_retries: int = field(default=4, metadata={"help": "retries of a failed HTTP request before the step "
+                                                          "stops (count; openai)"})
+    workers: int = field(default=4, metadata={"help": "parallel generate calls in flight (count)"})
+    batch_size: int = field(default=1, metadata={"help": "requests per generate call (count; >1 for hf/vllm)"})
+    temperature: float | None = field(default=None, metadata={"help": "sampling temperature (None: the step's "
+                                                                        "own)"})
+    max_new_tokens: int | None = field(default=None, metadata={"help": "cap on reply length (tokens)"})
+    seed: int | None = field(default=None, metadata={"help": "base sampling seed; sample k uses seed + k"})
+    price_per_1k_input: float = field(default=0.0, metadata={"help": "price of 1000 prompt tokens, for the "
+                                                                     "cost estimate (currency units)"})
+    price_per_1k_output: float = field(default=0.0, metadata={"help": "price of 1000 completion tokens "
+                                                                      "(currency units)"})
+
+    def backend_label(self) -> str:
+        return f"{self.backend}:{self.model}"
+
+
+def sampling_from(options: BackendOptions, default):
+    """The step's default ``SamplingParams`` with the command-line overrides applied."""
+    import dataclasses
+
+    changes = {name: getattr(options, name) for name in ("temperature", "max_new_tokens", "seed")
+               if getattr(options, name) is not None}
+    return dataclasses.replace(default, **changes)
+
+
+def make_backend_from(options: BackendOptions):
+    """Build the backend through the shared CLI factory ``love_r1.cli._backends.make_backend``."""
+    from love_r1.cli import _backends
+
+    kwargs: dict[str, Any] = {}
+    if options.model:
+        kwargs["model"] = options.model
+    if options.backend == "scripted":
+        kwargs["script_path"] = options.script
+    if options.backend == "openai":
+        kwargs.update(base_url=options.base_url, api_key_env=options.api_key_env,
+                      timeout_seconds=options.request_timeout_seconds, max_retries=options.max_retries,
+                      max_concurrency=options.max_concurrency)
+    if options.backend == "hf":
+        kwargs.update(device=options.device, dtype=options.dtype)
+    try:
+        return _backends.make_backend(options.backend, **kwargs)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+
+
+def video_root_of(options: WorkOptions) -> Path:
+    return options.video_root if options.video_root is not None else Path(options.annotations).parent
+
+
+def load_work_items(options: WorkOptions):
+    from love_r1.data import load_items
+
+    items = load_items(options.annotations, annotation_format=options.annotation_format)
+    return items if options.limit is None else items[:options.limit]
+
+
+def open_store(options: WorkOptions) -> CallStore:
+    Path(options.work_dir).mkdir(parents=True, exist_ok=True)
+    return CallStore(Path(options.work_dir) / "store.sqlite")
+
+
+@contextlib.contextmanager
+def progress_bar(total: int | None, description: str) -> Iterator[Any]:
+    """A tqdm bar on stderr; yields its ``update`` callable."""
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=description, unit="call", file=sys.stderr, disable=total == 0,
+              dynamic_ncols=True) as bar:
+        yield bar.update
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain-text table with right-aligned numbers."""
+    cells = [[str(h) for h in header]] + [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = []
+    for index, row in enumerate(cells):
+        parts = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append("  ".join(parts).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def usage_table(step: str, run: RunStats, total: UsageTotals, options: BackendOptions) -> str:
+    prices = {"price_per_1k_input": options.price_per_1k_input, "price_per_1k_output": options.price_per_1k_output}
+    rows = [
+        (f"{step} (this run)", run.usage.requests, run.usage.prompt_tokens, run.usage.completion_tokens,
+         run.usage.cost(**prices)),
+        (f"{step} (all runs)", total.requests, total.prompt_tokens, total.completion_tokens, total.cost(**prices)),
+    ]
+    return format_table(("api usage", "requests", "prompt_tokens", "completion_tokens", "cost_estimate"), rows)
+
+
+def run_summary(run: RunStats) -> str:
+    lines = [f"new calls: {run.new_calls}   already stored (skipped): {run.skipped_calls}   "
+             f"error replies: {run.error_replies}   failed items: {len(run.failed_items)}"]
+    for item_id, reason in list(run.failed_items.items())[:10]:
+        lines.append(f"  failed {item_id}: {reason}")
+    if len(run.failed_items) > 10:
+        lines.append(f"  ... and {len(run.failed_items) - 10} more")
+    return "\n".join(lines)

@@ -1,0 +1,146 @@
+"""``love-r1 eval --benchmark NAME --data-root DIR --out RUN_DIR``: run a benchmark, resumably, sharded."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID
+
+HELP = "run a benchmark (Video-MME, LVBench, MLVU, LongVideoBench, MVBench, CG-Bench, needle); resumable"
+DESCRIPTION = """Evaluate a model on a benchmark with the LOVE-R1 zoom loop (or the uniform-frames baseline).
+Every item's full trajectory goes into an SQLite store in --out; running the same command again
+resumes (finished items are skipped, never duplicated). Shards (--shard i/n, or RANK/WORLD_SIZE from
+torchrun/accelerate) write separate files that `love-r1 report` merges.
+
+  love-r1 eval --benchmark videomme --data-root /data/Video-MME --out runs/vmme --model /ckpt/love-r1
+  love-r1 eval --benchmark mlvu --data-root /data/MLVU --out runs/mlvu --backend openai \\
+      --base-url http://127.0.0.1:8000/v1 --model love-r1 --concurrency 32
+  love-r1 eval --benchmark lvbench --data-root /data/LVBench --out runs/lvb-base --method uniform \\
+      --num-frames 128 --model Qwen/Qwen2.5-VL-7B-Instruct
+  love-r1 eval --benchmark needle --data-root needle/ --out runs/dry --backend scripted   (no model)
+
+Exit status: 0 done (item errors are counted, not fatal), 2 bad input or data.
+"""
+
+
+@dataclass
+class Options:
+    benchmark: Literal["videomme", "lvbench", "mlvu", "longvideobench", "mvbench", "cgbench", "needle"] = field(
+        metadata={"help": "benchmark to run"})
+    data_root: Path = field(metadata={"help": "folder laid out as the benchmark's hub repo (annotations + videos)"})
+    out: Path = field(metadata={"help": "run directory (SQLite results, JSONL export); reused to resume"})
+    model: str = field(default=DEFAULT_MODEL_ID, metadata={
+        "help": "checkpoint: Hub id or local folder (hf, vllm); served model name (openai)"})
+    backend: Literal["hf", "openai", "vllm", "scripted"] = field(default="hf", metadata={"help": BACKEND_HELP})
+    base_url: str | None = field(default=None, metadata={
+        "help": "OpenAI-compatible endpoint for --backend openai, e.g. http://127.0.0.1:8000/v1"})
+    api_key_env: str = field(default="OPENAI_API_KEY", metadata={
+        "help": "environment variable holding the API key (--backend openai; never printed)"})
+    video_mode: Literal["frames_as_images", "video_url"] = field(default="frames_as_images", metadata={
+        "help": "how --backend openai sends clips: every frame as an image, or one data:video/jpeg part per clip "
+                "(vLLM)"})
+    script: Path | None = field(default=None, metadata={
+        "help": "replies for --backend scripted (.json list or '---'-separated text; default: dummy policy)"})
+    device: str | None = field(default=None, metadata={"help": "device for --backend hf (default: GPU if any)"})
+    dtype: str = field(default="auto", metadata={"help": "weights dtype for --backend hf/vllm"})
+    method: Literal["zoom", "uniform"] = field(default="zoom", metadata={
+        "help": "zoom: the LOVE-R1 multi-step loop; uniform: one pass over --num-frames uniform frames (baseline)"})
+    num_frames: int = field(default=128, metadata={"help": "frames per video for --method uniform (count)"})
+    pixels_per_frame: int = field(default=256 * 28 * 28, metadata={
+        "help": "pixel budget per frame for --method uniform (pixels; 256*28*28 = 256 visual tokens per 2 frames)"})
+    preset: Literal["love_r1", "plain"] = field(default="love_r1", metadata={
+        "help": "question-text preset: love_r1 (the reference's text + answer instruction) or plain"})
+    policy_preset: Literal["reference", "mlvu", "longvideobench"] | None = field(default=None, metadata={
+        "help": "zoom policy preset (default: the benchmark's: mlvu for MLVU, longvideobench for "
+                "LongVideoBench, else reference)"})
+    max_zoom_steps: int | None = field(default=None, metadata={
+        "help": "free steps before the answer is forced (count; default: the preset's, 2)"})
+    subtitles: bool = field(default=False, metadata={"help": "put subtitles in the question (Video-MME, "
+                                                             "LongVideoBench)"})
+    limit: int | None = field(default=None, metadata={"help": "only the first N questions (count)"})
+    shard: str | None = field(default=None, metadata={
+        "help": "this process's share as i/n (0-based), e.g. 0/8 (default: RANK/WORLD_SIZE env, else 0/1)"})
+    concurrency: int = field(default=8, metadata={"help": "questions in flight per batched generate call (count)"})
+    prefetch_workers: int = field(default=2, metadata={"help": "background video-decoding threads (count; 0: off)"})
+    check_videos: bool = field(default=True, metadata={
+        "help": "pre-flight: open every video before running (off: only check that files exist)"})
+    download: bool = field(default=False, metadata={
+        "help": "download the annotation files from the Hugging Face Hub into --data-root first (needs network)"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar"})
+
+
+def parse_shard(text: str | None, env: dict[str, str] | None = None) -> tuple[int, int]:
+    """``"2/8"`` -> ``(2, 8)``; ``None`` -> ``RANK``/``WORLD_SIZE`` from the environment, else ``(0, 1)``."""
+    env = dict(os.environ) if env is None else env
+    if text is None:
+        if "RANK" in env and "WORLD_SIZE" in env:
+            return int(env["RANK"]), int(env["WORLD_SIZE"])
+        return 0, 1
+    parts = text.split("/")
+    try:
+        index, count = int(parts[0]), int(parts[1])
+    except (ValueError, IndexError):
+        raise ValueError(f"--shard must look like i/n (e.g. 0/8), got {text!r}") from None
+    if len(parts) != 2 or count < 1 or not 0 <= index < count:
+        raise ValueError(f"--shard {text!r}: need 0 <= i < n")
+    return index, count
+
+
+def run(options: Options) -> int:
+    from love_r1.agent.policy import ZoomPolicy
+    from love_r1.cli._backends import make_backend
+    from love_r1.eval.benchmarks import DataError, make_benchmark
+    from love_r1.eval.report import render_markdown, summarize
+    from love_r1.eval.runner import evaluate
+    from love_r1.eval.store import export_jsonl, read_run
+
+    try:
+        shard_index, num_shards = parse_shard(options.shard)
+        bench = make_benchmark(options.benchmark, options.data_root, prompt_preset=options.preset,
+                               subtitles=options.subtitles)
+        if options.download:
+            bench.download(token=os.environ.get("HF_TOKEN"))
+        policy = ZoomPolicy.preset(options.policy_preset or bench.policy_preset)
+        if options.max_zoom_steps is not None:
+            policy = policy.replace(max_free_steps=options.max_zoom_steps)
+        bench.load()  # validate the data before loading a model
+    except (DataError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    model = options.model
+    if options.backend == "scripted" and model == DEFAULT_MODEL_ID:
+        model = "scripted"  # no checkpoint is involved; do not record one
+    device = options.device
+    if device is None and options.backend == "hf" and options.shard is None and "LOCAL_RANK" in os.environ:
+        device = f"cuda:{int(os.environ['LOCAL_RANK'])}"  # torchrun/accelerate: one GPU per rank
+    backend = make_backend(options.backend, model=options.model, base_url=options.base_url, device=device,
+                           dtype=options.dtype, script_path=options.script,
+                           max_concurrency=options.concurrency, api_key_env=options.api_key_env,
+                           video_mode=options.video_mode)
+    key, state = evaluate(
+        bench, backend, run_dir=options.out, model=model, policy=policy, method=options.method,
+        num_frames=options.num_frames, pixels_per_frame=options.pixels_per_frame, limit=options.limit,
+        shard_index=shard_index, num_shards=num_shards, concurrency=options.concurrency,
+        prefetch_workers=options.prefetch_workers, check_videos=options.check_videos,
+        progress=options.progress and shard_index == 0,  # one bar, on the first shard
+        extra_config={"backend": options.backend},
+    )
+    if state.count_warning:
+        print(f"warning: {state.count_warning}", file=sys.stderr)
+    report = state.preflight
+    if report is not None and report.bad:
+        print(f"pre-flight: {len(report.missing)} missing and {len(report.corrupt)} corrupt of {report.num_videos} "
+              "videos (their items are recorded as errors):", file=sys.stderr)
+        for path, reason in list(report.bad.items())[:20]:
+            print(f"  {reason}: {path}", file=sys.stderr)
+    print(f"{bench.name} shard {shard_index}/{num_shards}: {state.done} run, {state.skipped_finished} already done, "
+          f"{state.errors} errors, {state.extraction_failures} extraction failures, {state.seconds:.1f} s "
+          f"(config {key}) -> {options.out}")
+    data = read_run(options.out, config_hash_=key)
+    export_jsonl(data, Path(options.out) / "results.jsonl")
+    print(render_markdown(summarize(data)).split("\n## ")[0].rstrip())
+    return 0

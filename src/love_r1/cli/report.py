@@ -1,0 +1,60 @@
+"""``love-r1 report RUN_DIR [RUN_DIR_B]``: accuracy with the official aggregation, breakdowns, zoom and cost stats."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+HELP = "summarise an eval run (or compare two): official metric, breakdowns, zoom and cost statistics"
+DESCRIPTION = """Summarise a run directory written by `love-r1 eval` (all shard files merged):
+headline metric with the benchmark's official aggregation (MLVU: M-Avg over 7 tasks; MVBench: mean
+over tasks; LVBench: per-ability, multi-label), breakdowns, extraction failures, errors, zoom statistics
+(steps and zooms per question, zoom length, IoU with annotated evidence) and the cost ledger.
+
+  love-r1 report runs/vmme                       (Markdown)
+  love-r1 report runs/vmme runs/vmme-baseline    (side by side)
+  love-r1 report runs/vmme --format html --output report.html
+  love-r1 report runs/vmme --format json         (one JSON object)
+"""
+
+
+@dataclass
+class Options:
+    run_dir: Path = field(metadata={"positional": True, "help": "run directory (--out of love-r1 eval)"})
+    other_run_dir: Path | None = field(default=None, metadata={
+        "positional": True, "help": "a second run directory to compare with (optional)"})
+    format: Literal["md", "html", "json"] = field(default="md", metadata={"help": "output format"})
+    output: Path | None = field(default=None, metadata={"help": "write to this file instead of stdout"})
+    extractor: Literal["default", "classic"] = field(default="default", metadata={
+        "help": "answer extractor: default (priority rule, last occurrence) or classic (first capital letter)"})
+    config_hash: str | None = field(default=None, metadata={
+        "help": "which configuration of the run directory (default: the newest)"})
+
+
+def run(options: Options) -> int:
+    from love_r1.eval.report import render_html, render_markdown, summarize
+    from love_r1.eval.store import read_run
+
+    try:
+        run_a = read_run(options.run_dir, config_hash_=options.config_hash)
+        run_b = read_run(options.other_run_dir) if options.other_run_dir else None
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    summary = summarize(run_a, extractor=options.extractor)
+    other = summarize(run_b, extractor=options.extractor) if run_b else None
+    if options.format == "json":
+        text = json.dumps(summary if other is None else {**summary, "compare": other}, sort_keys=True)
+    elif options.format == "html":
+        text = render_html(summary, run_a, other)
+    else:
+        text = render_markdown(summary, other)
+    if options.output is not None:
+        options.output.write_text(text, encoding="utf-8")
+        print(f"wrote {options.output}")
+    else:
+        print(text)
+    return 0

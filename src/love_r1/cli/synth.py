@@ -1,0 +1,165 @@
+"""``love-r1 synth``: write synthetic videos with machine-checkable content.
+
+Leaves: ``synth needle`` (a needle-in-a-haystack MCQ dataset) and ``synth indexed`` (one
+video whose frames show their own index).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+HELP = "write synthetic test videos and needle-in-a-haystack datasets"
+DESCRIPTION = """Write synthetic videos whose content is known exactly.
+
+Every frame shows its own frame index as a block pattern in the top-left of the frame
+(read it back with love_r1.synth.read_frame_index), so decoders and samplers can be checked
+frame by frame.
+
+  love-r1 synth needle --out data/needle --duration-seconds 600 --num-videos 4
+  love-r1 synth indexed --out clip.mp4 --duration-seconds 10 --variable-frame-rate
+"""
+
+
+@dataclass
+class NeedleOptions:
+    out: Path = field(metadata={"help": "output folder (videos/, annotations.jsonl, dataset.json)"})
+    duration_seconds: float = field(metadata={"help": "length of each video (seconds)"})
+    num_videos: int = field(default=1, metadata={"help": "number of videos (count)"})
+    questions_per_video: int = field(
+        default=3, metadata={"help": "needles = questions per video, 1 to 9; categories cycle digit, colour, timing (count)"})
+    width: int = field(default=640, metadata={"help": "frame width (pixels, even)"})
+    height: int = field(default=360, metadata={"help": "frame height (pixels, even)"})
+    fps: float = field(default=10.0, metadata={"help": "frame rate (frames per second)"})
+    gop_seconds: float = field(default=2.0, metadata={"help": "keyframe interval (seconds)"})
+    seed: int = field(default=0, metadata={"help": "random seed; the same seed gives identical files (integer)"})
+    needle_min_seconds: float = field(default=4.0, metadata={"help": "shortest time a needle stays visible (seconds)"})
+    needle_max_seconds: float = field(default=10.0, metadata={"help": "longest time a needle stays visible (seconds)"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar"})
+
+
+@dataclass
+class IndexedOptions:
+    out: Path = field(metadata={"help": "output video file (.mp4)"})
+    duration_seconds: float = field(metadata={"help": "video length (seconds)"})
+    fps: float = field(default=30.0, metadata={"help": "average frame rate (frames per second)"})
+    width: int = field(default=320, metadata={"help": "displayed frame width (pixels, even)"})
+    height: int = field(default=240, metadata={"help": "displayed frame height (pixels, even)"})
+    gop_seconds: float = field(default=2.0, metadata={"help": "keyframe interval (seconds)"})
+    seed: int = field(default=0, metadata={"help": "random seed for the background (integer)"})
+    variable_frame_rate: bool = field(
+        default=False, metadata={"help": "irregular frame durations alternating 2/(3*fps) and 4/(3*fps) seconds"})
+    rotation_degrees: Literal[0, 90, 180, 270] = field(
+        default=0, metadata={"help": "display-matrix rotation, counter-clockwise (degrees)"})
+    codec: Literal["libx264", "libx265", "mpeg4"] = field(default="libx264", metadata={"help": "video encoder"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar"})
+
+
+@dataclass
+class _NoOptions:
+    """``love-r1 synth`` without a leaf command: print its help."""
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
+
+
+def _size(num_bytes: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if num_bytes < 1024 or unit == "GiB":
+            return f"{num_bytes:.0f} {unit}" if unit == "B" else f"{num_bytes:.1f} {unit}"
+        num_bytes /= 1024
+    return ""
+
+
+def run_needle(options: NeedleOptions) -> int:
+    import json
+    from collections import Counter
+
+    from love_r1.synth import write_needle_dataset
+
+    started = time.perf_counter()
+    try:
+        annotations = write_needle_dataset(
+            options.out, duration_seconds=options.duration_seconds, num_videos=options.num_videos,
+            num_questions_per_video=options.questions_per_video, width=options.width, height=options.height,
+            fps=options.fps, gop_seconds=options.gop_seconds, seed=options.seed,
+            needle_seconds=(options.needle_min_seconds, options.needle_max_seconds), progress=options.progress,
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - started
+    records = [json.loads(line) for line in annotations.read_text(encoding="utf-8").splitlines()]
+    size = sum(p.stat().st_size for p in (options.out / "videos").glob("*.mp4"))
+    categories = Counter(r["category"] for r in records)
+    print(f"needle dataset written to {options.out}")
+    print(_table([
+        ("videos", str(options.num_videos)),
+        ("questions", f"{len(records)} ({', '.join(f'{k} {v}' for k, v in sorted(categories.items()))})"),
+        ("duration per video", f"{records[0]['duration_seconds']:g} s"),
+        ("frames per video", f"{round(records[0]['duration_seconds'] * options.fps)} ({options.width}x{options.height} "
+                             f"at {options.fps:g} fps)"),
+        ("size on disk", _size(size)),
+        ("wall time", f"{seconds:.1f} s"),
+        ("annotations", str(annotations)),
+    ]))
+    return 0
+
+
+def run_indexed(options: IndexedOptions) -> int:
+    from love_r1.synth import write_indexed_video
+
+    started = time.perf_counter()
+    try:
+        path = write_indexed_video(
+            options.out, duration_seconds=options.duration_seconds, fps=options.fps, width=options.width,
+            height=options.height, gop_seconds=options.gop_seconds, seed=options.seed,
+            variable_frame_rate=options.variable_frame_rate, rotation_degrees=options.rotation_degrees,
+            codec=options.codec, progress=options.progress,
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - started
+    print(f"indexed video written to {path}")
+    print(_table([
+        ("frames", f"{round(options.duration_seconds * options.fps)} ({options.width}x{options.height}, "
+                   f"{options.fps:g} fps {'variable' if options.variable_frame_rate else 'constant'})"),
+        ("keyframe every", f"{round(options.gop_seconds * options.fps)} frames ({options.gop_seconds:g} s)"),
+        ("rotation", f"{options.rotation_degrees} degrees"),
+        ("codec", options.codec),
+        ("size on disk", _size(path.stat().st_size)),
+        ("wall time", f"{seconds:.1f} s"),
+    ]))
+    return 0
+
+
+def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
+    from love_r1.cli._args import add_dataclass_arguments
+
+    module = sys.modules[__name__]
+    parser = subparsers.add_parser("synth", help=HELP, description=DESCRIPTION,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    leaves = parser.add_subparsers(dest="synth_command", metavar="SYNTH_COMMAND")
+
+    def show_help(_options: object) -> int:
+        parser.print_help()
+        return 2
+
+    parser.set_defaults(_module=module, _options_cls=_NoOptions, _run=show_help)
+    for name, help_text, options_cls, run in (
+        ("needle", "needle-in-a-haystack MCQ dataset: small details shown briefly in long videos",
+         NeedleOptions, run_needle),
+        ("indexed", "one video whose every frame shows its frame index (for decoder and sampler tests)",
+         IndexedOptions, run_indexed),
+    ):
+        leaf = leaves.add_parser(name, help=help_text, description=help_text)
+        leaf.add_argument("--config", help="YAML file of options (command-line flags override it)")
+        add_dataclass_arguments(leaf, options_cls)
+        leaf.set_defaults(_module=module, _options_cls=options_cls, _run=run)

@@ -1,0 +1,219 @@
+"""QA items: the input of the data chain, read from JSONL annotation files.
+
+Two layouts are understood:
+
+* ``needle`` (what ``love-r1 synth needle`` writes; the native layout):
+  ``{qid, video, question, options: ["A. ...", ...], answer: "A", evidence: [[s, e], ...]}``
+  with ``video`` relative to the video root and intervals in seconds.
+* ``cgbench`` (CG-Bench annotations): ``{qid, video_uid, question, choices: ["...", ...],
+  right_answer: "A", clue_intervals: [[s, e], ...], duration}``; the video is
+  ``<video_uid>.mp4`` under the video root and the option letters are added.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import string
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from love_r1.interval import Interval
+
+AnnotationFormat = Literal["auto", "needle", "cgbench"]
+_LETTERS = string.ascii_uppercase
+_OPTION_RE = re.compile(r"^\s*([A-Z])\s*[.)]\s*")
+
+
+class AnnotationError(ValueError):
+    """A malformed annotation line; the message names the file, line and field."""
+
+
+@dataclass(frozen=True)
+class QAItem:
+    """One multiple-choice question about one video.
+
+    Attributes:
+        qid: unique question id (also the split and store key).
+        video: path of the video relative to the video root.
+        question: the question text (no options).
+        options: option strings, each starting with its letter (``"A. ..."``).
+        answer: the gold option letter.
+        evidence: ground-truth intervals ``[start_seconds, end_seconds)`` that hold the answer.
+        duration_seconds: video duration when the annotation gives it, else ``None``.
+        source: a data-source tag (written to GRPO records as ``data_type``).
+    """
+
+    qid: str
+    video: str
+    question: str
+    options: tuple[str, ...]
+    answer: str
+    evidence: tuple[Interval, ...] = ()
+    duration_seconds: float | None = None
+    source: str = "needle"
+
+    def __post_init__(self) -> None:
+        if not self.qid:
+            raise AnnotationError("QAItem.qid is empty; every item needs a unique question id")
+        letters = self.letters
+        if self.answer not in letters:
+            raise AnnotationError(
+                f"QAItem {self.qid!r}: answer={self.answer!r} is not one of the option letters {letters}"
+            )
+
+    @property
+    def letters(self) -> tuple[str, ...]:
+        return tuple(_LETTERS[i] for i in range(len(self.options)))
+
+    @property
+    def video_id(self) -> str:
+        """The file stem of the video (the id used for contamination checks)."""
+        return Path(self.video).stem
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "qid": self.qid, "video": self.video, "question": self.question, "options": list(self.options),
+            "answer": self.answer, "evidence": [iv.as_list() for iv in self.evidence], "source": self.source,
+        }
+        if self.duration_seconds is not None:
+            out["duration_seconds"] = self.duration_seconds
+        return out
+
+
+def _where(path: Path, line_number: int) -> str:
+    return f"{path}:{line_number}"
+
+
+def _intervals(raw: Any, *, where: str, name: str) -> tuple[Interval, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise AnnotationError(f"{where}: field {name!r} must be a list of [start, end] pairs, got {raw!r}")
+    out = []
+    for pair in raw:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise AnnotationError(f"{where}: field {name!r} holds {pair!r}; expected [start_seconds, end_seconds]")
+        start, end = float(pair[0]), float(pair[1])
+        try:
+            out.append(Interval(min(start, end), max(start, end)))
+        except (TypeError, ValueError) as error:
+            raise AnnotationError(f"{where}: field {name!r} holds a bad interval {pair!r}: {error}") from error
+    return tuple(out)
+
+
+def _letter_options(options: Sequence[str]) -> tuple[str, ...]:
+    """Prefix each option with its letter unless every option already has one."""
+    if all(_OPTION_RE.match(o) for o in options):
+        return tuple(options)
+    return tuple(f"{_LETTERS[i]}. {str(o).strip()}" for i, o in enumerate(options))
+
+
+def _require(row: dict, key: str, where: str, fmt: str) -> Any:
+    if key not in row:
+        raise AnnotationError(
+            f"{where}: missing field {key!r} for format {fmt!r}; fields present: {sorted(row)}"
+        )
+    return row[key]
+
+
+def item_from_needle(row: dict, *, where: str) -> QAItem:
+    """Build an item from a ``needle``-layout row (the native layout)."""
+    options = _require(row, "options", where, "needle")
+    if not isinstance(options, list) or not options:
+        raise AnnotationError(f"{where}: field 'options' must be a non-empty list, got {options!r}")
+    answer = str(_require(row, "answer", where, "needle")).strip().upper()
+    duration = row.get("duration_seconds")
+    return QAItem(
+        qid=str(_require(row, "qid", where, "needle")), video=str(_require(row, "video", where, "needle")),
+        question=str(_require(row, "question", where, "needle")), options=_letter_options(options),
+        answer=answer[:1], evidence=_intervals(row.get("evidence"), where=where, name="evidence"),
+        duration_seconds=None if duration is None else float(duration), source=str(row.get("source", "needle")),
+    )
+
+
+def item_from_cgbench(row: dict, *, where: str) -> QAItem:
+    """Build an item from a CG-Bench row (``video_uid``, ``choices``, ``right_answer``, ``clue_intervals``)."""
+    video_uid = str(_require(row, "video_uid", where, "cgbench"))
+    choices = _require(row, "choices", where, "cgbench")
+    if not isinstance(choices, list) or not choices:
+        raise AnnotationError(f"{where}: field 'choices' must be a non-empty list, got {choices!r}")
+    qid = row.get("qid", row.get("id"))
+    if qid is None:
+        raise AnnotationError(f"{where}: missing field 'qid' (or 'id') for format 'cgbench'")
+    duration = row.get("duration", row.get("duration_seconds"))
+    return QAItem(
+        qid=str(qid), video=str(row.get("video", f"{video_uid}.mp4")),
+        question=str(_require(row, "question", where, "cgbench")), options=_letter_options(choices),
+        answer=str(_require(row, "right_answer", where, "cgbench")).strip().upper()[:1],
+        evidence=_intervals(row.get("clue_intervals"), where=where, name="clue_intervals"),
+        duration_seconds=None if duration is None else float(duration), source="cgbench",
+    )
+
+
+_ADAPTERS = {"needle": item_from_needle, "cgbench": item_from_cgbench}
+
+
+def _detect(row: dict) -> str:
+    if "right_answer" in row or "clue_intervals" in row or "video_uid" in row:
+        return "cgbench"
+    return "needle"
+
+
+def iter_items(path: str | Path, *, annotation_format: AnnotationFormat = "auto") -> Iterator[QAItem]:
+    """Yield the items of a JSONL annotation file (a JSON list file is accepted too)."""
+    path = Path(path)
+    if annotation_format != "auto" and annotation_format not in _ADAPTERS:
+        raise ValueError(f"annotation_format={annotation_format!r}; expected one of {['auto', *_ADAPTERS]}")
+    if not path.is_file():
+        raise FileNotFoundError(f"annotation file {str(path)!r} does not exist; hint: pass --annotations")
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        rows = [(i + 1, r) for i, r in enumerate(json.loads(text))]
+    else:
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append((number, json.loads(line)))
+            except json.JSONDecodeError as error:
+                raise AnnotationError(f"{_where(path, number)}: not valid JSON ({error})") from error
+    for number, row in rows:
+        where = _where(path, number)
+        if not isinstance(row, dict):
+            raise AnnotationError(f"{where}: each line must be a JSON object, got {type(row).__name__}")
+        fmt = _detect(row) if annotation_format == "auto" else annotation_format
+        yield _ADAPTERS[fmt](row, where=where)
+
+
+def load_items(path: str | Path, *, annotation_format: AnnotationFormat = "auto") -> list[QAItem]:
+    """All items of an annotation file; duplicate ``qid`` values are an error."""
+    items = list(iter_items(path, annotation_format=annotation_format))
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if item.qid in seen:
+            raise AnnotationError(
+                f"{path}: qid {item.qid!r} appears twice (items {seen[item.qid]} and {index}); qids must be unique"
+            )
+        seen[item.qid] = index
+    return items
+
+
+def split_of(qid: str, *, val_fraction: float, salt: str = "") -> Literal["train", "val"]:
+    """Deterministic split from a hash of ``qid``: the same id always lands in the same split."""
+    if not 0.0 <= val_fraction <= 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1], got {val_fraction}")
+    digest = hashlib.sha256(f"{salt}{qid}".encode()).digest()
+    u = int.from_bytes(digest[:8], "big") / 2**64
+    return "val" if u < val_fraction else "train"
+
+
+def question_block(item: QAItem) -> str:
+    """The question followed by ``Options:`` and one option per line (the stage-3 GRPO question text)."""
+    from love_r1.agent.messages import grpo_question_text
+
+    return grpo_question_text(item.question.rstrip() + "\n", item.options)

@@ -1,0 +1,14 @@
+"""Evaluation harness: benchmark adapters, answer extraction, scoring, the run store, runner and reports."""
+
+from love_r1.eval.benchmarks import BENCHMARK_NAMES, Benchmark, DataError, make_benchmark
+from love_r1.eval.extract import extract_choice
+from love_r1.eval.records import Sample
+from love_r1.eval.report import summarize
+from love_r1.eval.runner import PreflightReport, evaluate, preflight
+from love_r1.eval.scoring import ScoredItem, aggregate
+from love_r1.eval.store import RunStore, read_run
+
+__all__ = [
+    "BENCHMARK_NAMES", "Benchmark", "DataError", "PreflightReport", "RunStore", "Sample", "ScoredItem", "aggregate",
+    "evaluate", "extract_choice", "make_benchmark", "preflight", "read_run", "summarize",
+]

@@ -1,0 +1,232 @@
+"""The benchmark base class (owns a data root) and small file helpers shared by the adapters."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from love_r1.eval.records import Sample
+
+logger = logging.getLogger(__name__)
+
+PROMPT_PRESETS: tuple[str, ...] = ("love_r1", "plain")
+VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".MP4")
+
+
+class DataError(ValueError):
+    """Benchmark annotations are missing or malformed (the message names the file, field and a hint)."""
+
+
+class Benchmark:
+    """A benchmark's data root: finds the annotation files, normalises them to :class:`Sample`.
+
+    Subclasses set the class attributes and implement :meth:`load`. Scoring and aggregation
+    are pure functions (``love_r1.eval.scoring``) parameterised by ``breakdown_keys``,
+    ``macro_key`` and ``expected_groups``.
+
+    Args:
+        data_root: folder laid out as the benchmark's Hugging Face repository (annotations + videos).
+        prompt_preset: ``"love_r1"`` (the LOVE-R1 reference question text and answer instruction)
+            or ``"plain"`` (question, ``"A. ..."`` options one per line, the single-letter instruction).
+        subtitles: put subtitles in the question text (benchmarks that have them).
+    """
+
+    name: ClassVar[str] = ""
+    hub_repo: ClassVar[str | None] = None
+    hub_patterns: ClassVar[tuple[str, ...]] = ("*.json", "*.jsonl", "*.parquet", "*.md")
+    expected_count: ClassVar[int | None] = None
+    breakdown_keys: ClassVar[tuple[str, ...]] = ("duration",)
+    macro_key: ClassVar[str | None] = None
+    expected_groups: ClassVar[tuple[str, ...]] = ()
+    policy_preset: ClassVar[str] = "reference"
+    has_subtitles: ClassVar[bool] = False
+
+    def __init__(self, data_root: str | Path, *, prompt_preset: str = "love_r1", subtitles: bool = False) -> None:
+        self.data_root = Path(data_root).expanduser().absolute()
+        if prompt_preset not in PROMPT_PRESETS:
+            raise ValueError(f"prompt preset {prompt_preset!r} is not one of {PROMPT_PRESETS}")
+        if subtitles and not self.has_subtitles:
+            raise ValueError(f"benchmark {self.name!r} has no subtitles; drop --subtitles")
+        self.prompt_preset = prompt_preset
+        self.subtitles = subtitles
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(data_root={str(self.data_root)!r}, prompt_preset={self.prompt_preset!r})"
+
+    # -- to implement -----------------------------------------------------------------------------
+    def annotation_files(self) -> list[Path]:
+        """The annotation files :meth:`load` reads (their bytes define the data revision)."""
+        raise NotImplementedError
+
+    def load(self) -> list[Sample]:
+        raise NotImplementedError
+
+    # -- shared -----------------------------------------------------------------------------------
+    def data_revision(self) -> str:
+        """A digest of the annotation files' bytes (changes whenever the data does)."""
+        digest = hashlib.sha1()
+        for path in sorted(self.annotation_files()):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()[:16]
+
+    def download(self, *, revision: str | None = None, token: str | None = None) -> Path:
+        """Fetch the annotation files (not the videos) into ``data_root`` with ``huggingface_hub``."""
+        if self.hub_repo is None:
+            raise DataError(f"benchmark {self.name!r} has no hub repository to download from; generate or copy "
+                            f"its data into {self.data_root}")
+        from love_r1._imports import require
+
+        hub = require("huggingface_hub", extra="eval")
+        try:
+            hub.snapshot_download(repo_id=self.hub_repo, repo_type="dataset", revision=revision,
+                                  local_dir=str(self.data_root), allow_patterns=list(self.hub_patterns), token=token)
+        except (OSError, ValueError) as error:  # offline mode, network errors, gated repos
+            raise DataError(
+                f"could not download the {self.name} annotations from {self.hub_repo!r}: {type(error).__name__}: "
+                f"{error} (hint: check the network, accept the dataset terms on the Hub and set HF_TOKEN, or copy "
+                f"the files into {self.data_root} yourself and drop --download)") from error
+        return self.data_root
+
+    def find_one(self, patterns: Sequence[str], *, what: str) -> Path:
+        for pattern in patterns:
+            hits = sorted(self.data_root.glob(pattern))
+            if hits:
+                return hits[0]
+        raise DataError(
+            f"{self.name}: no {what} under data root {str(self.data_root)!r} (looked for {list(patterns)}); "
+            f"hint: lay the folder out as the hub repo {self.hub_repo or ''} does, or pass --download")
+
+    def find_video(self, stem_or_relative: str, folders: Iterable[str]) -> Path:
+        """The first existing ``<root>/<folder>/<name>[ext]``; else the first candidate (reported missing)."""
+        candidates: list[Path] = []
+        name = str(stem_or_relative)
+        has_ext = Path(name).suffix != ""
+        for folder in folders:
+            base = self.data_root / folder / name if folder else self.data_root / name
+            if has_ext:
+                candidates.append(base)
+            else:
+                candidates.extend(base.with_name(base.name + ext) for ext in VIDEO_EXTENSIONS)
+        for path in candidates:
+            if path.exists():
+                return path
+        return candidates[0]
+
+
+def read_table(path: Path) -> list[dict[str, Any]]:
+    """Rows of a ``.parquet``, ``.json`` (a list, or ``{"data": [...]}``) or ``.jsonl`` file as dicts."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return [_plain(row) for row in pq.read_table(path).to_pylist()]
+        if suffix == ".jsonl":
+            return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DataError(f"cannot read annotation file {str(path)!r}: {error}") from error
+    if isinstance(data, dict):
+        for key in ("data", "annotations", "questions"):
+            if isinstance(data.get(key), list):
+                return data[key]
+        raise DataError(f"annotation file {str(path)!r} holds an object, expected a list of records")
+    if not isinstance(data, list):
+        raise DataError(f"annotation file {str(path)!r} must hold a list of records")
+    return data
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def field(row: dict[str, Any], names: Sequence[str], *, source: Path | str, default: Any = ...) -> Any:
+    """``row[name]`` for the first of ``names`` present, else ``default`` or a :class:`DataError`."""
+    for name in names:
+        if name in row and row[name] is not None:
+            return row[name]
+    if default is not ...:
+        return default
+    raise DataError(f"{source}: a record lacks field {names[0]!r} (also tried {list(names[1:])}); "
+                    f"fields present: {sorted(row)}")
+
+
+def as_list(value: Any) -> list[Any]:
+    """A list from a list, a tuple, a NumPy array or a string holding a Python/JSON list."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return list(ast.literal_eval(text))
+            except (ValueError, SyntaxError):
+                return [text]
+        return [text] if text else []
+    if hasattr(value, "tolist"):
+        return list(value.tolist())
+    return list(value)
+
+
+_HMS = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)$")
+
+
+def parse_clock(text: str) -> float:
+    """``"01:02:03.5"``, ``"02:03"`` or ``"12.5"`` -> seconds."""
+    text = str(text).strip()
+    match = _HMS.match(text)
+    if match:
+        hours, minutes, seconds = match.groups()
+        return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+    return float(text)
+
+
+def generic_duration_bucket(duration_seconds: float | None) -> str:
+    """A duration group for benchmarks without official ones (``"<3min"`` .. ``">60min"``)."""
+    if duration_seconds is None:
+        return ""
+    for limit, label in ((180, "<3min"), (600, "3-10min"), (1800, "10-30min"), (3600, "30-60min")):
+        if duration_seconds < limit:
+            return label
+    return ">60min"
+
+
+_SRT_TIME = re.compile(r"(\d+:\d+:\d+[,.]\d+)\s*-->\s*(\d+:\d+:\d+[,.]\d+)")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def read_srt_lines(path: Path) -> list[tuple[float, float, str]]:
+    """``(start_seconds, end_seconds, text)`` per cue of an ``.srt`` file, ``<font>`` tags stripped."""
+    cues: list[tuple[float, float, str]] = []
+    blocks = re.split(r"\n\s*\n", path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n"))
+    for block in blocks:
+        lines = [line for line in block.strip().split("\n") if line.strip()]
+        for index, line in enumerate(lines):
+            match = _SRT_TIME.search(line)
+            if match:
+                text = " ".join(_TAGS.sub("", t).strip() for t in lines[index + 1:]).strip()
+                if text:
+                    start, end = (parse_clock(t.replace(",", ".")) for t in match.groups())
+                    cues.append((start, end, text))
+                break
+    return cues
+
+
+def subtitle_block(cues: Sequence[tuple[float, float, str]]) -> str:
+    """Subtitle cues as prompt text: ``"[12s] text"`` one per line, consecutive duplicates dropped."""
+    lines: list[str] = []
+    for start, _, text in cues:
+        if not lines or not lines[-1].endswith("] " + text):
+            lines.append(f"[{int(start)}s] {text}")
+    return "\n".join(lines)

@@ -1,0 +1,70 @@
+"""MVBench (``OpenGVLab/MVBench``, revision ``video``): 20 tasks x 200 short-clip MCQs.
+
+Layout: ``json/<task>.json`` (``video``, ``question``, ``candidates``, ``answer`` = the correct
+candidate's text, optional ``start``/``end``), videos under ``video/<source>/`` per task (below).
+NTU RGB+D (``fine_grained_pose``) was removed from the hub repo: its items fail the pre-flight
+as missing videos and the report flags a 19-task mean. TVQA (``episodic_reasoning``) ships as
+JPEG folders, which the video engine cannot open: those items are reported as errors too.
+
+Reference question text: ``"{q}\\nOptions:\\n(A) c1\\n..."`` + the single-letter instruction.
+"""
+
+from __future__ import annotations
+
+from love_r1.agent.messages import question_text as plain_question_text
+from love_r1.eval.benchmarks._base import Benchmark, as_list, field, read_table
+from love_r1.eval.benchmarks.mlvu import answer_letter
+from love_r1.eval.benchmarks.mlvu import reference_question_text as mcq_reference_text
+from love_r1.eval.records import Sample, letter_options
+from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
+
+# task -> (annotation file, video folder in the hub repo)
+TASKS = {
+    "action_sequence": "star/Charades_v1_480", "action_prediction": "star/Charades_v1_480",
+    "action_antonym": "ssv2_video", "fine_grained_action": "Moments_in_Time_Raw/videos",
+    "unexpected_action": "FunQA_test/test", "object_existence": "clevrer/video_validation",
+    "object_interaction": "star/Charades_v1_480", "object_shuffle": "perception/videos",
+    "moving_direction": "clevrer/video_validation", "action_localization": "sta/sta_video",
+    "scene_transition": "scene_qa/video", "action_count": "perception/videos",
+    "moving_count": "clevrer/video_validation", "moving_attribute": "clevrer/video_validation",
+    "state_change": "perception/videos", "fine_grained_pose": "nturgbd",
+    "character_order": "perception/videos", "egocentric_navigation": "vlnqa",
+    "episodic_reasoning": "tvqa/frames_fps3_hq", "counterfactual_inference": "clevrer/video_validation",
+}
+
+
+class MVBench(Benchmark):
+    name = "mvbench"
+    hub_repo = "OpenGVLab/MVBench"
+    hub_patterns = ("json/*.json", "*.md")
+    expected_count = 4000
+    breakdown_keys = ("task",)
+    macro_key = "task"
+    expected_groups = tuple(TASKS)
+
+    def annotation_files(self):
+        folder = self.data_root / "json"
+        files = [folder / f"{task}.json" for task in TASKS if (folder / f"{task}.json").is_file()]
+        if not files:
+            self.find_one(["json/*.json"], what="MVBench json/<task>.json files")
+        return files
+
+    def load(self) -> list[Sample]:
+        samples = []
+        for path in self.annotation_files():
+            task = path.stem
+            for index, row in enumerate(read_table(path)):
+                video = str(field(row, ("video",), source=path))
+                candidates = [str(c) for c in as_list(field(row, ("candidates",), source=path))]
+                question = str(field(row, ("question",), source=path))
+                qid = f"{task}_{index}"
+                text = (mcq_reference_text(question, candidates) if self.prompt_preset == "love_r1"
+                        else plain_question_text(question, letter_options(candidates), SINGLE_LETTER_INSTRUCTION))
+                samples.append(Sample(
+                    qid=qid, video_id=f"{TASKS[task]}/{video}",
+                    video_path=self.find_video(video, (f"video/{TASKS[task]}", f"video/data0613/{TASKS[task]}")),
+                    question=question, options=letter_options(candidates),
+                    answer_letter=answer_letter(row.get("answer"), candidates, source=path, qid=qid),
+                    categories={"task": task}, question_text=text,
+                ))
+        return samples

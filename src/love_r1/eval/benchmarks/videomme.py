@@ -1,0 +1,78 @@
+"""Video-MME (``lmms-lab/Video-MME``, config ``videomme``): 2,700 MCQs, short/medium/long.
+
+Layout: ``videomme/test-*.parquet`` (fields ``video_id``, ``duration``, ``domain``,
+``sub_category``, ``videoID``, ``question_id``, ``task_type``, ``question``, ``options``
+(``"A. ..."``), ``answer``), videos ``data/<videoID>.mp4`` (also ``videos/``, ``video/``, the root),
+subtitles ``subtitle/<videoID>.srt``.
+
+Reference question text (``model_sample_frame.py``): VLMEvalKit's last message
+``"Question: {q}\\n{options}\\nAnswer: "`` cut between ``Question: `` and ``Answer:``, then the
+single-letter instruction, i.e. ``q + "\\n" + options + "\\n" + "\\nProvide only ..."``.
+"""
+
+from __future__ import annotations
+
+from love_r1.agent.messages import question_text as plain_question_text
+from love_r1.eval.benchmarks._base import (
+    Benchmark,
+    DataError,
+    as_list,
+    field,
+    read_srt_lines,
+    read_table,
+    subtitle_block,
+)
+from love_r1.eval.records import LETTERS, Sample
+from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
+
+SUBTITLE_HEADER = "This video's subtitles are listed below:\n"
+
+
+def reference_question_text(question: str, options: tuple[str, ...]) -> str:
+    """The LOVE-R1 reference text for Video-MME (derived exactly as the reference does)."""
+    message = "Question: {}\nAnswer: ".format(question + "\n" + "\n".join(options))
+    return message.split("Question: ")[-1].split("Answer:")[0] + SINGLE_LETTER_INSTRUCTION
+
+
+class VideoMME(Benchmark):
+    name = "videomme"
+    hub_repo = "lmms-lab/Video-MME"
+    hub_patterns = ("videomme/*.parquet", "*.md")
+    expected_count = 2700
+    breakdown_keys = ("duration", "domain", "sub_category", "task_type", "duration/task_type", "duration/domain")
+    has_subtitles = True
+
+    def annotation_files(self):
+        return [self.find_one(["videomme/*.parquet", "**/videomme*.parquet", "*.parquet"],
+                              what="Video-MME parquet (videomme/test-00000-of-00001.parquet)")]
+
+    def load(self) -> list[Sample]:
+        (path,) = self.annotation_files()
+        samples = []
+        for row in read_table(path):
+            stem = str(field(row, ("videoID", "video_id"), source=path))
+            options = tuple(str(o) for o in as_list(field(row, ("options", "candidates"), source=path)))
+            answer = str(field(row, ("answer",), source=path)).strip()
+            if answer not in LETTERS[: len(options)]:
+                raise DataError(f"{path}: question {row.get('question_id')!r} has answer {answer!r}, expected a letter")
+            question = str(field(row, ("question",), source=path))
+            duration = str(field(row, ("duration",), source=path, default=""))
+            domain = str(row.get("domain", ""))
+            task_type = str(row.get("task_type", ""))
+            subtitle_path = self.data_root / "subtitle" / f"{stem}.srt"
+            if self.prompt_preset == "love_r1":
+                text = reference_question_text(question, options)
+            else:
+                text = plain_question_text(question, options, SINGLE_LETTER_INSTRUCTION)
+            if self.subtitles and subtitle_path.is_file():
+                text = SUBTITLE_HEADER + subtitle_block(read_srt_lines(subtitle_path)) + "\n" + text
+            samples.append(Sample(
+                qid=str(field(row, ("question_id",), source=path)), video_id=stem,
+                video_path=self.find_video(stem, ("data", "videos", "video", "")), question=question,
+                options=options, answer_letter=answer, duration_bucket=duration,
+                categories={"duration": duration, "domain": domain, "sub_category": str(row.get("sub_category", "")),
+                            "task_type": task_type, "duration/task_type": f"{duration}/{task_type}",
+                            "duration/domain": f"{duration}/{domain}"},
+                question_text=text, subtitle_path=subtitle_path if subtitle_path.is_file() else None,
+            ))
+        return samples

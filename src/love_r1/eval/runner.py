@@ -1,0 +1,427 @@
+"""Run a benchmark through a backend: pre-flight, resume, shard, prefetch, store every trajectory.
+
+:func:`evaluate` is the whole pipeline behind ``love-r1 eval``:
+
+1. the benchmark's samples (optionally the first ``limit``), this shard's share (round-robin by index);
+2. skip the qids already finished under the same configuration hash (any shard file of the run);
+3. pre-flight: every referenced video must exist and open (``love_r1.video.open_video``); missing or
+   corrupt videos are reported up front and their items stored as errors without a model call;
+4. questions on the same video run together; a background pool decodes the fast views of the
+   next videos into a shared :class:`~love_r1.video.FrameCache` while the model works;
+5. ``method="zoom"``: the LOVE-R1 loop (:func:`love_r1.agent.loop.run_episodes`), ``concurrency``
+   episodes per batched ``generate``; ``method="uniform"``: one call per question on ``num_frames``
+   uniformly sampled frames (the single-pass baseline), ``concurrency`` requests per call;
+6. one committed row per item (trajectory JSON), a broken video failing only its own items.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from love_r1.agent.grammar import ParsedReply
+from love_r1.agent.loop import EpisodeTask, run_episodes
+from love_r1.agent.policy import ZoomPolicy
+from love_r1.agent.steps import AnswerStep, Episode, FastViewInfo, VideoInfo
+from love_r1.backends import Backend, BackendError, GenerationRequest, Message, TextPart, VideoPart
+from love_r1.eval.benchmarks import Benchmark
+from love_r1.eval.extract import extract_choice
+from love_r1.eval.records import Sample, order_by_video
+from love_r1.eval.store import RunStore, collect_provenance, config_hash, finished_in_run, shard_db_name
+
+logger = logging.getLogger(__name__)
+
+Method = Literal["zoom", "uniform"]
+PROMPT_TEXT_VERSION = 1  # bump when any benchmark's question text changes
+
+
+@dataclass
+class PreflightReport:
+    """Videos that cannot be used: ``missing`` (no file) and ``corrupt`` (``open_video`` failed)."""
+
+    num_videos: int = 0
+    missing: dict[str, str] = field(default_factory=dict)
+    corrupt: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def bad(self) -> dict[str, str]:
+        return {**self.missing, **self.corrupt}
+
+
+def preflight(samples: Sequence[Sample], *, open_video: Callable[..., Any] | None = None, decode: bool = True,
+              progress: bool = False) -> PreflightReport:
+    """Check every distinct video of ``samples``: exists, and (``decode``) opens with the video engine."""
+    if open_video is None and decode:
+        from love_r1.video import open_video
+    errors = _video_errors()
+    paths = list(dict.fromkeys(str(s.video_path) for s in samples))
+    report = PreflightReport(num_videos=len(paths))
+    iterator: Any = paths
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(paths, desc="pre-flight", unit="video")
+    for path in iterator:
+        if not Path(path).is_file():
+            report.missing[path] = "missing video file"
+            continue
+        if decode:
+            try:
+                with open_video(path) as reader:
+                    if not (reader.metadata.duration_seconds or 0) > 0:
+                        raise ValueError("no usable duration")
+            except errors as error:
+                report.corrupt[path] = f"corrupt video: {type(error).__name__}: {error}"
+    return report
+
+
+def select_samples(samples: Sequence[Sample], *, limit: int | None = None, shard_index: int = 0,
+                   num_shards: int = 1) -> list[Sample]:
+    """The first ``limit`` samples, then every ``num_shards``-th from ``shard_index`` (round-robin)."""
+    if num_shards < 1 or not 0 <= shard_index < num_shards:
+        raise ValueError(f"shard {shard_index}/{num_shards} is invalid; need 0 <= index < count")
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0 questions, got {limit}")
+    chosen = list(samples[:limit] if limit is not None else samples)
+    return chosen[shard_index::num_shards]
+
+
+def run_config(*, benchmark: Benchmark, policy: ZoomPolicy, model: str, method: Method, num_frames: int,
+               pixels_per_frame: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The configuration whose hash keys the run store (what changes results)."""
+    config = {
+        "benchmark": benchmark.name, "prompt_preset": benchmark.prompt_preset, "subtitles": benchmark.subtitles,
+        "prompt_text_version": PROMPT_TEXT_VERSION, "data_revision": benchmark.data_revision(), "model": model,
+        "method": method,
+    }
+    if method == "zoom":
+        config["policy"] = policy.to_dict()
+    else:
+        config.update(num_frames=num_frames, pixels_per_frame=pixels_per_frame,
+                      sampling={"max_new_tokens": policy.sampling.max_new_tokens,
+                                "temperature": policy.sampling.temperature})
+    config.update(extra or {})
+    return config
+
+
+class _LockedCache:
+    """A thread-safe wrapper of :class:`love_r1.video.FrameCache` (prefetch threads share it)."""
+
+    def __init__(self, cache: Any) -> None:
+        self._cache = cache
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            return self._cache.get(key)
+
+    def put(self, key: str, frames: Any) -> None:
+        with self._lock:
+            self._cache.put(key, frames)
+
+
+def _video_errors() -> tuple[type[BaseException], ...]:
+    from love_r1.video import VideoError
+
+    return (OSError, ValueError, VideoError)
+
+
+class _Prefetcher:
+    """Decodes each video's frames once, ahead of the model, in a small thread pool."""
+
+    def __init__(self, job: Callable[[str], Any], *, workers: int, lookahead: int) -> None:
+        self._job = job
+        self._pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="prefetch") if workers else None
+        self._futures: dict[str, Future] = {}
+        self.lookahead = lookahead
+
+    def schedule(self, paths: Sequence[str]) -> None:
+        if self._pool is None:
+            return
+        for path in paths[: self.lookahead]:
+            if path not in self._futures:
+                self._futures[path] = self._pool.submit(self._job, path)
+
+    def wait(self, path: str) -> None:
+        future = self._futures.pop(path, None)
+        if future is not None:
+            try:
+                future.result()
+            except _video_errors() as error:  # the loop decodes again and records the error on the item
+                logger.debug("prefetch of %s failed (%s); decoding in the loop", path, error)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class EvalProgress:
+    """Running totals shown in the progress bar and returned by :func:`evaluate`."""
+
+    done: int = 0
+    correct: int = 0
+    errors: int = 0
+    extraction_failures: int = 0
+    skipped_finished: int = 0
+    preflight: PreflightReport | None = None
+    count_warning: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.done if self.done else 0.0
+
+
+def final_text(episode: dict[str, Any]) -> str:
+    """The text to extract the answer from: the last step's full reply, else the recorded answer."""
+    steps = episode.get("steps") or []
+    if steps:
+        last = steps[-1]
+        return (last.get("assistant_prefix") or "") + (last.get("raw_text") or "")
+    return episode.get("answer") or ""
+
+
+def evaluate(
+    benchmark: Benchmark,
+    backend: Backend,
+    *,
+    run_dir: str | Path,
+    model: str,
+    policy: ZoomPolicy | None = None,
+    method: Method = "zoom",
+    num_frames: int = 128,
+    pixels_per_frame: int = 256 * 28 * 28,
+    limit: int | None = None,
+    shard_index: int = 0,
+    num_shards: int = 1,
+    concurrency: int = 8,
+    prefetch_workers: int = 2,
+    check_videos: bool = True,
+    cache_bytes: int = 2 * 1024**3,
+    progress: bool = True,
+    extra_config: dict[str, Any] | None = None,
+    on_item: Callable[[str], None] | None = None,
+) -> tuple[str, EvalProgress]:
+    """Run (or resume) this shard of ``benchmark``; returns ``(config_hash, progress)``. See the module docstring."""
+    if method not in ("zoom", "uniform"):
+        raise ValueError(f"method must be 'zoom' or 'uniform', got {method!r}")
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be >= 1 questions in flight, got {concurrency}")
+    if method == "uniform" and num_frames < 1:
+        raise ValueError(f"num_frames must be >= 1 for --method uniform, got {num_frames}")
+    policy = policy or ZoomPolicy.preset(benchmark.policy_preset)
+    began = time.perf_counter()
+    run_dir = Path(run_dir)
+    loaded = benchmark.load()
+    samples = select_samples(loaded, limit=limit, shard_index=shard_index, num_shards=num_shards)
+    config = run_config(benchmark=benchmark, policy=policy, model=model, method=method, num_frames=num_frames,
+                        pixels_per_frame=pixels_per_frame, extra=extra_config)
+    key = config_hash(config)
+    state = EvalProgress()
+    if benchmark.expected_count is not None and len(loaded) != benchmark.expected_count:
+        state.count_warning = (f"{benchmark.name}: the annotations hold {len(loaded)} questions, the official set has "
+                               f"{benchmark.expected_count}; scores are not comparable with published numbers")
+        logger.warning(state.count_warning)
+    with RunStore(run_dir / shard_db_name(shard_index, num_shards)) as store:
+        store.register(key, config)
+        store.add_provenance(key, {**collect_provenance(), "shard": f"{shard_index}/{num_shards}", "limit": limit,
+                                   "concurrency": concurrency})
+        finished = finished_in_run(run_dir, key)
+        todo = [s for s in samples if s.qid not in finished]
+        state.skipped_finished = len(samples) - len(todo)
+        report = preflight(todo, decode=check_videos, progress=progress and len(todo) > 50)
+        state.preflight = report
+        for path, reason in report.bad.items():
+            logger.warning("pre-flight: %s: %s", path, reason)
+        bar = _bar(total=len(todo), enabled=progress, desc=f"{benchmark.name} [{method}]")
+        by_qid = {s.qid: s for s in todo}
+
+        def record(qid: str, episode: dict[str, Any] | None, error: str | None, seconds: float = 0.0) -> None:
+            sample = by_qid[qid]
+            store.put(key, qid, sample=sample.to_dict(), episode=episode, error=error, seconds=seconds)
+            state.done += 1
+            if error is not None:
+                state.errors += 1
+            else:
+                letter = extract_choice(final_text(episode or {}), sample.options)
+                state.correct += int(letter == sample.answer_letter)
+                state.extraction_failures += int(letter is None)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(acc=f"{state.accuracy:.3f}", errors=state.errors, refresh=False)
+            if on_item is not None:
+                on_item(qid)
+
+        runnable = []
+        for sample in order_by_video(todo):
+            reason = report.bad.get(str(sample.video_path))
+            if reason is not None:
+                record(sample.qid, None, f"{reason}: {sample.video_path}")
+            else:
+                runnable.append(sample)
+        try:
+            if method == "zoom":
+                _run_zoom(runnable, backend, policy, record=record, concurrency=concurrency,
+                          prefetch_workers=prefetch_workers, cache_bytes=cache_bytes)
+            else:
+                _run_uniform(runnable, backend, policy, record=record, concurrency=concurrency,
+                             num_frames=num_frames, pixels_per_frame=pixels_per_frame,
+                             prefetch_workers=prefetch_workers, cache_bytes=cache_bytes)
+        finally:
+            if bar is not None:
+                bar.close()
+    state.seconds = time.perf_counter() - began
+    return key, state
+
+
+def _bar(*, total: int, enabled: bool, desc: str) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="q", dynamic_ncols=True)
+
+
+def _video_engine(cache_bytes: int) -> tuple[Any, Callable[..., Any]]:
+    from love_r1.video import FrameCache, open_video
+
+    cache = _LockedCache(FrameCache(max_bytes=cache_bytes))
+
+    def opener(path: str | Path, **kwargs: Any) -> Any:
+        return open_video(path, cache=cache, **kwargs)  # type: ignore[arg-type]
+
+    return cache, opener
+
+
+def _upcoming(samples: Sequence[Sample], start: int) -> list[str]:
+    return list(dict.fromkeys(str(s.video_path) for s in samples[start:]))
+
+
+def _run_zoom(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *, record: Callable[..., None],
+              concurrency: int, prefetch_workers: int, cache_bytes: int) -> None:
+    from love_r1.video import sample_fast_view
+
+    _, opener = _video_engine(cache_bytes)
+
+    def fast_view_kwargs() -> dict[str, Any]:
+        return dict(max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
+                    pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
+                    short_video_factor=policy.short_video_factor, overlay=policy.overlay)
+
+    def job(path: str) -> None:
+        with opener(path) as reader:
+            sample_fast_view(reader, **fast_view_kwargs())
+
+    prefetcher = _Prefetcher(job, workers=prefetch_workers, lookahead=prefetch_workers + 1)
+
+    def fast_view(reader: Any, **kwargs: Any) -> Any:
+        prefetcher.wait(str(reader.path))
+        return sample_fast_view(reader, **kwargs)
+
+    def tasks() -> Iterator[EpisodeTask]:
+        for index, sample in enumerate(samples):
+            prefetcher.schedule(_upcoming(samples, index + 1))
+            yield EpisodeTask(
+                episode_id=sample.qid, video_path=sample.video_path, question=sample.question_text, options=(),
+                answer_instruction="", evidence=sample.evidence or None, gold=sample.answer_letter,
+            )
+
+    try:
+        for event in run_episodes(backend, tasks(), policy, open_video=opener, sample_fast_view=fast_view,
+                                  max_active_episodes=concurrency):
+            if event.episode_done:
+                episode = event.episode
+                record(event.episode_id, episode.to_dict(), episode.error, episode.ledger.total_seconds)
+    finally:
+        prefetcher.close()
+
+
+def uniform_frames(reader: Any, *, num_frames: int, pixels_per_frame: int) -> Any:
+    """``num_frames`` frames spread uniformly over the video, both ends included (qwen-vl-utils style)."""
+    from dataclasses import replace
+
+    from love_r1.video import linspace_indices
+
+    meta = reader.metadata
+    total = int(meta.num_frames)
+    count = max(1, min(num_frames, total))
+    count -= count % 2 if count > 1 else 0  # Qwen2.5-VL groups frames in pairs
+    indices = linspace_indices(start=0, end=total - 1, num=count)
+    frames = reader.get_frames_at(indices, max_pixels=pixels_per_frame, overlay=False)
+    duration = float(meta.duration_seconds or total / float(meta.fps))
+    return replace(frames, sample_fps=round(count / duration, 6) if duration > 0 else None)
+
+
+def _run_uniform(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *, record: Callable[..., None],
+                 concurrency: int, num_frames: int, pixels_per_frame: int, prefetch_workers: int,
+                 cache_bytes: int) -> None:
+    _, opener = _video_engine(cache_bytes)
+
+    def job(path: str) -> None:
+        with opener(path) as reader:
+            uniform_frames(reader, num_frames=num_frames, pixels_per_frame=pixels_per_frame)
+
+    prefetcher = _Prefetcher(job, workers=prefetch_workers, lookahead=prefetch_workers + concurrency)
+    sampling = policy.sampling
+    try:
+        for start in range(0, len(samples), concurrency):
+            batch = samples[start:start + concurrency]
+            prefetcher.schedule(_upcoming(samples, start))
+            ready: list[tuple[Sample, Episode, GenerationRequest]] = []
+            for sample in batch:
+                began = time.perf_counter()
+                prefetcher.wait(str(sample.video_path))
+                episode = Episode(episode_id=sample.qid, video=VideoInfo(path=str(sample.video_path)),
+                                  question=sample.question_text, answer_instruction="",
+                                  policy={"name": "uniform", "num_frames": num_frames,
+                                          "pixels_per_frame": pixels_per_frame},
+                                  evidence=None, gold=sample.answer_letter)
+                try:
+                    with opener(sample.video_path) as reader:
+                        frames = uniform_frames(reader, num_frames=num_frames, pixels_per_frame=pixels_per_frame)
+                        meta = reader.metadata
+                except _video_errors() as error:
+                    record(sample.qid, episode.to_dict(), f"video {sample.video_path}: {type(error).__name__}: {error}")
+                    continue
+                episode.video = VideoInfo(path=str(sample.video_path), duration_seconds=float(meta.duration_seconds),
+                                          fps=float(meta.fps), num_frames=int(meta.num_frames),
+                                          width=int(meta.width), height=int(meta.height))
+                episode.fast_view = FastViewInfo(num_frames=frames.num_frames, width=frames.width,
+                                                 height=frames.height, sample_fps=frames.sample_fps,
+                                                 timestamps_seconds=tuple(float(t) for t in frames.timestamps_seconds))
+                episode.ledger.add_decode(num_frames=frames.num_frames, seconds=time.perf_counter() - began)
+                message = Message(role="user", content=(VideoPart(frames=frames), TextPart(text=sample.question_text)))
+                ready.append((sample, episode, GenerationRequest(messages=(message,), sampling=sampling,
+                                                                 session_id=sample.qid)))
+            if not ready:
+                continue
+            began = time.perf_counter()
+            try:
+                generations = backend.generate([request for _, _, request in ready])
+                if len(generations) != len(ready):
+                    raise BackendError(f"backend returned {len(generations)} generations for {len(ready)} requests")
+            except BackendError as error:
+                for sample, episode, _ in ready:
+                    record(sample.qid, episode.to_dict(), f"backend: {error}")
+                continue
+            seconds = time.perf_counter() - began
+            for (sample, episode, _), generation in zip(ready, generations, strict=True):
+                episode.ledger.add_usage(generation.usage)
+                episode.steps.append(AnswerStep(
+                    index=0, raw_text=generation.text, parsed=ParsedReply(kind="answer", answer=generation.text),
+                    stop_reason="answered", usage=generation.usage, seconds=seconds,
+                    finish_reason=generation.finish_reason,
+                ))
+                episode.answer = generation.text
+                episode.ledger.total_seconds = seconds
+                error = None if generation.finish_reason != "error" else f"backend: {generation.text}"
+                record(sample.qid, episode.to_dict(), error, seconds)
+    finally:
+        prefetcher.close()

@@ -1,0 +1,409 @@
+"""Training records: read the published annotation formats and our own trajectories, and check them.
+
+Formats (``docs/protocol.md`` §5), one JSON object per line (``.jsonl``) or a JSON list (``.json``):
+
+* **SFT** (stages 1-2): ``video`` (relative to the video root), ``messages`` (a user turn holding the
+  question text, then the assistant reply). ``cot_data`` marks a stage-2 CoT record (its
+  ``zoomin_intervals`` are the clips of the prompt); ``tgt`` (``[[s, e], ...]``) marks a stage-1
+  grounding record; neither: stage-1 plain QA.
+* **GRPO** (stage 3): ``path``, ``problem``, ``options`` (``"A. ..."``), ``problem_type``, ``solution``
+  (``<answer>A</answer>`` or a bare letter), ``zoomin_intervals``, optional ``tgt``.
+* **Trajectory**: an ``Episode.to_dict()`` from ``love-r1 eval`` / ``ask`` (keys ``episode_id`` and
+  ``steps``): one single-step record per model call (decoupled), with the clips that call saw.
+
+:func:`load_records` never stops at a bad line: it returns the records it could read plus one
+:class:`RecordIssue` per problem; :func:`check_records` adds video checks (missing or unreadable
+file, intervals outside the video, bad answers). Training runs on the checked records only
+(a pre-flight manifest), so it never dies mid-epoch on a bad record (reference defect #10).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from love_r1.interval import Interval
+from love_r1.prompts import constants
+
+logger = logging.getLogger(__name__)
+
+RecordKind = Literal["qa", "grounding", "cot", "grpo", "step"]
+# Interval endpoints may exceed the duration by this much (the reference's GRPO rule allows D + 1).
+END_TOLERANCE_SECONDS = 1.0
+_ANSWER_TAG = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.DOTALL)
+_OPTION_LETTER = re.compile(r"^\s*\(?([A-Za-z])[.):]")
+
+
+@dataclass(frozen=True)
+class TrainRecord:
+    """One single-step training sample, before any video is decoded.
+
+    ``question_text`` is the text of the prompt's last item without the decision instruction
+    (which is appended when ``decision_instruction`` is true, as at inference). ``target`` is the
+    assistant reply (SFT) and starts with ``assistant_prefix`` when one is pre-filled.
+    """
+
+    line: int
+    kind: RecordKind
+    video: str
+    question_text: str
+    target: str | None = None
+    assistant_prefix: str = ""
+    decision_instruction: bool = True
+    zoomin_intervals: tuple[Interval, ...] = ()
+    tgt: tuple[Interval, ...] = ()
+    options: tuple[str, ...] = ()
+    gold: str | None = None
+    source_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line, "kind": self.kind, "video": self.video, "question_text": self.question_text,
+            "target": self.target, "assistant_prefix": self.assistant_prefix,
+            "decision_instruction": self.decision_instruction,
+            "zoomin_intervals": [i.as_list() for i in self.zoomin_intervals],
+            "tgt": [i.as_list() for i in self.tgt], "options": list(self.options), "gold": self.gold,
+            "source_id": self.source_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainRecord:
+        return cls(
+            line=int(data["line"]), kind=data["kind"], video=data["video"], question_text=data["question_text"],
+            target=data.get("target"), assistant_prefix=data.get("assistant_prefix", ""),
+            decision_instruction=bool(data.get("decision_instruction", True)),
+            zoomin_intervals=tuple(Interval(*map(float, i)) for i in data.get("zoomin_intervals", ())),
+            tgt=tuple(Interval(*map(float, i)) for i in data.get("tgt", ())),
+            options=tuple(data.get("options", ())), gold=data.get("gold"), source_id=data.get("source_id", ""),
+        )
+
+
+@dataclass(frozen=True)
+class RecordIssue:
+    """A problem with one record: its line (1-based; item number in a JSON list), field and message."""
+
+    line: int
+    field: str
+    message: str
+    video: str = ""
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+class RecordError(ValueError):
+    """A record cannot be read; ``field`` names the offending key."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+@dataclass
+class Manifest:
+    """The pre-flight result: usable records, their video durations and every skipped item's issue."""
+
+    records: list[TrainRecord] = field(default_factory=list)
+    issues: list[RecordIssue] = field(default_factory=list)
+    durations_seconds: dict[str, float] = field(default_factory=dict)
+    num_read: int = 0
+
+    @property
+    def num_skipped(self) -> int:
+        return len({issue.line for issue in self.issues})
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _intervals(value: Any, name: str) -> tuple[Interval, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        raise RecordError(name, f"expected a list of [start_seconds, end_seconds], got {value!r:.80}")
+    out = []
+    for i, pair in enumerate(value):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise RecordError(f"{name}[{i}]", f"expected [start_seconds, end_seconds], got {pair!r:.80}")
+        try:
+            start, end = float(pair[0]), float(pair[1])
+            out.append(Interval(start, end))
+        except (TypeError, ValueError) as error:
+            raise RecordError(f"{name}[{i}]", f"{pair!r}: {error}") from None
+    return tuple(out)
+
+
+def _text_of(content: Any, name: str) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [item.get("text", "") for item in content if isinstance(item, dict) and item.get("type") == "text"]
+        if texts:
+            return "".join(texts)
+    raise RecordError(name, f"expected a string or a list of {{'type': 'text', 'text': ...}} items, got {content!r:.80}")
+
+
+def gold_letter(solution: str) -> str:
+    """The gold answer of a GRPO ``solution``: the text inside ``<answer>...</answer>``, else the stripped text."""
+    match = _ANSWER_TAG.search(solution)
+    return (match.group(1) if match else solution).strip()
+
+
+def option_letters(options: Sequence[str]) -> list[str]:
+    """``["A", "B", ...]`` read from ``"A. ..."`` options (uppercase)."""
+    letters = []
+    for option in options:
+        match = _OPTION_LETTER.match(option)
+        letters.append(match.group(1).upper() if match else "")
+    return letters
+
+
+def parse_sft_record(data: dict[str, Any], *, line: int) -> TrainRecord:
+    if not isinstance(data.get("video"), str) or not data["video"]:
+        raise RecordError("video", "missing or not a string (path relative to --video-root)")
+    messages = data.get("messages")
+    if not isinstance(messages, list) or len(messages) < 2:
+        raise RecordError("messages", "expected [user turn, assistant turn]")
+    user = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    assistant = [m for m in messages if isinstance(m, dict) and m.get("role") == "assistant"]
+    if not user or not assistant:
+        raise RecordError("messages", "needs one 'user' and one 'assistant' turn")
+    question = _text_of(user[0].get("content"), "messages[user].content")
+    target = _text_of(assistant[-1].get("content"), "messages[assistant].content")
+    if not target.strip():
+        raise RecordError("messages[assistant].content", "empty assistant reply")
+    if "cot_data" in data:
+        kind: RecordKind = "cot"
+    elif "tgt" in data:
+        kind = "grounding"
+    else:
+        kind = "qa"
+    return TrainRecord(
+        line=line, kind=kind, video=data["video"], question_text=question, target=target,
+        decision_instruction=kind == "cot",
+        zoomin_intervals=_intervals(data.get("zoomin_intervals"), "zoomin_intervals"),
+        tgt=_intervals(data.get("tgt"), "tgt"), source_id=str(data.get("id", data.get("qid", ""))),
+    )
+
+
+def parse_grpo_record(data: dict[str, Any], *, line: int) -> TrainRecord:
+    from love_r1.agent.messages import grpo_question_text
+
+    video = data.get("path", data.get("video"))
+    if not isinstance(video, str) or not video:
+        raise RecordError("path", "missing or not a string (the video file)")
+    problem = data.get("problem")
+    if not isinstance(problem, str):
+        raise RecordError("problem", f"expected a string, got {problem!r:.80}")
+    problem_type = data.get("problem_type", "multiple choice")
+    if problem_type not in constants.TYPE_TEMPLATE:
+        raise RecordError("problem_type", f"{problem_type!r} is not one of {sorted(constants.TYPE_TEMPLATE)}")
+    options = data.get("options") or []
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise RecordError("options", f"expected a list of strings like 'A. ...', got {options!r:.80}")
+    solution = data.get("solution")
+    if not isinstance(solution, str) or not gold_letter(solution):
+        raise RecordError("solution", f"expected '<answer>X</answer>' or a letter, got {solution!r:.80}")
+    with_options = options if problem_type == "multiple choice" else []
+    text = grpo_question_text(problem, with_options) + constants.TYPE_TEMPLATE[problem_type]
+    return TrainRecord(
+        line=line, kind="grpo", video=video, question_text=text, options=tuple(options),
+        gold=gold_letter(solution), zoomin_intervals=_intervals(data.get("zoomin_intervals"), "zoomin_intervals"),
+        tgt=_intervals(data.get("tgt"), "tgt"), source_id=str(data.get("id", data.get("problem_id", ""))),
+    )
+
+
+def records_from_episode(data: dict[str, Any], *, line: int) -> list[TrainRecord]:
+    """One single-step record per model call of an ``Episode.to_dict()`` (decoupled steps)."""
+    from love_r1.agent.messages import question_text
+
+    if data.get("error"):
+        raise RecordError("error", f"the episode failed: {data['error']!r:.120}")
+    video = (data.get("video") or {}).get("path")
+    if not isinstance(video, str) or not video:
+        raise RecordError("video.path", "missing")
+    steps = data.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise RecordError("steps", "the episode has no steps")
+    text = question_text(data.get("question", ""), data.get("options") or (), data.get("answer_instruction", ""))
+    evidence = _intervals(data.get("evidence"), "evidence")
+    out = []
+    for i, step in enumerate(steps):
+        prefix = step.get("assistant_prefix", "") or ""
+        raw = step.get("raw_text", "")
+        if not isinstance(raw, str):
+            raise RecordError(f"steps[{i}].raw_text", "not a string")
+        target = raw if raw.startswith(prefix) else prefix + raw
+        out.append(TrainRecord(
+            line=line, kind="step", video=video, question_text=text, target=target, assistant_prefix=prefix,
+            zoomin_intervals=_intervals(step.get("clips_in_prompt"), f"steps[{i}].clips_in_prompt"),
+            tgt=evidence, options=tuple(data.get("options") or ()), gold=data.get("gold"),
+            source_id=f"{data.get('episode_id', '')}#{step.get('index', i)}",
+        ))
+    return out
+
+
+def parse_record(data: Any, *, line: int) -> list[TrainRecord]:
+    """Dispatch on the keys: trajectory (``steps``), GRPO (``problem``), SFT (``messages``)."""
+    if not isinstance(data, dict):
+        raise RecordError("record", f"expected a JSON object, got {type(data).__name__}")
+    if "steps" in data and "episode_id" in data:
+        return records_from_episode(data, line=line)
+    if "problem" in data:
+        return [parse_grpo_record(data, line=line)]
+    if "messages" in data:
+        return [parse_sft_record(data, line=line)]
+    raise RecordError("record", "unknown format: expected 'messages' (SFT), 'problem' (GRPO) or 'steps' (trajectory)")
+
+
+def _raw_items(path: Path) -> Iterator[tuple[int, Any, str | None]]:
+    text = path.read_text(encoding="utf-8")
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as error:
+            yield error.lineno, None, f"invalid JSON list: {error.msg}"
+            return
+        for i, item in enumerate(items, start=1):
+            yield i, item, None
+        return
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield number, json.loads(raw), None
+        except json.JSONDecodeError as error:
+            yield number, None, f"invalid JSON: {error.msg} (column {error.colno})"
+
+
+def load_records(path: str | Path) -> tuple[list[TrainRecord], list[RecordIssue]]:
+    """Read every record of ``path`` (JSONL or a JSON list); bad items become issues, never exceptions."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"records file {str(path)!r} does not exist")
+    records: list[TrainRecord] = []
+    issues: list[RecordIssue] = []
+    for line, item, error in _raw_items(path):
+        if error is not None:
+            issues.append(RecordIssue(line, "json", error))
+            continue
+        try:
+            records.extend(parse_record(item, line=line))
+        except RecordError as err:
+            issues.append(RecordIssue(line, err.field, err.message))
+    return records, issues
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def resolve_video(video: str, video_root: str | Path | None) -> Path:
+    """``video`` as a path: relative paths are taken against ``video_root``."""
+    path = Path(video)
+    if not path.is_absolute() and video_root is not None:
+        path = Path(video_root) / path
+    return path
+
+
+def _check_answer(record: TrainRecord) -> str | None:
+    from love_r1.agent.grammar import parse_reply
+
+    if record.kind == "grpo":
+        letters = [letter for letter in option_letters(record.options) if letter]
+        if record.options and record.gold and record.gold.upper() not in letters:
+            return f"gold answer {record.gold!r} is not one of the option letters {letters}"
+        return None
+    if record.kind in ("cot", "step") and record.target is not None:
+        parsed = parse_reply(record.target)
+        if parsed.kind == "invalid":
+            return f"the reply has no readable \\boxed{{}} answer or interval ({parsed.error}): {record.target[-80:]!r}"
+    return None
+
+
+def check_record(record: TrainRecord, *, duration_seconds: float) -> list[RecordIssue]:
+    """Intervals inside ``[0, D + 1]`` with positive length; a readable answer (pure)."""
+    issues = []
+    limit = duration_seconds + END_TOLERANCE_SECONDS
+    for name, intervals in (("zoomin_intervals", record.zoomin_intervals), ("tgt", record.tgt)):
+        for i, interval in enumerate(intervals):
+            if interval.end_seconds > limit or interval.start_seconds >= duration_seconds:
+                issues.append(RecordIssue(record.line, f"{name}[{i}]",
+                                          f"{interval} lies outside the video [0, {duration_seconds:.2f}] s",
+                                          record.video))
+            elif interval.length_seconds <= 0:
+                issues.append(RecordIssue(record.line, f"{name}[{i}]", f"{interval} is empty", record.video))
+    if record.kind == "grounding" and not record.tgt:
+        issues.append(RecordIssue(record.line, "tgt", "a grounding record needs at least one moment", record.video))
+    problem = _check_answer(record)
+    if problem:
+        issues.append(RecordIssue(record.line, "answer" if record.kind == "grpo" else "target", problem, record.video))
+    return issues
+
+
+def probe_duration(path: Path, *, open_video: Any = None) -> float:
+    """The video's duration in seconds (header), raising ``love_r1.video.VideoError`` when unreadable."""
+    if open_video is None:
+        from love_r1.video import open_video
+    with open_video(path) as reader:
+        reader.check_complete()
+        meta = reader.metadata
+        return float(meta.num_frames / meta.fps) if meta.fps else float(meta.duration_seconds)
+
+
+def build_manifest(
+    records: Sequence[TrainRecord], *, video_root: str | Path | None, issues: Sequence[RecordIssue] = (),
+    probe_videos: bool = True, open_video: Any = None,
+) -> Manifest:
+    """Check every record up front: the video exists and opens, intervals fit, the answer is readable.
+
+    A record with any issue is left out of ``Manifest.records``; each video is opened once.
+    """
+    from love_r1.video import VideoError
+
+    manifest = Manifest(issues=list(issues), num_read=len({r.line for r in records} | {i.line for i in issues}))
+    video_failures: dict[str, str] = {}
+    for record in records:
+        path = resolve_video(record.video, video_root)
+        key = str(path)
+        if key not in manifest.durations_seconds and key not in video_failures:
+            if not path.is_file():
+                video_failures[key] = f"missing video {key!r} (check --video-root)"
+            elif probe_videos:
+                try:
+                    manifest.durations_seconds[key] = probe_duration(path, open_video=open_video)
+                except VideoError as error:
+                    video_failures[key] = f"unreadable video {key!r}: {error}"
+            else:
+                manifest.durations_seconds[key] = float("inf")
+        if key in video_failures:
+            manifest.issues.append(RecordIssue(record.line, "video", video_failures[key], record.video))
+            continue
+        problems = check_record(record, duration_seconds=manifest.durations_seconds[key])
+        if problems:
+            manifest.issues.extend(problems)
+            continue
+        manifest.records.append(record)
+    manifest.issues.sort(key=lambda issue: issue.line)
+    for issue in manifest.issues:
+        logger.info("skipping record: %s", issue)
+    return manifest
+
+
+def check_records(path: str | Path, *, video_root: str | Path | None, probe_videos: bool = True) -> Manifest:
+    """:func:`load_records` then :func:`build_manifest`."""
+    records, issues = load_records(path)
+    return build_manifest(records, video_root=video_root, issues=issues, probe_videos=probe_videos)
+
+
+__all__ = [
+    "END_TOLERANCE_SECONDS", "Manifest", "RecordError", "RecordIssue", "TrainRecord", "build_manifest",
+    "check_record", "check_records", "gold_letter", "load_records", "option_letters", "parse_record",
+    "probe_duration", "records_from_episode", "resolve_video",
+]

@@ -1,0 +1,58 @@
+"""Video engine: open a video once, request frames by time or index, sample fast views and zoom clips."""
+
+from love_r1.video._cache import FrameCache
+from love_r1.video._decode import ReaderStats, VideoReader, open_video
+from love_r1.video._frames import Frames
+from love_r1.video._metadata import VideoMetadata
+from love_r1.video.errors import (
+    CorruptVideoError,
+    EmptyVideoError,
+    FrameCountError,
+    IntervalError,
+    NotAVideoError,
+    NoVideoStreamError,
+    VideoError,
+    VideoNotFoundError,
+)
+from love_r1.video.overlay import OVERLAY_FONT_NAME, OverlayFonts, draw_timestamp, draw_timestamps
+from love_r1.video.resize import budget_hw, resize_frames, smart_resize
+from love_r1.video.sampling import (
+    FrameSelection,
+    clip_indices,
+    fast_view_indices,
+    fast_view_pixels,
+    linspace_indices,
+    sample_clip,
+    sample_fast_view,
+)
+
+__all__ = [
+    "OVERLAY_FONT_NAME",
+    "CorruptVideoError",
+    "EmptyVideoError",
+    "FrameCache",
+    "FrameCountError",
+    "FrameSelection",
+    "Frames",
+    "IntervalError",
+    "NoVideoStreamError",
+    "NotAVideoError",
+    "OverlayFonts",
+    "ReaderStats",
+    "VideoError",
+    "VideoMetadata",
+    "VideoNotFoundError",
+    "VideoReader",
+    "budget_hw",
+    "clip_indices",
+    "draw_timestamp",
+    "draw_timestamps",
+    "fast_view_indices",
+    "fast_view_pixels",
+    "linspace_indices",
+    "open_video",
+    "resize_frames",
+    "sample_clip",
+    "sample_fast_view",
+    "smart_resize",
+]

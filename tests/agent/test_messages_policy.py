@@ -1,0 +1,118 @@
+"""build_messages layout, labels, HF conversion; ZoomPolicy presets and validation; scripted backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from love_r1.agent.messages import build_messages, full_video_label, to_chat_dicts, zoom_clip_label
+from love_r1.agent.policy import ZoomPolicy
+from love_r1.backends import GenerationRequest, Message, SamplingParams, TextPart, VideoPart
+from love_r1.backends.scripted import ScriptedBackend, dummy_reply
+from love_r1.interval import Interval
+from love_r1.prompts import constants
+
+from .conftest import tiny_frames
+
+
+def _frames(start=0.0, end=10.0, key=None):
+    return tiny_frames(np.linspace(start, end, 4, endpoint=False), key=key)
+
+
+def test_layout_and_sorting():
+    fast = _frames(key="fast")
+    c1, c2 = _frames(50, 60, "c1"), _frames(5, 20, "c2")
+    system, user = build_messages(
+        fast_view=fast, clips=[(Interval(50.0, 60.9), c1), (Interval(5.5, 20.0), c2)], duration_seconds=99.99,
+        question_text="Q?",
+    )
+    assert system.role == "system" and system.text == constants.SYSTEM_MESSAGE
+    kinds = [type(p) for p in user.content]
+    assert kinds == [TextPart, VideoPart, TextPart, VideoPart, TextPart, VideoPart, TextPart]
+    assert user.content[0].text == "Full video [0, 99]:"
+    assert user.content[1].frames is fast
+    assert user.content[2].text == "Subset zoom-in video clip [5, 20]:" and user.content[3].frames is c2
+    assert user.content[4].text == "Subset zoom-in video clip [50, 60]:" and user.content[5].frames is c1
+    assert user.content[6].text == "Q?" + constants.DECISION_INSTRUCTION
+
+
+def test_labels_truncate_like_printf_d():
+    assert full_video_label(59.999) == "Full video [0, 59]:"
+    assert zoom_clip_label(Interval(3.9, 7.99)) == "Subset zoom-in video clip [3, 7]:"
+
+
+def test_build_messages_rejects_bad_input():
+    with pytest.raises(ValueError, match="duration_seconds"):
+        build_messages(fast_view=_frames(), clips=[], duration_seconds=float("nan"), question_text="Q")
+    with pytest.raises(TypeError, match="Interval"):
+        build_messages(fast_view=_frames(), clips=[((1, 2), _frames())], duration_seconds=10, question_text="Q")
+
+
+def test_to_chat_dicts_shapes():
+    msgs = (Message("system", "S"), Message("user", (TextPart("a"), VideoPart(_frames()), TextPart("b"))))
+    chat = to_chat_dicts(msgs, video_value="V")
+    assert chat == [
+        {"role": "system", "content": "S"},
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "video", "video": "V"},
+                                     {"type": "text", "text": "b"}]},
+    ]
+
+
+def test_policy_defaults_and_presets():
+    ref = ZoomPolicy()
+    assert (ref.max_free_steps, ref.pad_seconds, ref.min_clip_seconds, ref.iou_stop) == (2, 5.0, 3.0, 0.3)
+    assert ref.min_length_for(600.0) == 30.0 and ref.min_length_for(80.0) == 10.0
+    assert ref.resolution_factor(59.9) == 2 and ref.resolution_factor(60.0) == 1
+    assert ref.sampling == SamplingParams(max_new_tokens=2048)
+    mlvu = ZoomPolicy.preset("mlvu")
+    assert (mlvu.name, mlvu.fast_max_frames, mlvu.fast_pixels_per_frame) == ("mlvu", 384, 64 * 28 * 28)
+    lvb = ZoomPolicy.preset("longvideobench")
+    assert (lvb.slow_max_frames, lvb.widen) == (16, False)
+    assert ZoomPolicy.from_dict(lvb.to_dict()) == lvb
+    assert ZoomPolicy.preset("reference", iou_stop=0.5).iou_stop == 0.5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"max_free_steps": -1}, "max_free_steps"), ({"iou_stop": 1.5}, "iou_stop"),
+     ({"frames_per_second": 0}, "frames_per_second"), ({"slow_max_frames": 2.5}, "slow_max_frames")],
+)
+def test_policy_validation(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ZoomPolicy(**kwargs)
+
+
+def test_policy_unknown_preset_and_fields():
+    with pytest.raises(ValueError, match="longvideobench"):
+        ZoomPolicy.preset("videomme")
+    with pytest.raises(ValueError, match="bogus"):
+        ZoomPolicy.from_dict({"bogus": 1})
+
+
+def _request(clips, prefix=""):
+    msgs = build_messages(
+        fast_view=_frames(), clips=clips, duration_seconds=321.5,
+        question_text="Which?\n(C) one\n(D) two",
+    )
+    return GenerationRequest(messages=msgs, assistant_prefix=prefix, session_id="s")
+
+
+def test_dummy_policy():
+    assert dummy_reply(_request([])) == (
+        "I need to zoom in on the video.\n\nThe middle of the video may hold the answer.\\boxed{[155, 165]}"
+    )
+    assert dummy_reply(_request([(Interval(150.0, 170.0), _frames())])).endswith("\\boxed{C}")
+    assert dummy_reply(_request([(Interval(150.0, 170.0), _frames())])).startswith("I get the answer.\n\n")
+    forced = dummy_reply(_request([], prefix=constants.FORCED_ANSWER_PREFIX))
+    assert not forced.startswith("I get") and forced.endswith("\\boxed{C}")
+
+
+def test_scripted_list_runs_out_with_backend_error():
+    from love_r1.backends import BackendError
+
+    backend = ScriptedBackend(["one"])
+    assert backend.generate([_request([])])[0].text == "one"
+    with pytest.raises(BackendError, match="ran out"):
+        backend.generate([_request([])])
+    with pytest.raises(TypeError, match="list"):
+        ScriptedBackend("just one string")  # type: ignore[arg-type]

@@ -1,0 +1,181 @@
+"""``love-r1 ask``: step-by-step output, input handling, JSON/trace files, offline failure, HTTP backend."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from love_r1.cli import main
+from love_r1.cli.ask import _InputError, format_ledger, normalize_options
+from tests.fixtures.openai_server import FakeOpenAIServer
+
+ZOOM = "I need to zoom in on the video.\n\nThe box is early on.\\boxed{[4, 8]}"
+ANSWER = "I get the answer.\n\nThe box shows a six.\\boxed{B}"
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory):
+    from love_r1.synth import write_indexed_video
+
+    return write_indexed_video(tmp_path_factory.mktemp("ask") / "clip.mp4", duration_seconds=40.0, fps=10.0,
+                               width=160, height=120, gop_seconds=2.0)
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "replies.json"
+    path.write_text(json.dumps([ZOOM, ANSWER]), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("given", "expected", "noted"), [
+    (["A. red", "B. blue"], ("A. red", "B. blue"), False),
+    (["A) red", "(B) blue"], ("A. red", "B. blue"), True),
+    (["a: red", "b. blue"], ("A. red", "B. blue"), True),
+    (["red", "blue", "green"], ("A. red", "B. blue", "C. green"), True),
+    (["A. red", "blue"], ("A. red", "B. blue"), True),            # one unlettered -> all lettered by position
+    (["A. red", "A. blue"], ("A. red", "B. blue"), True),         # repeated letters -> by position
+    (["I think so", "No way"], ("A. I think so", "B. No way"), True),  # a leading word is not a letter
+    (["  été ☀  ", "冬"], ("A. été ☀", "B. 冬"), True),
+    ([], (), False),
+])
+def test_normalize_options(given, expected, noted):
+    out, notes = normalize_options(given)
+    assert out == expected
+    assert bool(notes) is noted
+
+
+@pytest.mark.parametrize("given", [["A. x", "  "], [f"opt {i}" for i in range(27)]])
+def test_normalize_options_rejects(given):
+    with pytest.raises(_InputError):
+        normalize_options(given)
+
+
+def test_ask_prints_steps_answer_and_ledger_and_writes_json(video, script, tmp_path, capsys):
+    out_json = tmp_path / "out" / "episode.json"
+    code = main(["ask", str(video), "Which digit? ½ «é»", "--option", "A) five", "--option", "(B) six",
+                 "--backend", "scripted", "--script", str(script), "--json", str(out_json), "--gold", "B",
+                 "--evidence", "4", "6"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    out = captured.out
+    step1, step2 = out.index("step 1  zoom"), out.index("step 2  answer")
+    assert step1 < step2 < out.index("answer    B  (correct)") < out.index("cost ledger")
+    assert "requested [4, 8] s -> applied" in out
+    assert "The box is early on." in out
+    assert "note: options rewritten as 'A. text'" in captured.err
+    record = json.loads(out_json.read_text(encoding="utf-8"))
+    assert record["question"] == "Which digit? ½ «é»"
+    assert record["options"] == ["A. five", "B. six"]
+    assert record["answer"] == "B" and record["gold"] == "B"
+    assert record["evidence"] == [[4.0, 6.0]]
+    assert [s["kind"] for s in record["steps"]] == ["zoom", "answer"]
+    assert record["steps"][0]["requested_interval"] == [4.0, 8.0]
+    assert record["ledger"]["num_model_calls"] == 2
+    run = record["run"]
+    assert run["config"]["backend"] == "scripted" and run["policy"]["name"] == "reference"
+    assert run["versions"]["numpy"] and "love-r1" in run["versions"]
+    assert run["overlay_font"]
+    from love_r1.agent import Episode
+
+    assert Episode.from_dict(record).answer == "B"  # the file reads back as an episode
+
+
+def test_ask_open_question_without_options_and_trace(video, tmp_path, capsys):
+    trace = tmp_path / "trace.html"
+    script = tmp_path / "replies.txt"
+    script.write_text("I get the answer.\n\nA white box with <b>bold</b> text.\\boxed{a box}\n---\n", encoding="utf-8")
+    code = main(["ask", str(video), "What is shown?", "--backend", "scripted", "--script", str(script),
+                 "--trace", str(trace)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "answer    a box" in out
+    page = trace.read_text(encoding="utf-8")
+    assert "A white box with &lt;b&gt;bold&lt;/b&gt; text." in page
+    assert "<b>bold</b>" not in page
+    assert page.count('src="data:image/jpeg;base64,') == 24  # thumbnails decoded from the video
+
+
+def test_max_zoom_steps_zero_forces_the_answer(video, tmp_path, capsys):
+    script = tmp_path / "r.json"
+    script.write_text(json.dumps(["\\boxed{A}"]), encoding="utf-8")
+    code = main(["ask", str(video), "Q?", "--option", "x", "--option", "y", "--backend", "scripted",
+                 "--script", str(script), "--max-zoom-steps", "0"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "step 1  forced answer" in out and "answer    A" in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["   "], "the question is empty"),
+    (["Q?", "--option", ""], "--option number 1 is empty"),
+    (["Q?", "--evidence", "1", "2", "3"], "pairs START END"),
+    (["Q?", "--evidence", "5", "2"], "0 <= start < end"),
+    (["Q?", "--base-url", "http://x"], "--base-url is only used by --backend openai"),
+])
+def test_bad_input_exits_2_without_traceback(video, args, message, capsys):
+    code = main(["ask", str(video), *args, "--backend", "scripted"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_missing_video_exits_2(tmp_path, capsys):
+    code = main(["ask", str(tmp_path / "nope.mp4"), "Q?", "--backend", "scripted"])
+    assert code == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_offline_default_model_fails_fast_with_a_hint(video, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    code = main(["ask", str(video), "Q?"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "iSEE-Laboratory/love-r1-stage3" in err and "--model /path/to/local/checkpoint" in err
+    assert "Traceback" not in err
+
+
+def test_unreadable_video_fails_the_episode_exit_1(tmp_path, capsys):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all")
+    code = main(["ask", str(bad), "Q?", "--backend", "scripted"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "episode failed: video" in captured.err
+    assert "cost ledger" in captured.out
+
+
+def test_ask_over_http_sends_the_fast_view_as_images(video, tmp_path, monkeypatch, capsys):
+    secret = "sk-ask-test-0123456789SECRET"
+    monkeypatch.setenv("ASK_TEST_KEY", secret)
+    out_json = tmp_path / "e.json"
+    with FakeOpenAIServer([ZOOM, ANSWER]) as server:
+        code = main(["ask", str(video), "Which digit?", "--option", "A. five", "--option", "B. six",
+                     "--backend", "openai", "--base-url", server.base_url, "--model", "served",
+                     "--api-key-env", "ASK_TEST_KEY", "--json", str(out_json)])
+    captured = capsys.readouterr()
+    out = captured.out
+    assert code == 0 and "answer    B" in out
+    assert server.chat_requests[0].headers["authorization"] == f"Bearer {secret}"
+    for text in (out, captured.err, out_json.read_text(encoding="utf-8")):
+        assert secret not in text
+    first, second = server.chat_requests
+    assert first.payload["model"] == "served"
+    labels = [p["text"] for p in first.content_parts() if p["type"] == "text"]
+    assert labels[0] == "Full video [0, 40]:"
+    images_first = sum(p["type"] == "image_url" for p in first.content_parts())
+    images_second = sum(p["type"] == "image_url" for p in second.content_parts())
+    assert images_first == 80  # 40 s at 2 frames per second
+    assert images_second > images_first  # the zoom clip was added
+    assert any(t.startswith("Subset zoom-in video clip [") for p in second.content_parts()
+               for t in [p.get("text", "")])
+
+
+def test_format_ledger_aligns_columns():
+    table = format_ledger({"num_model_calls": 3, "prompt_tokens": 12345, "total_seconds": 1.5})
+    lines = table.splitlines()
+    assert lines[0] == "cost ledger"
+    assert "12,345" in table and "1.50 s" in table
+    assert len({len(line) for line in lines[1:]}) == 1  # every row has the same width

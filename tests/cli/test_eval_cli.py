@@ -1,0 +1,87 @@
+"""``love-r1 eval``, ``report`` and ``rescore`` end to end with the scripted backend."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from love_r1.cli import main
+from love_r1.cli.eval import parse_shard
+
+
+@pytest.fixture
+def needle_data(tmp_path):
+    from love_r1.synth import write_needle_dataset
+
+    root = tmp_path / "needle"
+    write_needle_dataset(root, duration_seconds=12.0, num_videos=1, num_questions_per_video=3, width=96, height=64,
+                         fps=5.0, seed=5)
+    return root
+
+
+def test_eval_report_rescore(needle_data, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["eval", "--benchmark", "needle", "--data-root", str(needle_data), "--out", str(out),
+            "--backend", "scripted", "--model", "dummy", "--no-progress"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "needle shard 0/1: 3 run, 0 already done, 0 errors" in printed
+    assert (out / "results.sqlite").is_file() and len((out / "results.jsonl").read_text().splitlines()) == 3
+    assert main(argv) == 0
+    assert "0 run, 3 already done" in capsys.readouterr().out
+    assert main(["report", str(out), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    for key in ("benchmark", "num_items", "num_scored", "num_errors", "num_extraction_failures", "accuracy",
+                "breakdowns"):
+        assert key in report
+    assert report["benchmark"] == "needle" and report["num_items"] == 3 and report["policy_preset"] == "reference"
+    gold_a = sum(json.loads(line)["sample"]["answer_letter"] == "A"
+                 for line in (out / "results.jsonl").read_text().splitlines())
+    assert report["accuracy"] == pytest.approx(gold_a / 3)  # the dummy policy answers A
+    assert main(["report", str(out), str(out), "--format", "html", "--output", str(tmp_path / "r.html")]) == 0
+    assert "<svg" in (tmp_path / "r.html").read_text()
+    capsys.readouterr()
+    assert main(["rescore", str(out), "--extractor", "classic"]) == 0
+    assert "classic extractor" in capsys.readouterr().out
+    assert json.loads((out / "rescore-classic.json").read_text())["summary"]["num_items"] == 3
+
+
+def test_eval_config_yaml_and_bad_input(needle_data, tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text(f"benchmark: needle\ndata_root: {needle_data}\nbackend: scripted\nmodel: dummy\nlimit: 1\n"
+                      "progress: false\nmethod: uniform\nnum_frames: 4\n")
+    assert main(["eval", "--config", str(config), "--out", str(tmp_path / "run")]) == 0
+    assert "1 run" in capsys.readouterr().out
+    assert main(["eval", "--benchmark", "videomme", "--data-root", str(tmp_path / "nope"), "--out",
+                 str(tmp_path / "r2"), "--backend", "scripted"]) == 2
+    assert "no Video-MME parquet" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "empty")]) == 2
+
+
+def test_parse_shard():
+    assert parse_shard("2/8") == (2, 8)
+    assert parse_shard(None, {"RANK": "3", "WORLD_SIZE": "4"}) == (3, 4)
+    assert parse_shard(None, {}) == (0, 1)
+    with pytest.raises(ValueError, match="i/n"):
+        parse_shard("2-8")
+    with pytest.raises(ValueError, match="0 <= i < n"):
+        parse_shard("8/8")
+
+
+def test_shipped_eval_configs_parse():
+    import dataclasses
+    from pathlib import Path
+
+    from love_r1.cli._args import load_yaml_options
+    from love_r1.cli.eval import Options
+
+    names = {f.name for f in dataclasses.fields(Options)}
+    configs = sorted((Path(__file__).resolve().parents[2] / "configs" / "eval").glob("*.yaml"))
+    assert {p.stem for p in configs} == {"videomme", "lvbench", "mlvu", "longvideobench", "mvbench", "cgbench",
+                                         "needle"}
+    for path in configs:
+        values = load_yaml_options(path, names)
+        options = Options(**values)
+        assert options.benchmark == path.stem
+    assert Options(**load_yaml_options(configs[[p.stem for p in configs].index("mlvu")], names)).policy_preset == "mlvu"

@@ -1,0 +1,109 @@
+"""Decoupled GRPO: the loss pass sees the sampling pass's video inputs and positions; a toy reward is learned."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from love_r1.train.configs import ZoomGRPOConfig
+from love_r1.train.grpo import clipped_loss
+from love_r1.train.records import load_records
+from love_r1.train.sft import make_grpo_trainer
+from tests.train.conftest import CPU, SMALL, grpo_records, write_jsonl
+
+
+def _config(tmp_path, video_root, **overrides):
+    values = dict(output_dir=str(tmp_path / "out"), per_device_train_batch_size=8, num_generations=8, max_steps=8,
+                  learning_rate=3e-2, max_completion_length=1, lr_scheduler_type="constant", seed=0,
+                  video_root=str(video_root), **SMALL, **CPU)
+    values.update(overrides)
+    return ZoomGRPOConfig(**values)
+
+
+def _even_first_token(completions, completion_ids, **kwargs):
+    return [1.0 if ids and ids[0] % 2 == 0 else 0.0 for ids in completion_ids]
+
+
+@pytest.fixture
+def records(tmp_path):
+    return load_records(write_jsonl(tmp_path / "grpo.jsonl", grpo_records()))[0]
+
+
+def test_loss_pass_positions_and_video_inputs_equal_the_sampling_pass(tmp_path, video_root, records, tiny):
+    model, processor = tiny
+    trainer = make_grpo_trainer(_config(tmp_path, video_root, num_generations=4, per_device_train_batch_size=4,
+                                        max_completion_length=3),
+                                model=model, processor=processor, records=records[1:])  # b.mp4: 20 s at 5 fps
+    calls = []
+    original = model.model.get_rope_index
+
+    def spy(input_ids, *args, **kwargs):
+        positions, deltas = original(input_ids, *args, **kwargs)
+        calls.append({"grad": torch.is_grad_enabled(), "ids": input_ids.clone(), "positions": positions.clone(),
+                      "second_per_grid_ts": kwargs.get("second_per_grid_ts")})
+        return positions, deltas
+
+    forwards = []
+    model.register_forward_pre_hook(
+        lambda module, args, kwargs: forwards.append((torch.is_grad_enabled(), sorted(kwargs))), with_kwargs=True)
+    model.model.get_rope_index = spy
+    samples = trainer.rollout(trainer.records)
+    trainer.update(samples)
+    # sampling prefill of step 1 (G identical rows) vs the loss pass over that step's samples
+    sampling = next(c for c in calls if not c["grad"])
+    loss = [c for c in calls if c["grad"]][0]
+    first = samples[0]
+    prompt_len = int(first.prompt_inputs["input_ids"].shape[1])
+    assert torch.equal(loss["ids"][0, :prompt_len], sampling["ids"][0, :prompt_len])
+    assert torch.equal(loss["positions"][:, 0, :prompt_len], sampling["positions"][:, 0, :prompt_len])
+    spgt = first.prompt_inputs["second_per_grid_ts"]
+    assert torch.equal(loss["second_per_grid_ts"][: len(spgt)], spgt)
+    assert float(spgt[0]) != 1.0  # the fast view is not 2 fps: dropping the value would change the time ids
+    without, _ = original(loss["ids"][:1], mm_token_type_ids=(loss["ids"][:1] == model.config.video_token_id).long() * 2,
+                          video_grid_thw=first.prompt_inputs["video_grid_thw"])
+    assert not torch.equal(without[:, 0, :prompt_len], loss["positions"][:, 0, :prompt_len])
+    grad_forwards = [keys for grad, keys in forwards if grad]
+    assert grad_forwards and all({"pixel_values_videos", "video_grid_thw", "second_per_grid_ts",
+                                  "mm_token_type_ids"} <= set(k) for k in grad_forwards)
+    # step-2 prompts are their own samples; grounding step 2 has the zoom phrase pre-filled
+    assert {s.step for s in samples} == {1, 2} and all(s.assistant_prefix for s in samples)
+
+
+def test_probability_of_the_rewarded_reply_rises(tmp_path, video_root, records, tiny):
+    model, processor = tiny
+    trainer = make_grpo_trainer(_config(tmp_path, video_root), model=model, processor=processor, records=records[:1],
+                                reward_funcs=[_even_first_token], reward_weights=[1.0])
+    inputs, _ = trainer._prompt_inputs(records[0], records[0].zoomin_intervals, "")
+
+    def p_even_first_token() -> float:
+        with torch.no_grad():
+            model.model.rope_deltas = None
+            probs = model(**inputs).logits[0, -1].float().softmax(-1)
+        return float(probs[0::2].sum())
+
+    before = p_even_first_token()
+    history = trainer.train()
+    after = p_even_first_token()
+    assert after > before + 0.2
+    assert len(history) == 8 and history[-1]["reward_step1"] >= history[0]["reward_step1"]
+
+
+def test_alternating_schedule_trains_stored_step2_samples_without_new_rollouts(tmp_path, video_root, records, tiny):
+    model, processor = tiny
+    trainer = make_grpo_trainer(_config(tmp_path, video_root, alternate_steps=True, num_generations=2,
+                                        per_device_train_batch_size=2, max_steps=2),
+                                model=model, processor=processor, records=records[:1],
+                                reward_funcs=[_even_first_token], reward_weights=[1.0])
+    first, second = trainer.step(), trainer.step()
+    assert first["rollout_seconds"] > 0 and second["rollout_seconds"] == 0.0
+    assert first["num_samples"] == second["num_samples"] == 2
+
+
+def test_clipped_loss_hand_computed():
+    logps = torch.log(torch.tensor([[0.5, 0.5], [0.3, 1.0]]))
+    old = torch.log(torch.tensor([[0.25, 0.5], [0.3, 1.0]]))
+    advantages = torch.tensor([1.0, -2.0])
+    mask = torch.tensor([[1.0, 1.0], [1.0, 0.0]])
+    # ratios [2, 1], [1, -]; A=1: -min(2, 1.2) = -1.2, -1; A=-2: -min(-2, -2) = 2  -> (-1.2 - 1 + 2) / 3
+    loss = clipped_loss(logps, old, advantages, mask, epsilon=0.2)
+    assert float(loss) == pytest.approx((-1.2 - 1.0 + 2.0) / 3)

@@ -1,0 +1,93 @@
+"""Records: published formats, trajectories -> decoupled steps, and the pre-flight check / `data check`."""
+
+from __future__ import annotations
+
+import json
+
+from love_r1.cli import main
+from love_r1.interval import Interval
+from love_r1.prompts import constants
+from love_r1.train.records import build_manifest, check_records, load_records, records_from_episode
+from tests.train.conftest import grpo_records, sft_records, write_jsonl
+
+
+def test_sft_and_grpo_formats_are_recognised(tmp_path):
+    records, issues = load_records(write_jsonl(tmp_path / "r.jsonl", sft_records() + grpo_records()))
+    assert issues == []
+    assert [r.kind for r in records] == ["qa", "grounding", "cot", "cot", "grpo", "grpo"]
+    assert [r.decision_instruction for r in records[:4]] == [False, False, True, True]
+    assert records[1].tgt == (Interval(3, 6),)
+    grpo = records[4]
+    assert grpo.gold == "A" and grpo.line == 5
+    # grpo.py: problem + "Options:\n" + each option + "\n", then the per-type template
+    assert grpo.question_text == "Which number?Options:\nA. one\nB. two\n" + constants.TYPE_TEMPLATE["multiple choice"]
+
+
+def test_json_list_is_read_with_item_numbers(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(sft_records()[:2]))
+    records, issues = load_records(path)
+    assert [r.line for r in records] == [1, 2] and issues == []
+
+
+def test_trajectory_becomes_one_record_per_step():
+    episode = {
+        "episode_id": "q1", "video": {"path": "/v/a.mp4", "duration_seconds": 8.0}, "question": "What?",
+        "options": ["A. x", "B. y"], "answer_instruction": "\nLetter.", "gold": "B", "evidence": [[2, 4]],
+        "steps": [
+            {"index": 0, "kind": "zoom", "raw_text": "I need to zoom in on the video.\n\n\\boxed{[2, 4]}",
+             "assistant_prefix": "", "clips_in_prompt": []},
+            {"index": 1, "kind": "forced_answer", "raw_text": "\\boxed{B}", "assistant_prefix": "I get the answer.\n\n",
+             "clips_in_prompt": [[0, 8]]},
+        ],
+        "error": None,
+    }
+    first, second = records_from_episode(episode, line=7)
+    assert first.kind == second.kind == "step"
+    assert first.question_text == "What?\nA. x\nB. y\nLetter."
+    assert first.zoomin_intervals == () and second.zoomin_intervals == (Interval(0, 8),)
+    assert second.target == "I get the answer.\n\n\\boxed{B}" and second.assistant_prefix == "I get the answer.\n\n"
+    assert first.source_id == "q1#0" and second.tgt == (Interval(2, 4),)
+
+
+def test_check_lists_every_problem_with_its_line(tmp_path, video_root):
+    rows = sft_records()[:1] + [
+        {"video": "missing.mp4", "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]},
+        {"video": "a.mp4", "cot_data": {}, "zoomin_intervals": [[5, 30]],
+         "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "I get the answer.\n\n\\boxed{A}"}]},
+        {"video": "a.mp4", "cot_data": {}, "zoomin_intervals": [[1, 3]],
+         "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "no box here"}]},
+        {"path": "a.mp4", "problem": "p", "options": ["A. x", "B. y"], "solution": "<answer>E</answer>",
+         "zoomin_intervals": []},
+    ]
+    path = write_jsonl(tmp_path / "r.jsonl", rows)
+    with path.open("a") as f:
+        f.write("{not json\n")
+    manifest = check_records(path, video_root=video_root)
+    assert [r.line for r in manifest.records] == [1]
+    by_line = {i.line: i for i in manifest.issues}
+    assert sorted(by_line) == [2, 3, 4, 5, 6]
+    assert "missing video" in by_line[2].message
+    assert by_line[3].field == "zoomin_intervals[0]" and "outside the video" in by_line[3].message
+    assert by_line[4].field == "target"
+    assert by_line[5].field == "answer" and "'E'" in by_line[5].message
+    assert by_line[6].field == "json"
+
+
+def test_unreadable_video_is_skipped_not_fatal(tmp_path):
+    (tmp_path / "broken.mp4").write_bytes(b"not a video at all")
+    records, _ = load_records(write_jsonl(tmp_path / "r.jsonl", [
+        {"video": "broken.mp4", "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}]))
+    manifest = build_manifest(records, video_root=tmp_path)
+    assert manifest.records == [] and "unreadable video" in manifest.issues[0].message
+
+
+def test_data_check_cli_exit_codes_and_table(tmp_path, video_root, capsys):
+    good = write_jsonl(tmp_path / "good.jsonl", sft_records() + grpo_records())
+    assert main(["data", "check", str(good), "--video-root", str(video_root)]) == 0
+    assert "6 usable sample(s)" in capsys.readouterr().out
+    bad = write_jsonl(tmp_path / "bad.jsonl", sft_records()[:1] + [
+        {"video": "nope.mp4", "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}])
+    assert main(["data", "check", str(bad), "--video-root", str(video_root)]) == 1
+    out = capsys.readouterr().out
+    assert "line  field  problem" in out and "2  video  missing video" in out
