@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from love_r1.interval import Interval
     from love_r1.video import open_video
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = ["Interval", "ParsedReply", "__version__", "ask", "extract_choice", "open_video", "parse_reply"]
 
 
 def __getattr__(name: str) -> Any:

@@ -42,6 +42,9 @@ def test_loop_with_tiny_hf_backend(tmp_path):
         assert episode.ledger.num_model_calls == 2
         assert episode.ledger.prompt_tokens == free.usage.prompt_tokens + forced.usage.prompt_tokens
         assert episode.ledger.frames_decoded == 8 + 4  # fast view + the whole-video clip, once each
-        # same session and the same fast-view Frames: the backend reuses the fast view and the prompt prefix
-        assert forced.usage.vision_frames_cached == episode.fast_view.num_frames == 8
+        # same session and the same fast-view Frames: the backend reuses the fast view and the prompt prefix.
+        # Both episodes ask about the same video, so the whole-video clip (4 frames) may also come from the
+        # other session's features (the backend shares clip features across sessions by Frames.key).
+        assert forced.usage.vision_frames_cached in (8, 8 + 4)
+        assert forced.usage.vision_frames_encoded + forced.usage.vision_frames_cached == 8 + 4
         assert forced.usage.prompt_tokens_cached > 0

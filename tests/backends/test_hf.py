@@ -259,3 +259,35 @@ def test_second_question_on_the_same_video_starts_from_the_first_sessions_prefix
     isolated = HFBackend(model, processor, share_across_sessions=False)
     isolated.generate([first])
     assert isolated.generate([second])[0].usage.prompt_tokens_cached == 0
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_cached_episode_on_cuda(tiny_model, dtype):
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    family, model, processor = tiny_model
+    cuda_model = tq.build_model(model.config).to("cuda", getattr(torch, dtype))
+    cached = HFBackend(cuda_model, processor, return_logits=True)
+    fresh = HFBackend(cuda_model, processor, return_logits=True, reuse_cache=False)
+    for request in _episode("gpu"):
+        got, want = cached.generate([request])[0], fresh.generate([request])[0]
+        if dtype == "float32":  # cuDNN may use TF32 in the patch-embedding convolution
+            assert got.raw["token_ids"] == want.raw["token_ids"]
+            torch.testing.assert_close(got.raw["logits"], want.raw["logits"], atol=1e-3, rtol=0)
+        else:  # bf16 kernels round differently for other prefix lengths: first-token logits only
+            torch.testing.assert_close(got.raw["logits"][0].float(), want.raw["logits"][0].float(), atol=5e-2, rtol=0)
+
+
+def test_text_only_requests_in_a_session(tiny_model):
+    family, model, processor = tiny_model
+    cached = HFBackend(model, processor, return_logits=True)
+    fresh = HFBackend(model, processor, return_logits=True, reuse_cache=False)
+    base = (Message("system", "Answer briefly."), Message("user", "Which colour is the sky?"))
+    requests = [GenerationRequest(base, sampling=GREEDY, session_id="t"),
+                GenerationRequest(base, assistant_prefix="I get the answer.\n\n", sampling=GREEDY, session_id="t")]
+    replies = [cached.generate([r])[0] for r in requests]
+    for reply, request in zip(replies, requests, strict=True):
+        _assert_same(reply, fresh.generate([request])[0])
+    assert replies[1].usage.prompt_tokens_cached == replies[0].usage.prompt_tokens
+    assert replies[1].usage.vision_tokens == 0

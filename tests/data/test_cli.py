@@ -133,3 +133,36 @@ def test_cli_mine_hard_with_the_scripted_dummy_policy(tmp_path, capsys):
     assert "hard items: 0" in out and (work / "hard.jsonl").read_text() == ""
     assert _run(data_mine_hard, argv) == 0
     assert "new calls: 0   already stored (skipped): 4" in capsys.readouterr().out
+
+
+def test_cli_step_interrupted_by_the_backend_reports_and_resumes(tmp_path, monkeypatch, capsys):
+    from love_r1.backends import BackendError
+
+    annotations = write_needle_dataset(tmp_path / "needle", duration_seconds=30.0, num_videos=1,
+                                       num_questions_per_video=1, width=128, height=96, fps=4.0, seed=3)
+    scripted = ScriptedBackend(lambda request: "A caption.")
+
+    class FailsAfterOneCall:
+        calls = 0
+
+        def generate(self, requests):
+            FailsAfterOneCall.calls += 1
+            if FailsAfterOneCall.calls > 1:
+                raise BackendError("server down")
+            return scripted.generate(requests)
+
+    argv = ["--annotations", str(annotations), "--work-dir", str(tmp_path / "work"), "--backend", "scripted",
+            "--segment-seconds", "10", "--workers", "1"]
+    monkeypatch.setattr(data_caption, "make_backend_from", lambda options: FailsAfterOneCall())
+    assert _run(data_caption, argv) == 3
+    out = capsys.readouterr().out
+    assert "interrupted: step 'caption' stopped after 1 new calls: server down" in out
+    assert "new calls: 1   already stored (skipped): 0" in out
+    assert "captions: 0/1 videos complete, 0 segments" in out
+    assert [line.split()[3] for line in out.splitlines() if line.startswith("caption (")] == ["1", "1"]
+    # the re-run with a working backend makes only the two missing calls
+    monkeypatch.setattr(data_caption, "make_backend_from", lambda options: scripted)
+    assert _run(data_caption, argv) == 0
+    out = capsys.readouterr().out
+    assert "new calls: 2   already stored (skipped): 1" in out
+    assert "captions: 1/1 videos complete, 3 segments" in out

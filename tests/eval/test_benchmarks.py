@@ -149,7 +149,7 @@ def test_missing_annotations_error_names_root(tmp_path):
     with pytest.raises(DataError, match=r"no Video-MME parquet .* under data root"):
         make_benchmark("videomme", tmp_path).load()
     write_json(tmp_path / "lvb_val.json", [{"id": "x"}])
-    with pytest.raises(DataError, match="lacks field 'candidates'"):
+    with pytest.raises(DataError, match="has neither 'candidates' nor 'option0'"):
         make_benchmark("longvideobench", tmp_path).load()
 
 

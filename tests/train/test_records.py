@@ -91,3 +91,22 @@ def test_data_check_cli_exit_codes_and_table(tmp_path, video_root, capsys):
     assert main(["data", "check", str(bad), "--video-root", str(video_root)]) == 1
     out = capsys.readouterr().out
     assert "line  field  problem" in out and "2  video  missing video" in out
+
+
+def test_grpo_record_ids_come_from_id_problem_id_or_qid(tmp_path):
+    base = grpo_records()[0]
+    rows = [{**base, "id": "i1", "problem_id": "p1", "qid": "q1"}, {**base, "problem_id": "p2", "qid": "q2"},
+            {**base, "qid": "q3"}, {**base, "qid": 7}, dict(base)]
+    records, issues = load_records(write_jsonl(tmp_path / "grpo.jsonl", rows))
+    assert issues == []
+    assert [r.source_id for r in records] == ["i1", "p2", "q3", "7", ""]
+
+
+def test_assembled_grpo_records_keep_their_qid(tmp_path):
+    from love_r1.data import QAItem, grpo_record
+
+    item = QAItem(qid="needle-0007", video="v.mp4", question="Which number?", options=("A. one", "B. two"),
+                  answer="B", evidence=(Interval(1.0, 2.0),))
+    records, issues = load_records(write_jsonl(tmp_path / "grpo.jsonl", [grpo_record(item, grounding=True)]))
+    assert issues == [] and [r.kind for r in records] == ["grpo"]
+    assert records[0].source_id == "needle-0007" and records[0].gold == "B"

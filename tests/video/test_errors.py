@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 
+from love_r1.synth import read_frame_index
 from love_r1.video import (
     CorruptVideoError,
     EmptyVideoError,
@@ -65,6 +66,21 @@ def test_truncated_file_raises_corrupt_with_timestamps(truncated_video):
             reader.get_frames_played_at([9.5])
         with pytest.raises(CorruptVideoError, match="truncated.mp4.*truncated"):
             sample_fast_view(reader)
+
+
+def test_truncated_file_never_returns_a_wrong_frame(truncated_video):
+    with open_video(truncated_video) as reader:
+        n = reader.metadata.num_frames
+        failures = 0
+        for i in range(n - 4, n):
+            try:
+                frames = reader.get_frames_at([i])
+            except CorruptVideoError as error:
+                failures += 1
+                assert "cannot be decoded, at seconds [" in str(error) and "truncated.mp4" in str(error)
+            else:  # a frame that decodes shows the content written at its timestamp
+                assert read_frame_index(frames.data[0]) == round(frames.timestamps_seconds[0] * 30)
+        assert failures >= 1  # the last packets are cut mid-way
 
 
 def test_bad_requests(cfr_video):

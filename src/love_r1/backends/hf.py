@@ -111,7 +111,7 @@ class HFBackend:
         device: str | None = None,
         dtype: Any = None,
         reuse_cache: bool = True,
-        max_cached_sessions: int = 4,
+        max_cached_sessions: int = 8,
         share_across_sessions: bool = True,
         return_logits: bool = False,
     ) -> None:

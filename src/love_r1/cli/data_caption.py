@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -10,11 +11,8 @@ from love_r1.cli.data_shared import (
     WorkOptions,
     load_work_items,
     make_backend_from,
-    open_store,
-    progress_bar,
-    run_summary,
+    run_model_step,
     sampling_from,
-    usage_table,
     video_root_of,
 )
 
@@ -26,7 +24,8 @@ Writes W/captions/<video>.jsonl ({video, start_seconds, end_seconds, text} per l
 
 @dataclass(kw_only=True)
 class Options(BackendOptions, WorkOptions):
-    backend: Literal["openai", "hf", "vllm", "scripted"] = field(default="hf", metadata={"help": "model backend: hf, vllm, openai or scripted"})
+    backend: Literal["openai", "hf", "vllm", "scripted"] = field(default="hf", metadata={
+        "help": "model backend: hf, vllm, openai or scripted"})
     segment_seconds: float = field(default=10.0, metadata={"help": "length of one captioned segment (seconds)"})
     min_segment_seconds: float = field(default=1.0, metadata={
         "help": "a last segment shorter than this is dropped (seconds)"})
@@ -36,7 +35,7 @@ class Options(BackendOptions, WorkOptions):
 
 
 def run(options: Options) -> int:
-    from love_r1.data import CaptionConfig, RunStats, StepInterrupted, export_captions, run_captions
+    from love_r1.data import CaptionConfig, export_captions, run_captions
 
     items = load_work_items(options)
     videos = list(dict.fromkeys(item.video for item in items))
@@ -46,21 +45,12 @@ def run(options: Options) -> int:
         pixels_per_frame=options.pixels_per_frame, sampling=sampling_from(options, CaptionConfig().sampling),
         backend_label=options.backend_label(),
     )
-    backend = make_backend_from(options)
-    status = 0
-    with open_store(options) as store:
-        digest = store.register_config("caption", config.to_dict())
-        try:
-            with progress_bar(None, "caption") as update:
-                digest, stats = run_captions(backend, videos, video_root=video_root_of(options), store=store,
-                                             config=config, workers=options.workers,
-                                             batch_size=options.batch_size, progress=update)
-        except StepInterrupted as error:
-            print(f"interrupted: {error}")
-            stats, status = error.stats or RunStats(), 3
+
+    def report(store, digest: str) -> str:
         written = export_captions(store, digest, options.work_dir / "captions")
-        print(run_summary(stats))
-        print(f"captions: {len(written)}/{len(videos)} videos complete, {sum(written.values())} segments "
-              f"-> {options.work_dir / 'captions'}")
-        print(usage_table("caption", stats, store.usage("caption", digest), options))
-    return status
+        return (f"captions: {len(written)}/{len(videos)} videos complete, {sum(written.values())} segments "
+                f"-> {options.work_dir / 'captions'}")
+
+    run_step = functools.partial(run_captions, videos=videos, video_root=video_root_of(options), config=config)
+    return run_model_step(options, backend=make_backend_from(options), step="caption",
+                          call_config=config.to_dict(), total=None, run_step=run_step, report=report)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 
 from love_r1.cli.data_shared import (
     BackendOptions,
+    ClipOptions,
     WorkOptions,
     format_table,
     load_work_items,
     make_backend_from,
-    open_store,
-    progress_bar,
-    run_summary,
+    run_model_step,
     sampling_from,
-    usage_table,
     video_root_of,
 )
 
@@ -26,35 +25,21 @@ verdict is 'no'."""
 
 
 @dataclass(kw_only=True)
-class Options(BackendOptions, WorkOptions):
-    pad_seconds: float = field(default=5.0, metadata={"help": "seconds added on each side of the evidence"})
-    max_frames: int = field(default=16, metadata={"help": "frames shown to the teacher (count)"})
-    frames_per_second: float = field(default=2.0, metadata={"help": "frame sampling rate in the clip (fps)"})
-    pixels_per_frame: int = field(default=448 * 448, metadata={"help": "pixel budget per frame (pixels)"})
+class Options(ClipOptions, BackendOptions, WorkOptions):
+    """Work and backend options, then the evidence clip."""
 
 
 def run(options: Options) -> int:
-    from love_r1.data import ClueCheckConfig, RunStats, StepInterrupted, export_clue_check, run_clue_check
+    from love_r1.data import ClueCheckConfig, export_clue_check, run_clue_check
 
     items = load_work_items(options)
-    config = ClueCheckConfig(pad_seconds=options.pad_seconds, max_frames=options.max_frames,
-                             frames_per_second=options.frames_per_second, pixels_per_frame=options.pixels_per_frame,
-                             sampling=sampling_from(options, ClueCheckConfig().sampling),
+    config = ClueCheckConfig(**options.clip_settings(), sampling=sampling_from(options, ClueCheckConfig().sampling),
                              backend_label=options.backend_label())
-    backend = make_backend_from(options)
-    status = 0
-    with open_store(options) as store:
-        digest = store.register_config("clue-check", config.call_config())
-        try:
-            with progress_bar(len(items), "clue-check") as update:
-                digest, stats = run_clue_check(backend, items, video_root=video_root_of(options), store=store,
-                                               config=config, workers=options.workers,
-                                               batch_size=options.batch_size, progress=update)
-        except StepInterrupted as error:
-            print(f"interrupted: {error}")
-            stats, status = error.stats or RunStats(), 3
+
+    def report(store, digest: str) -> str:
         counts = export_clue_check(store, digest, options.work_dir / "clue_check.jsonl")
-        print(run_summary(stats))
-        print(format_table(("verdict", "items"), sorted(counts.items())))
-        print(usage_table("clue-check", stats, store.usage("clue-check", digest), options))
-    return status
+        return format_table(("verdict", "items"), sorted(counts.items()))
+
+    run_step = functools.partial(run_clue_check, items=items, video_root=video_root_of(options), config=config)
+    return run_model_step(options, backend=make_backend_from(options), step="clue-check",
+                          call_config=config.call_config(), total=len(items), run_step=run_step, report=report)

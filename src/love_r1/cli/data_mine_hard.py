@@ -28,12 +28,14 @@ requested zoom overlaps the evidence. Every finished rollout is stored, so a re-
 
 @dataclass(kw_only=True)
 class Options(BackendOptions, WorkOptions):
-    backend: Literal["openai", "hf", "vllm", "scripted"] = field(default="vllm", metadata={"help": "policy backend: vllm, hf, openai or scripted"})
+    backend: Literal["openai", "hf", "vllm", "scripted"] = field(default="vllm", metadata={
+        "help": "policy backend: vllm, hf, openai or scripted"})
     num_samples: int = field(default=4, metadata={"help": "rollouts per item (count, >= 2)"})
     preset: str = field(default="reference", metadata={"help": "ZoomPolicy preset for the loop"})
     top_k: int = field(default=50, metadata={"help": "rollout top-k (tokens; 0 = off)"})
     top_p: float = field(default=1.0, metadata={"help": "rollout top-p (probability mass)"})
-    criterion: Literal["answer", "zoom"] = field(default="answer", metadata={"help": "success criterion: answer or zoom"})
+    criterion: Literal["answer", "zoom"] = field(default="answer", metadata={
+        "help": "success criterion: answer or zoom"})
 
 
 def run(options: Options) -> int:
@@ -41,7 +43,8 @@ def run(options: Options) -> int:
 
     items = load_work_items(options)
     config = MineConfig(num_samples=options.num_samples, preset=options.preset,
-                        temperature=0.9 if options.temperature is None else options.temperature, top_k=options.top_k, top_p=options.top_p,
+                        temperature=0.9 if options.temperature is None else options.temperature,
+                        top_k=options.top_k, top_p=options.top_p,
                         max_new_tokens=options.max_new_tokens or 2048, criterion=options.criterion,
                         backend_label=options.backend_label())
     backend = make_backend_from(options)

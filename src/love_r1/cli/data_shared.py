@@ -14,8 +14,9 @@ Layout of a work directory (``--work-dir W``), written by the steps::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -70,10 +71,22 @@ class BackendOptions:
         return f"{self.backend}:{self.model}"
 
 
+@dataclass(kw_only=True)
+class ClipOptions:
+    """The evidence clip a vision teacher sees (clue-check, answer-cot)."""
+
+    pad_seconds: float = field(default=5.0, metadata={"help": "seconds added on each side of the evidence"})
+    max_frames: int = field(default=16, metadata={"help": "frames shown to the teacher (count)"})
+    frames_per_second: float = field(default=2.0, metadata={"help": "frame sampling rate in the clip (fps)"})
+    pixels_per_frame: int = field(default=448 * 448, metadata={"help": "pixel budget per frame (pixels)"})
+
+    def clip_settings(self) -> dict[str, Any]:
+        """The clip fields by name, as the step configs take them."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(ClipOptions)}
+
+
 def sampling_from(options: BackendOptions, default):
     """The step's default ``SamplingParams`` with the command-line overrides applied."""
-    import dataclasses
-
     changes = {name: getattr(options, name) for name in ("temperature", "max_new_tokens", "seed")
                if getattr(options, name) is not None}
     return dataclasses.replace(default, **changes)
@@ -153,6 +166,49 @@ def usage_table(step: str, run: RunStats, total: UsageTotals, options: BackendOp
         (f"{step} (all runs)", total.requests, total.prompt_tokens, total.completion_tokens, total.cost(**prices)),
     ]
     return format_table(("api usage", "requests", "prompt_tokens", "completion_tokens", "cost_estimate"), rows)
+
+
+def run_model_step(
+    options: Any, *, backend: Any, step: str, call_config: dict[str, Any], total: int | None,
+    run_step: Callable[..., tuple[str, RunStats]], report: Callable[[CallStore, str], str],
+) -> int:
+    """Run one resumable model step and print its summary, ``report`` and API usage; returns the exit code.
+
+    ``options`` are both ``BackendOptions`` and ``WorkOptions``; ``backend`` is the one
+    ``make_backend_from(options)`` built. ``run_step(backend, store=, workers=,
+    batch_size=, progress=)`` returns (config hash, stats); ``report(store, config_hash)`` exports the
+    step's output and returns the text printed between the run summary and the usage table. When the
+    backend stops the step (``StepInterrupted``) the stored part is still reported and the code is 3.
+    """
+    from love_r1.data import StepInterrupted
+
+    status = 0
+    with open_store(options) as store:
+        digest = store.register_config(step, call_config)
+        try:
+            with progress_bar(total, step) as update:
+                digest, stats = run_step(backend, store=store, workers=options.workers,
+                                         batch_size=options.batch_size, progress=update)
+        except StepInterrupted as error:
+            print(f"interrupted: {error}")
+            stats, status = error.stats or RunStats(), 3
+        text = report(store, digest)
+        print(run_summary(stats))
+        print(text)
+        print(usage_table(step, stats, store.usage(step, digest), options))
+    return status
+
+
+def cot_report(*, step: str, items: Sequence[Any], judge: Callable[[Any, str], Any],
+               out_path: Path) -> Callable[[CallStore, str], str]:
+    """The ``report`` of a CoT step: export every stored reply with its verdict; a table of verdicts."""
+    def report(store: CallStore, digest: str) -> str:
+        from love_r1.data import export_cot
+
+        counts = export_cot(store, step=step, config_hash=digest, items=items, judge=judge, out_path=out_path)
+        return format_table(("verdict", "replies"), sorted(counts.items()))
+
+    return report
 
 
 def run_summary(run: RunStats) -> str:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from love_r1.cli.data_shared import (
     BackendOptions,
     WorkOptions,
-    format_table,
+    cot_report,
     load_work_items,
     make_backend_from,
-    open_store,
-    progress_bar,
-    run_summary,
+    run_model_step,
     sampling_from,
-    usage_table,
 )
 
 HELP = "teacher zoom CoT ending in \\boxed{[s, e]}, kept when it overlaps the evidence (resumable)"
@@ -37,7 +35,7 @@ class Options(BackendOptions, WorkOptions):
 
 
 def run(options: Options) -> int:
-    from love_r1.data import RunStats, StepInterrupted, ZoomCotConfig, export_cot, judge_zoom, run_zoom_cot
+    from love_r1.data import ZoomCotConfig, judge_zoom, run_zoom_cot
 
     items = load_work_items(options)
     config = ZoomCotConfig(num_samples=options.num_samples, max_calls=options.max_calls,
@@ -45,26 +43,12 @@ def run(options: Options) -> int:
                            sampling=sampling_from(options, ZoomCotConfig().sampling),
                            backend_label=options.backend_label())
     captions_dir = options.captions_dir or options.work_dir / "captions"
-    backend = make_backend_from(options)
-    status = 0
-    with open_store(options) as store:
-        digest = store.register_config("zoom-cot", config.call_config())
-        try:
-            with progress_bar(None, "zoom-cot") as update:
-                digest, stats = run_zoom_cot(backend, items, captions_dir=captions_dir, store=store, config=config,
-                                             workers=options.workers, batch_size=options.batch_size,
-                                             progress=update)
-        except StepInterrupted as error:
-            print(f"interrupted: {error}")
-            stats, status = error.stats or RunStats(), 3
 
-        def judge(item, text):
-            return judge_zoom(text, evidence=item.evidence, max_interval_seconds=config.max_interval_seconds,
-                              min_iou=config.min_iou)
+    def judge(item, text):
+        return judge_zoom(text, evidence=item.evidence, max_interval_seconds=config.max_interval_seconds,
+                          min_iou=config.min_iou)
 
-        counts = export_cot(store, step="zoom-cot", config_hash=digest, items=items, judge=judge,
-                            out_path=options.work_dir / "zoom_cot.jsonl")
-        print(run_summary(stats))
-        print(format_table(("verdict", "replies"), sorted(counts.items())))
-        print(usage_table("zoom-cot", stats, store.usage("zoom-cot", digest), options))
-    return status
+    report = cot_report(step="zoom-cot", items=items, judge=judge, out_path=options.work_dir / "zoom_cot.jsonl")
+    run_step = functools.partial(run_zoom_cot, items=items, captions_dir=captions_dir, config=config)
+    return run_model_step(options, backend=make_backend_from(options), step="zoom-cot",
+                          call_config=config.call_config(), total=None, run_step=run_step, report=report)

@@ -22,6 +22,8 @@ torchrun/accelerate) write separate files that `love-r1 report` merges.
   love-r1 eval --benchmark lvbench --data-root /data/LVBench --out runs/lvb-base --method uniform \\
       --num-frames 128 --model Qwen/Qwen2.5-VL-7B-Instruct
   love-r1 eval --benchmark needle --data-root needle/ --out runs/dry --backend scripted   (no model)
+  love-r1 eval --benchmark mlvu --data-root /data/MLVU --out runs/mlvu-s1 --method stage1 --model /ckpt/stage1
+  love-r1 eval --benchmark videomme --data-root /data/Video-MME --out runs/vmme-nv --probe no-visual
 
 Exit status: 0 done (item errors are counted, not fatal), 2 bad input or data.
 """
@@ -47,16 +49,23 @@ class Options:
         "help": "replies for --backend scripted (.json list or '---'-separated text; default: dummy policy)"})
     device: str | None = field(default=None, metadata={"help": "device for --backend hf (default: GPU if any)"})
     dtype: str = field(default="auto", metadata={"help": "weights dtype for --backend hf/vllm"})
-    method: Literal["zoom", "uniform"] = field(default="zoom", metadata={
-        "help": "zoom: the LOVE-R1 multi-step loop; uniform: one pass over --num-frames uniform frames (baseline)"})
+    method: Literal["zoom", "stage1", "uniform"] = field(default="zoom", metadata={
+        "help": "zoom: the LOVE-R1 multi-step loop; stage1: the reference's stage-1 path (one pass: fast view + one "
+                "32-frame slow clip of the whole video, no decision instruction); uniform: one pass over "
+                "--num-frames uniform frames (baseline)"})
+    probe: Literal["none", "no-visual", "shuffled-options"] = field(default="none", metadata={
+        "help": "robustness probe: no-visual (every clip a single black frame; --method uniform: no video at all) "
+                "or shuffled-options (option texts permuted per question with --probe-seed, gold letter remapped)"})
+    probe_seed: int = field(default=0, metadata={"help": "seed of --probe shuffled-options (integer)"})
     num_frames: int = field(default=128, metadata={"help": "frames per video for --method uniform (count)"})
     pixels_per_frame: int = field(default=256 * 28 * 28, metadata={
         "help": "pixel budget per frame for --method uniform (pixels; 256*28*28 = 256 visual tokens per 2 frames)"})
-    preset: Literal["love_r1", "plain"] = field(default="love_r1", metadata={
-        "help": "question-text preset: love_r1 (the reference's text + answer instruction) or plain"})
+    preset: Literal["love_r1", "love_r1_stage1", "plain"] = field(default="love_r1", metadata={
+        "help": "question-text preset: love_r1 (the reference's text + answer instruction; with --method stage1 "
+                "the stage-1 script's variant, love_r1_stage1), love_r1_stage1, or plain"})
     policy_preset: Literal["reference", "mlvu", "longvideobench"] | None = field(default=None, metadata={
         "help": "zoom policy preset (default: the benchmark's: mlvu for MLVU, longvideobench for "
-                "LongVideoBench, else reference)"})
+                "LongVideoBench, else reference; always reference for --method stage1)"})
     max_zoom_steps: int | None = field(default=None, metadata={
         "help": "free steps before the answer is forced (count; default: the preset's, 2)"})
     subtitles: bool = field(default=False, metadata={"help": "put subtitles in the question (Video-MME, "
@@ -104,7 +113,8 @@ def run(options: Options) -> int:
                                subtitles=options.subtitles)
         if options.download:
             bench.download(token=os.environ.get("HF_TOKEN"))
-        policy = ZoomPolicy.preset(options.policy_preset or bench.policy_preset)
+        default_preset = "reference" if options.method == "stage1" else bench.policy_preset
+        policy = ZoomPolicy.preset(options.policy_preset or default_preset)
         if options.max_zoom_steps is not None:
             policy = policy.replace(max_free_steps=options.max_zoom_steps)
         bench.load()  # validate the data before loading a model
@@ -127,7 +137,7 @@ def run(options: Options) -> int:
         shard_index=shard_index, num_shards=num_shards, concurrency=options.concurrency,
         prefetch_workers=options.prefetch_workers, check_videos=options.check_videos,
         progress=options.progress and shard_index == 0,  # one bar, on the first shard
-        extra_config={"backend": options.backend},
+        extra_config={"backend": options.backend}, probe=options.probe, probe_seed=options.probe_seed,
     )
     if state.count_warning:
         print(f"warning: {state.count_warning}", file=sys.stderr)

@@ -6,6 +6,7 @@ step configuration, so any step can be stopped and re-run without repeating a ca
 
 from love_r1.data._assemble import AssembleResult, assemble, grpo_record, sft_record, write_records
 from love_r1.data._captions import CaptionConfig, export_captions, read_captions, run_captions, segments_of
+from love_r1.data._clips import evidence_clip
 from love_r1.data._clue import ClueCheckConfig, clue_verdict, export_clue_check, run_clue_check
 from love_r1.data._contamination import (
     ContaminationReport,
@@ -21,7 +22,6 @@ from love_r1.data._cot import (
     AnswerCotConfig,
     Verdict,
     ZoomCotConfig,
-    evidence_clip,
     export_cot,
     judge_answer,
     judge_zoom,

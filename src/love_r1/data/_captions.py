@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from love_r1.backends import Backend, GenerationRequest, Message, SamplingParams, TextPart, VideoPart
-from love_r1.data._engine import CallJob, RunStats, StepInterrupted, item_errors, run_jobs
+from love_r1.backends import Backend, GenerationRequest, SamplingParams
+from love_r1.data._clips import clip_request, default_open_video
+from love_r1.data._engine import CallJob, RunStats, item_errors, run_jobs_into
 from love_r1.data._store import CallStore
 from love_r1.data._templates import render, template_digest
 from love_r1.interval import Interval
@@ -61,12 +62,6 @@ def segments_of(*, duration_seconds: float, segment_seconds: float, min_segment_
     return out
 
 
-def _default_open_video(path: str):
-    from love_r1.video import open_video
-
-    return open_video(path)
-
-
 def caption_file_name(video: str) -> str:
     """The JSONL file name of one video's captions (the relative path with ``/`` replaced)."""
     return video.replace("\\", "/").replace("/", "__") + ".jsonl"
@@ -81,12 +76,10 @@ def run_captions(
     config: CaptionConfig,
     workers: int = 1,
     batch_size: int = 1,
-    open_video: Callable[[str], Any] = _default_open_video,
+    open_video: Callable[[str], Any] = default_open_video,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[str, RunStats]:
     """Caption every segment of ``videos`` (paths relative to ``video_root``); returns (config hash, stats)."""
-    from love_r1.video import sample_clip
-
     digest = store.register_config(STEP, config.to_dict())
     prompt = render("caption")
     jobs: list[CallJob] = []
@@ -103,26 +96,17 @@ def run_captions(
                                min_segment_seconds=config.min_segment_seconds)
         for index, segment in enumerate(segments):
             def build(path=path, segment=segment) -> GenerationRequest:
-                with open_video(path) as reader:
-                    frames = sample_clip(
-                        reader, segment.start_seconds, segment.end_seconds,
-                        max_frames=config.max_frames_per_segment, frames_per_second=config.frames_per_second,
-                        pixels_per_frame=config.pixels_per_frame, overlay=False,
-                    )
-                content = (VideoPart(frames), TextPart(prompt))
-                return GenerationRequest(messages=(Message("user", content),), sampling=config.sampling)
+                return clip_request(open_video=open_video, path=path, start_seconds=segment.start_seconds,
+                                    end_seconds=segment.end_seconds, text=prompt,
+                                    max_frames=config.max_frames_per_segment,
+                                    frames_per_second=config.frames_per_second,
+                                    pixels_per_frame=config.pixels_per_frame, sampling=config.sampling)
 
             payload = {"video": video, "start_seconds": segment.start_seconds, "end_seconds": segment.end_seconds,
                        "num_segments": len(segments)}
             jobs.append(CallJob(item_id=video, sample_index=index, build=build, payload=payload))
-    try:
-        stats.merge(run_jobs(backend, jobs, store=store, step=STEP, config_hash=digest, workers=workers,
-                             batch_size=batch_size, progress=progress))
-    except StepInterrupted as error:
-        if error.stats is not None:
-            stats.merge(error.stats)
-        error.stats = stats
-        raise
+    run_jobs_into(stats, backend, jobs, store=store, step=STEP, config_hash=digest, workers=workers,
+                  batch_size=batch_size, progress=progress)
     return digest, stats
 
 

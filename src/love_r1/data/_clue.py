@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from love_r1.backends import Backend, GenerationRequest, Message, SamplingParams, TextPart, VideoPart
-from love_r1.data._cot import evidence_clip
-from love_r1.data._engine import CallJob, RunStats, StepInterrupted, item_errors, run_jobs
+from love_r1.backends import Backend, GenerationRequest, SamplingParams
+from love_r1.data._clips import clip_request, default_open_video, evidence_clips
+from love_r1.data._engine import CallJob, RunStats, run_jobs_into
 from love_r1.data._items import QAItem
 from love_r1.data._parse import parse_yes_no
 from love_r1.data._store import CallStore
@@ -51,55 +51,32 @@ def _answer_text(item: QAItem) -> str:
     return item.options[index]
 
 
-def _default_open_video(path: str):
-    from love_r1.video import open_video
-
-    return open_video(path)
-
-
 def run_clue_check(
     backend: Backend, items: Sequence[QAItem], *, video_root: str | Path, store: CallStore, config: ClueCheckConfig,
-    workers: int = 4, batch_size: int = 1, open_video: Callable[[str], Any] = _default_open_video,
+    workers: int = 4, batch_size: int = 1, open_video: Callable[[str], Any] = default_open_video,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[str, RunStats]:
     """One yes/no call per item with evidence; returns (config hash, stats)."""
-    from love_r1.video import sample_clip
-
     digest = store.register_config(STEP, config.call_config())
     stats = RunStats()
+    clips = evidence_clips(items, video_root=video_root, pad_seconds=config.pad_seconds, open_video=open_video,
+                           stats=stats, no_evidence_reason="no evidence intervals to check")
     jobs = []
     for item in items:
-        if not item.evidence:
-            stats.failed_items[item.qid] = "no evidence intervals to check"
+        if item.qid not in clips:
             continue
-        path = str(Path(video_root) / item.video)
-        try:
-            with open_video(path) as reader:
-                duration = float(reader.metadata.duration_seconds)
-        except item_errors() as error:
-            stats.failed_items[item.qid] = f"{type(error).__name__}: {error}"
-            continue
-        start, end = evidence_clip(item, duration_seconds=duration, pad_seconds=config.pad_seconds)
+        start, end = clips[item.qid]
         text = render("clue_check", start_seconds=start, end_seconds=end, question=item.question.strip(),
                       options=list(item.options), answer=_answer_text(item))
 
-        def build(path=path, start=start, end=end, text=text) -> GenerationRequest:
-            with open_video(path) as reader:
-                frames = sample_clip(reader, float(start), float(end), max_frames=config.max_frames,
-                                     frames_per_second=config.frames_per_second,
-                                     pixels_per_frame=config.pixels_per_frame, overlay=False)
-            return GenerationRequest(messages=(Message("user", (VideoPart(frames), TextPart(text))),),
-                                     sampling=config.sampling)
+        def build(path=str(Path(video_root) / item.video), start=start, end=end, text=text) -> GenerationRequest:
+            return clip_request(open_video=open_video, path=path, start_seconds=start, end_seconds=end, text=text,
+                                max_frames=config.max_frames, frames_per_second=config.frames_per_second,
+                                pixels_per_frame=config.pixels_per_frame, sampling=config.sampling)
 
         jobs.append(CallJob(item.qid, 0, build=build, payload={"video": item.video, "clip": [start, end]}))
-    try:
-        stats.merge(run_jobs(backend, jobs, store=store, step=STEP, config_hash=digest, workers=workers,
-                             batch_size=batch_size, progress=progress))
-    except StepInterrupted as error:
-        if error.stats is not None:
-            stats.merge(error.stats)
-        error.stats = stats
-        raise
+    run_jobs_into(stats, backend, jobs, store=store, step=STEP, config_hash=digest, workers=workers,
+                  batch_size=batch_size, progress=progress)
     return digest, stats
 
 

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image
 
+from love_r1.data._clips import default_open_video
 from love_r1.data._engine import item_errors
 from love_r1.data._store import CallStore
 
@@ -70,14 +71,8 @@ def hamming_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.unpackbits(as_bytes, axis=-1).sum(axis=-1)
 
 
-def _default_open_video(path: str):
-    from love_r1.video import open_video
-
-    return open_video(path)
-
-
 def fingerprint_video(path: str | Path, *, num_frames: int = 4, hash_kind: HashKind = "dhash",
-                      open_video: Callable[[str], Any] = _default_open_video) -> np.ndarray:
+                      open_video: Callable[[str], Any] = default_open_video) -> np.ndarray:
     """``num_frames`` perceptual hashes (uint64) of keyframe-decoded frames spread over the video."""
     if hash_kind not in _HASHES:
         raise ValueError(f"hash_kind={hash_kind!r}; expected one of {sorted(_HASHES)}")
@@ -139,7 +134,7 @@ def find_contamination(
     max_hamming_bits: int = 10,
     min_matching_fraction: float = 0.5,
     store: CallStore | None = None,
-    open_video: Callable[[str], Any] = _default_open_video,
+    open_video: Callable[[str], Any] = default_open_video,
     progress: Callable[[int], None] | None = None,
 ) -> ContaminationReport:
     """Compare every training video with every evaluation video by id and by fingerprint."""

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from love_r1.backends import Backend, GenerationRequest, Message, SamplingParams, TextPart, VideoPart
+from love_r1.backends import Backend, GenerationRequest, Message, SamplingParams, TextPart
 from love_r1.data._captions import read_captions
-from love_r1.data._engine import CallJob, RunStats, StepInterrupted, item_errors, run_jobs
+from love_r1.data._clips import clip_request, default_open_video, evidence_clips
+from love_r1.data._engine import CallJob, RunStats, run_jobs_into
 from love_r1.data._items import QAItem
 from love_r1.data._parse import last_boxed, parse_boxed_interval, parse_boxed_letter
 from love_r1.data._store import CallRecord, CallStore
@@ -161,15 +162,8 @@ def _run_rounds(
             jobs.extend(make_job(item, i) for i in free)
         if not jobs:
             return
-        try:
-            round_stats = run_jobs(backend, jobs, store=store, step=step, config_hash=digest, workers=workers,
-                                   batch_size=batch_size, progress=progress)
-        except StepInterrupted as error:
-            if error.stats is not None:
-                stats.merge(error.stats)
-            error.stats = stats
-            raise
-        stats.merge(round_stats)
+        round_stats = run_jobs_into(stats, backend, jobs, store=store, step=step, config_hash=digest,
+                                    workers=workers, batch_size=batch_size, progress=progress)
         if round_stats.new_calls == 0:  # every call of the round failed: stop rather than loop
             return
 
@@ -215,46 +209,17 @@ def run_zoom_cot(
     return digest, stats
 
 
-def evidence_clip(item: QAItem, *, duration_seconds: float, pad_seconds: float) -> tuple[int, int]:
-    """The first evidence interval padded by ``pad_seconds``, in integer seconds within ``[0, ⌊D⌋]``."""
-    first = item.evidence[0]
-    end_cap = max(1, int(duration_seconds))
-    start = max(0, int(math.floor(first.start_seconds - pad_seconds)))
-    end = min(end_cap, int(math.ceil(first.end_seconds + pad_seconds)))
-    if end <= start:  # evidence past the end of the video: keep a 1-second clip at the end
-        start = max(0, end - 1)
-    return start, end
-
-
-def _default_open_video(path: str):
-    from love_r1.video import open_video
-
-    return open_video(path)
-
-
 def run_answer_cot(
     backend: Backend, items: Sequence[QAItem], *, video_root: str | Path, store: CallStore,
     config: AnswerCotConfig, workers: int = 4, batch_size: int = 1,
-    open_video: Callable[[str], Any] = _default_open_video, progress: Callable[[int], None] | None = None,
+    open_video: Callable[[str], Any] = default_open_video, progress: Callable[[int], None] | None = None,
 ) -> tuple[str, RunStats]:
     """Ask the teacher for answer reasoning from frames of the evidence clip; returns (config hash, stats)."""
-    from love_r1.video import sample_clip
-
     digest = store.register_config(ANSWER_STEP, config.call_config())
     stats = RunStats()
-    clips: dict[str, tuple[int, int]] = {}
-    for item in items:
-        if not item.evidence:
-            stats.failed_items[item.qid] = "no evidence intervals: the answer CoT needs an evidence clip"
-            continue
-        path = str(Path(video_root) / item.video)
-        try:
-            with open_video(path) as reader:
-                duration = float(reader.metadata.duration_seconds)
-        except item_errors() as error:
-            stats.failed_items[item.qid] = f"{type(error).__name__}: {error}"
-            continue
-        clips[item.qid] = evidence_clip(item, duration_seconds=duration, pad_seconds=config.pad_seconds)
+    clips = evidence_clips(items, video_root=video_root, pad_seconds=config.pad_seconds, open_video=open_video,
+                           stats=stats, no_evidence_reason="no evidence intervals: the answer CoT needs an evidence "
+                                                           "clip")
 
     def make_job(item: QAItem, index: int) -> CallJob:
         start, end = clips[item.qid]
@@ -263,12 +228,10 @@ def run_answer_cot(
                                        else config.sampling.seed + index)
 
         def build() -> GenerationRequest:
-            with open_video(str(Path(video_root) / item.video)) as reader:
-                frames = sample_clip(reader, float(start), float(end), max_frames=config.max_frames,
-                                     frames_per_second=config.frames_per_second,
-                                     pixels_per_frame=config.pixels_per_frame, overlay=False)
-            content = (VideoPart(frames), TextPart(text))
-            return GenerationRequest(messages=(Message("user", content),), sampling=sampling)
+            return clip_request(open_video=open_video, path=str(Path(video_root) / item.video), start_seconds=start,
+                                end_seconds=end, text=text, max_frames=config.max_frames,
+                                frames_per_second=config.frames_per_second, pixels_per_frame=config.pixels_per_frame,
+                                sampling=sampling)
 
         return CallJob(item.qid, index, build=build, payload={"video": item.video, "clip": [start, end]})
 

@@ -156,6 +156,23 @@ def run_jobs(
     return stats
 
 
+def run_jobs_into(stats: RunStats, backend: Backend, jobs: Iterable[CallJob], **kwargs: Any) -> RunStats:
+    """:func:`run_jobs` (same keyword arguments) with its stats merged into ``stats``; returns its own stats.
+
+    On :class:`StepInterrupted` the partial stats are merged too and the error carries ``stats``
+    (everything the step did so far), so the caller can report it.
+    """
+    try:
+        run = run_jobs(backend, jobs, **kwargs)
+    except StepInterrupted as error:
+        if error.stats is not None:
+            stats.merge(error.stats)
+        error.stats = stats
+        raise
+    stats.merge(run)
+    return run
+
+
 def _store_reply(store: CallStore, step: str, config_hash: str, job: CallJob, generation: Generation,
                  stats: RunStats) -> None:
     usage = generation.usage

@@ -1,12 +1,15 @@
-"""Run summaries: official aggregation, breakdowns, zoom statistics, cost ledger; Markdown / HTML / JSON.
+"""Run summaries: official aggregation, breakdowns, zoom statistics, cost ledger; Markdown / HTML / JSON / CSV.
 
 :func:`summarize` is pure over a :class:`~love_r1.eval.store.RunData`; it re-extracts every
 answer with the chosen extractor, so ``love-r1 rescore`` and ``love-r1 report`` agree.
+:func:`item_rows` / :func:`render_csv` give the per-item table (one row per question).
 """
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 from collections.abc import Sequence
 from statistics import mean
@@ -38,6 +41,45 @@ def score_run(run: RunData, *, extractor: ExtractorMode = "default") -> list[Sco
     return items
 
 
+ITEM_COLUMNS: tuple[str, ...] = ("qid", "video", "gold", "pred", "correct", "steps", "zooms", "best_iou", "seconds",
+                                  "error")
+
+
+def _best_iou(clips: Sequence[Sequence[float]], evidence: Sequence[Sequence[float]]) -> float | None:
+    """Best IoU of any zoom clip with any evidence interval; ``None`` without evidence, ``0.0`` without clips."""
+    if not evidence:
+        return None
+    return max((_iou(c, e) for c in clips for e in evidence), default=0.0)
+
+
+def item_rows(run: RunData, *, extractor: ExtractorMode = "default") -> list[dict[str, Any]]:
+    """One dict per item with :data:`ITEM_COLUMNS`: the video file, gold and extracted letters, whether it
+    is correct, model calls, zoom clips, best IoU of the zoom clips with the evidence (``None``: no
+    evidence annotated), the item's seconds and its error."""
+    rows = []
+    for row, scored in zip(run.items, score_run(run, extractor=extractor), strict=True):
+        episode = row.episode or {}
+        clips = episode.get("clips") or []
+        rows.append({
+            "qid": row.qid, "video": row.sample.get("video_path", ""), "gold": scored.gold,
+            "pred": scored.predicted or "", "correct": scored.correct, "steps": len(episode.get("steps") or []),
+            "zooms": len(clips), "best_iou": _best_iou(clips, row.sample.get("evidence") or []),
+            "seconds": round(float(row.seconds), 3), "error": row.error or "",
+        })
+    return rows
+
+
+def render_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """The per-item rows as CSV (header :data:`ITEM_COLUMNS`; ``correct`` as 1/0, no IoU as an empty cell)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(ITEM_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "correct": int(bool(row["correct"])),
+                         "best_iou": "" if row["best_iou"] is None else f"{row['best_iou']:.4f}"})
+    return buffer.getvalue()
+
+
 def _iou(a: Sequence[float], b: Sequence[float]) -> float:
     inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
     union = max(a[1], b[1]) - min(a[0], b[0])
@@ -62,7 +104,7 @@ def zoom_statistics(run: RunData) -> dict[str, Any]:
                 reasons[reason] = reasons.get(reason, 0) + 1
         evidence = row.sample.get("evidence") or []
         if evidence and clips:
-            ious.append(max(_iou(c, e) for c in clips for e in evidence))
+            ious.append(_best_iou(clips, evidence))
     return {
         "num_episodes": len(steps), "steps_per_question": mean(steps) if steps else 0.0,
         "zooms_per_question": mean(zooms) if zooms else 0.0,
@@ -104,6 +146,7 @@ def summarize(run: RunData, *, extractor: ExtractorMode = "default") -> dict[str
     return {
         "benchmark": name, "run_dir": str(run.run_dir), "config_hash": run.config_hash, "model": config.get("model"),
         "method": config.get("method"), "policy_preset": policy.get("name", config.get("method")),
+        "probe": config.get("probe", "none"), "probe_seed": config.get("probe_seed"),
         "prompt_preset": config.get("prompt_preset"), "data_revision": config.get("data_revision"),
         "extractor": extractor, **metrics, "error_kinds": errors,
         "zoom": zoom_statistics(run), "cost": cost_statistics(run),
@@ -116,16 +159,39 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table padded to aligned columns (readable as plain text); first column left, others right."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    widths = [max(w, 3) for w in widths]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths,
+                                                                                             strict=True))]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join(("-" * (w + 2)) if i == 0 else ("-" * (w + 1) + ":") for i, w in enumerate(widths)) + "|"
+    return [line(header), rule, *(line(r) for r in rows)]
+
+
+def _run_label(r: dict[str, Any]) -> str:
+    probe = r.get("probe") or "none"
+    return f"{r['model']} ({r['method']}{'' if probe == 'none' else ', probe ' + probe}, {r['config_hash'][:8]})"
+
+
 def render_markdown(summary: dict[str, Any], other: dict[str, Any] | None = None) -> str:
-    """A Markdown report (two columns of numbers when ``other`` is given)."""
+    """A Markdown report with aligned columns (two columns of numbers when ``other`` is given)."""
     runs = [summary] + ([other] if other else [])
-    head = "| | " + " | ".join(f"{r['model']} ({r['method']}, {r['config_hash'][:8]})" for r in runs) + " |"
-    sep = "|---|" + "---:|" * len(runs)
-    lines = [f"# {summary['benchmark']}: {_pct(summary['accuracy'])} ({summary['aggregation']})", "", head, sep]
+    probe = summary.get("probe") or "none"
+    title = f"# {summary['benchmark']}: {_pct(summary['accuracy'])} ({summary['aggregation']})"
+    lines = [title + ("" if probe == "none" else f" [probe: {probe}]"), ""]
+    head = ["", *(_run_label(r) for r in runs)]
+    body: list[list[str]] = []
 
     def row(label: str, getter) -> None:
-        lines.append(f"| {label} | " + " | ".join(getter(r) for r in runs) + " |")
+        body.append([label, *(getter(r) for r in runs)])
 
+    row("probe", lambda r: (r.get("probe") or "none") + (f" (seed {r['probe_seed']})" if r.get("probe_seed")
+                                                          is not None else ""))
     row("accuracy (official)", lambda r: _pct(r["accuracy"]))
     row("micro accuracy", lambda r: _pct(r["micro_accuracy"]))
     row("items / scored", lambda r: f"{r['num_items']} / {r['num_scored']}")
@@ -140,17 +206,19 @@ def render_markdown(summary: dict[str, Any], other: dict[str, Any] | None = None
     row("completion tokens / question", lambda r: f"{r['cost']['completion_tokens_per_question']:,.0f}")
     row("frames decoded / question", lambda r: f"{r['cost']['frames_decoded_per_question']:,.0f}")
     row("seconds / question", lambda r: f"{r['cost']['total_seconds_per_question']:.2f}")
+    lines += markdown_table(head, body)
     if summary.get("warning"):
         lines += ["", f"**Warning:** {summary['warning']}"]
     for key, table in summary["breakdowns"].items():
-        lines += ["", f"## by {key}", "", "| " + key + " | " + " | ".join("acc (n)" for _ in runs) + " |", sep]
         labels = list(table) + [k for k in (other or {}).get("breakdowns", {}).get(key, {}) if k not in table]
+        table_rows = []
         for label in labels:
-            cells = []
+            cells = [label]
             for r in runs:
                 cell = r["breakdowns"].get(key, {}).get(label)
                 cells.append("-" if cell is None else f"{_pct(cell['accuracy'])} ({cell['total']})")
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+            table_rows.append(cells)
+        lines += ["", f"## by {key}", ""] + markdown_table([key, *("acc (n)" for _ in runs)], table_rows)
     if summary["error_kinds"]:
         lines += ["", "## errors", ""] + [f"- {k}: {v}" for k, v in summary["error_kinds"].items()]
     return "\n".join(lines) + "\n"

@@ -9,9 +9,14 @@
 4. questions on the same video run together; a background pool decodes the fast views of the
    next videos into a shared :class:`~love_r1.video.FrameCache` while the model works;
 5. ``method="zoom"``: the LOVE-R1 loop (:func:`love_r1.agent.loop.run_episodes`), ``concurrency``
-   episodes per batched ``generate``; ``method="uniform"``: one call per question on ``num_frames``
+   episodes per batched ``generate``; ``method="stage1"``: the reference's stage-1 path
+   (:func:`love_r1.agent.single_pass.run_single_pass`: fast view + one whole-video slow clip, no
+   decision instruction, one call); ``method="uniform"``: one call per question on ``num_frames``
    uniformly sampled frames (the single-pass baseline), ``concurrency`` requests per call;
 6. one committed row per item (trajectory JSON), a broken video failing only its own items.
+
+``probe`` (:mod:`love_r1.eval.probes`) runs a robustness probe instead of the normal input:
+``"no-visual"`` (black frames, or no video for ``uniform``) or ``"shuffled-options"``.
 """
 
 from __future__ import annotations
@@ -32,12 +37,14 @@ from love_r1.agent.steps import AnswerStep, Episode, FastViewInfo, VideoInfo
 from love_r1.backends import Backend, BackendError, GenerationRequest, Message, TextPart, VideoPart
 from love_r1.eval.benchmarks import Benchmark
 from love_r1.eval.extract import extract_choice
+from love_r1.eval.probes import blank_sampler, check_probe
 from love_r1.eval.records import Sample, order_by_video
 from love_r1.eval.store import RunStore, collect_provenance, config_hash, finished_in_run, shard_db_name
 
 logger = logging.getLogger(__name__)
 
-Method = Literal["zoom", "uniform"]
+Method = Literal["zoom", "stage1", "uniform"]
+METHODS: tuple[str, ...] = ("zoom", "stage1", "uniform")
 PROMPT_TEXT_VERSION = 1  # bump when any benchmark's question text changes
 
 
@@ -93,14 +100,22 @@ def select_samples(samples: Sequence[Sample], *, limit: int | None = None, shard
 
 
 def run_config(*, benchmark: Benchmark, policy: ZoomPolicy, model: str, method: Method, num_frames: int,
-               pixels_per_frame: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The configuration whose hash keys the run store (what changes results)."""
+               pixels_per_frame: int, probe: str = "none", probe_seed: int = 0,
+               extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The configuration whose hash keys the run store (what changes results).
+
+    ``probe`` is recorded (and hashed) only when it is not ``"none"``, so normal runs keep their hash.
+    """
     config = {
         "benchmark": benchmark.name, "prompt_preset": benchmark.prompt_preset, "subtitles": benchmark.subtitles,
         "prompt_text_version": PROMPT_TEXT_VERSION, "data_revision": benchmark.data_revision(), "model": model,
         "method": method,
     }
-    if method == "zoom":
+    if probe != "none":
+        config["probe"] = probe
+        if probe == "shuffled-options":
+            config["probe_seed"] = probe_seed
+    if method in ("zoom", "stage1"):
         config["policy"] = policy.to_dict()
     else:
         config.update(num_frames=num_frames, pixels_per_frame=pixels_per_frame,
@@ -208,21 +223,37 @@ def evaluate(
     progress: bool = True,
     extra_config: dict[str, Any] | None = None,
     on_item: Callable[[str], None] | None = None,
+    probe: str = "none",
+    probe_seed: int = 0,
 ) -> tuple[str, EvalProgress]:
-    """Run (or resume) this shard of ``benchmark``; returns ``(config_hash, progress)``. See the module docstring."""
-    if method not in ("zoom", "uniform"):
-        raise ValueError(f"method must be 'zoom' or 'uniform', got {method!r}")
+    """Run (or resume) this shard of ``benchmark``; returns ``(config_hash, progress)``. See the module docstring.
+
+    ``method="stage1"`` with the ``love_r1`` prompt preset switches to ``love_r1_stage1`` (the text
+    of the reference's stage-1 script) and defaults to the ``reference`` policy (that script has no
+    per-benchmark presets). ``probe="shuffled-options"`` re-reads the benchmark with its options
+    permuted by ``probe_seed``.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    check_probe(probe)
+    if method == "stage1" and benchmark.prompt_preset == "love_r1":
+        benchmark = benchmark.reconfigured(prompt_preset="love_r1_stage1")
+    if probe == "shuffled-options" and benchmark.shuffle_options_seed != probe_seed:
+        benchmark = benchmark.reconfigured(shuffle_options_seed=probe_seed)
+    elif probe != "shuffled-options" and benchmark.shuffle_options_seed is not None:
+        raise ValueError("the benchmark was built with shuffle_options_seed; pass probe='shuffled-options' "
+                         "(and probe_seed) to evaluate instead, so that the probe is recorded")
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1 questions in flight, got {concurrency}")
     if method == "uniform" and num_frames < 1:
         raise ValueError(f"num_frames must be >= 1 for --method uniform, got {num_frames}")
-    policy = policy or ZoomPolicy.preset(benchmark.policy_preset)
+    policy = policy or ZoomPolicy.preset("reference" if method == "stage1" else benchmark.policy_preset)
     began = time.perf_counter()
     run_dir = Path(run_dir)
     loaded = benchmark.load()
     samples = select_samples(loaded, limit=limit, shard_index=shard_index, num_shards=num_shards)
     config = run_config(benchmark=benchmark, policy=policy, model=model, method=method, num_frames=num_frames,
-                        pixels_per_frame=pixels_per_frame, extra=extra_config)
+                        pixels_per_frame=pixels_per_frame, probe=probe, probe_seed=probe_seed, extra=extra_config)
     key = config_hash(config)
     state = EvalProgress()
     if benchmark.expected_count is not None and len(loaded) != benchmark.expected_count:
@@ -240,7 +271,8 @@ def evaluate(
         state.preflight = report
         for path, reason in report.bad.items():
             logger.warning("pre-flight: %s: %s", path, reason)
-        bar = _bar(total=len(todo), enabled=progress, desc=f"{benchmark.name} [{method}]")
+        label = method if probe == "none" else f"{method}, probe {probe}"
+        bar = _bar(total=len(todo), enabled=progress, desc=f"{benchmark.name} [{label}]")
         by_qid = {s.qid: s for s in todo}
 
         def record(qid: str, episode: dict[str, Any] | None, error: str | None, seconds: float = 0.0) -> None:
@@ -266,14 +298,18 @@ def evaluate(
                 record(sample.qid, None, f"{reason}: {sample.video_path}")
             else:
                 runnable.append(sample)
+        visual = probe != "no-visual"
         try:
             if method == "zoom":
                 _run_zoom(runnable, backend, policy, record=record, concurrency=concurrency,
-                          prefetch_workers=prefetch_workers, cache_bytes=cache_bytes)
+                          prefetch_workers=prefetch_workers, cache_bytes=cache_bytes, visual=visual)
+            elif method == "stage1":
+                _run_stage1(runnable, backend, policy, record=record, concurrency=concurrency,
+                            prefetch_workers=prefetch_workers, cache_bytes=cache_bytes, visual=visual)
             else:
                 _run_uniform(runnable, backend, policy, record=record, concurrency=concurrency,
                              num_frames=num_frames, pixels_per_frame=pixels_per_frame,
-                             prefetch_workers=prefetch_workers, cache_bytes=cache_bytes)
+                             prefetch_workers=prefetch_workers, cache_bytes=cache_bytes, visual=visual)
         finally:
             if bar is not None:
                 bar.close()
@@ -304,11 +340,28 @@ def _upcoming(samples: Sequence[Sample], start: int) -> list[str]:
     return list(dict.fromkeys(str(s.video_path) for s in samples[start:]))
 
 
-def _run_zoom(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *, record: Callable[..., None],
-              concurrency: int, prefetch_workers: int, cache_bytes: int) -> None:
-    from love_r1.video import sample_fast_view
+def _samplers(visual: bool) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """``(sample_fast_view, sample_clip)`` of the video engine, blacked out for the no-visual probe."""
+    from love_r1.video import sample_clip, sample_fast_view
 
+    if visual:
+        return sample_fast_view, sample_clip
+    return blank_sampler(sample_fast_view), blank_sampler(sample_clip)
+
+
+def _tasks(samples: Sequence[Sample], prefetcher: _Prefetcher) -> Iterator[EpisodeTask]:
+    for index, sample in enumerate(samples):
+        prefetcher.schedule(_upcoming(samples, index + 1))
+        yield EpisodeTask(
+            episode_id=sample.qid, video_path=sample.video_path, question=sample.question_text, options=(),
+            answer_instruction="", evidence=sample.evidence or None, gold=sample.answer_letter,
+        )
+
+
+def _run_zoom(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *, record: Callable[..., None],
+              concurrency: int, prefetch_workers: int, cache_bytes: int, visual: bool = True) -> None:
     _, opener = _video_engine(cache_bytes)
+    sample_fast_view, sample_clip = _samplers(visual)
 
     def fast_view_kwargs() -> dict[str, Any]:
         return dict(max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
@@ -325,20 +378,46 @@ def _run_zoom(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *
         prefetcher.wait(str(reader.path))
         return sample_fast_view(reader, **kwargs)
 
-    def tasks() -> Iterator[EpisodeTask]:
-        for index, sample in enumerate(samples):
-            prefetcher.schedule(_upcoming(samples, index + 1))
-            yield EpisodeTask(
-                episode_id=sample.qid, video_path=sample.video_path, question=sample.question_text, options=(),
-                answer_instruction="", evidence=sample.evidence or None, gold=sample.answer_letter,
-            )
-
     try:
-        for event in run_episodes(backend, tasks(), policy, open_video=opener, sample_fast_view=fast_view,
+        for event in run_episodes(backend, _tasks(samples, prefetcher), policy, open_video=opener,
+                                  sample_fast_view=fast_view, sample_clip=sample_clip,
                                   max_active_episodes=concurrency):
             if event.episode_done:
                 episode = event.episode
                 record(event.episode_id, episode.to_dict(), episode.error, episode.ledger.total_seconds)
+    finally:
+        prefetcher.close()
+
+
+def _run_stage1(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *, record: Callable[..., None],
+                concurrency: int, prefetch_workers: int, cache_bytes: int, visual: bool = True) -> None:
+    from love_r1.agent.single_pass import run_single_pass, whole_video_clip
+
+    _, opener = _video_engine(cache_bytes)
+    sample_fast_view, sample_clip = _samplers(visual)
+    fast_kwargs = dict(max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
+                       pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
+                       short_video_factor=policy.short_video_factor, overlay=policy.overlay)
+
+    def job(path: str) -> None:
+        with opener(path) as reader:
+            sample_fast_view(reader, **fast_kwargs)
+            duration = float(reader.metadata.duration_seconds)
+            clip = whole_video_clip(duration)
+            sample_clip(reader, clip.start_seconds, clip.end_seconds, max_frames=policy.slow_max_frames,
+                        frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
+                        resolution_factor=policy.resolution_factor(duration), overlay=policy.overlay)
+
+    prefetcher = _Prefetcher(job, workers=prefetch_workers, lookahead=prefetch_workers + concurrency)
+
+    def fast_view(reader: Any, **kwargs: Any) -> Any:
+        prefetcher.wait(str(reader.path))
+        return sample_fast_view(reader, **kwargs)
+
+    try:
+        for episode in run_single_pass(backend, _tasks(samples, prefetcher), policy, batch_size=concurrency,
+                                       open_video=opener, sample_fast_view=fast_view, sample_clip=sample_clip):
+            record(episode.episode_id, episode.to_dict(), episode.error, episode.ledger.total_seconds)
     finally:
         prefetcher.close()
 
@@ -361,8 +440,11 @@ def uniform_frames(reader: Any, *, num_frames: int, pixels_per_frame: int) -> An
 
 def _run_uniform(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *, record: Callable[..., None],
                  concurrency: int, num_frames: int, pixels_per_frame: int, prefetch_workers: int,
-                 cache_bytes: int) -> None:
+                 cache_bytes: int, visual: bool = True) -> None:
+    """One call per question; ``visual=False`` (no-visual probe): the question text alone, no video."""
     _, opener = _video_engine(cache_bytes)
+    if not visual:
+        prefetch_workers = 0
 
     def job(path: str) -> None:
         with opener(path) as reader:
@@ -383,6 +465,11 @@ def _run_uniform(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy
                                   policy={"name": "uniform", "num_frames": num_frames,
                                           "pixels_per_frame": pixels_per_frame},
                                   evidence=None, gold=sample.answer_letter)
+                if not visual:
+                    message = Message(role="user", content=(TextPart(text=sample.question_text),))
+                    ready.append((sample, episode, GenerationRequest(messages=(message,), sampling=sampling,
+                                                                     session_id=sample.qid)))
+                    continue
                 try:
                     with opener(sample.video_path) as reader:
                         frames = uniform_frames(reader, num_frames=num_frames, pixels_per_frame=pixels_per_frame)

@@ -149,6 +149,14 @@ def _text_of(content: Any, name: str) -> str:
     raise RecordError(name, f"expected a string or a list of {{'type': 'text', 'text': ...}} items, got {content!r:.80}")
 
 
+def _source_id(data: dict[str, Any], keys: Sequence[str]) -> str:
+    """The value of the first of ``keys`` present in ``data``, as text ("" when none is)."""
+    for key in keys:
+        if key in data:
+            return str(data[key])
+    return ""
+
+
 def gold_letter(solution: str) -> str:
     """The gold answer of a GRPO ``solution``: the text inside ``<answer>...</answer>``, else the stripped text."""
     match = _ANSWER_TAG.search(solution)
@@ -188,7 +196,7 @@ def parse_sft_record(data: dict[str, Any], *, line: int) -> TrainRecord:
         line=line, kind=kind, video=data["video"], question_text=question, target=target,
         decision_instruction=kind == "cot",
         zoomin_intervals=_intervals(data.get("zoomin_intervals"), "zoomin_intervals"),
-        tgt=_intervals(data.get("tgt"), "tgt"), source_id=str(data.get("id", data.get("qid", ""))),
+        tgt=_intervals(data.get("tgt"), "tgt"), source_id=_source_id(data, ("id", "qid")),
     )
 
 
@@ -215,7 +223,7 @@ def parse_grpo_record(data: dict[str, Any], *, line: int) -> TrainRecord:
     return TrainRecord(
         line=line, kind="grpo", video=video, question_text=text, options=tuple(options),
         gold=gold_letter(solution), zoomin_intervals=_intervals(data.get("zoomin_intervals"), "zoomin_intervals"),
-        tgt=_intervals(data.get("tgt"), "tgt"), source_id=str(data.get("id", data.get("problem_id", ""))),
+        tgt=_intervals(data.get("tgt"), "tgt"), source_id=_source_id(data, ("id", "problem_id", "qid")),
     )
 
 

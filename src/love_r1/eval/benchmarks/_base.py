@@ -15,7 +15,7 @@ from love_r1.eval.records import Sample
 
 logger = logging.getLogger(__name__)
 
-PROMPT_PRESETS: tuple[str, ...] = ("love_r1", "plain")
+PROMPT_PRESETS: tuple[str, ...] = ("love_r1", "love_r1_stage1", "plain")
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".MP4")
 
 
@@ -32,9 +32,15 @@ class Benchmark:
 
     Args:
         data_root: folder laid out as the benchmark's Hugging Face repository (annotations + videos).
-        prompt_preset: ``"love_r1"`` (the LOVE-R1 reference question text and answer instruction)
-            or ``"plain"`` (question, ``"A. ..."`` options one per line, the single-letter instruction).
+        prompt_preset: ``"love_r1"`` (the LOVE-R1 reference question text and answer instruction of
+            the multi-step path, ``model_sample_frame.py``), ``"love_r1_stage1"`` (the reference's
+            stage-1 path, ``model.py``: identical except Video-MME, whose instruction has no leading
+            newline there) or ``"plain"`` (question, ``"A. ..."`` options one per line, the
+            single-letter instruction).
         subtitles: put subtitles in the question text (benchmarks that have them).
+        shuffle_options_seed: ``None`` (options as annotated) or a seed: every question's option
+            texts are permuted by :func:`love_r1.eval.probes.option_permutation` (deterministic per
+            qid), re-lettered, and the gold letter follows its text (the shuffled-options probe).
     """
 
     name: ClassVar[str] = ""
@@ -47,8 +53,13 @@ class Benchmark:
     policy_preset: ClassVar[str] = "reference"
     has_subtitles: ClassVar[bool] = False
 
-    def __init__(self, data_root: str | Path, *, prompt_preset: str = "love_r1", subtitles: bool = False) -> None:
+    def __init__(self, data_root: str | Path, *, prompt_preset: str = "love_r1", subtitles: bool = False,
+                 shuffle_options_seed: int | None = None) -> None:
         self.data_root = Path(data_root).expanduser().absolute()
+        if shuffle_options_seed is not None and (isinstance(shuffle_options_seed, bool)
+                                                 or not isinstance(shuffle_options_seed, int)):
+            raise TypeError(f"shuffle_options_seed must be an int or None, got {shuffle_options_seed!r}")
+        self.shuffle_options_seed = shuffle_options_seed
         if prompt_preset not in PROMPT_PRESETS:
             raise ValueError(f"prompt preset {prompt_preset!r} is not one of {PROMPT_PRESETS}")
         if subtitles and not self.has_subtitles:
@@ -58,6 +69,36 @@ class Benchmark:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(data_root={str(self.data_root)!r}, prompt_preset={self.prompt_preset!r})"
+
+    @property
+    def reference_text(self) -> bool:
+        """Whether the question text follows the LOVE-R1 reference (presets ``love_r1*``)."""
+        return self.prompt_preset != "plain"
+
+    def reconfigured(self, **changes: Any) -> Benchmark:
+        """A new adapter of the same benchmark and data root with some settings changed."""
+        settings = {"prompt_preset": self.prompt_preset, "subtitles": self.subtitles,
+                    "shuffle_options_seed": self.shuffle_options_seed, **changes}
+        return type(self)(self.data_root, **settings)
+
+    def arrange_options(self, qid: str, texts: Sequence[str], answer_index: int) -> tuple[list[str], int]:
+        """Option texts in the order to show and the gold index in that order (identity unless shuffling)."""
+        texts = list(texts)
+        if self.shuffle_options_seed is None:
+            return texts, answer_index
+        from love_r1.eval.probes import option_permutation
+
+        order = option_permutation(qid, len(texts), seed=self.shuffle_options_seed)
+        return [texts[i] for i in order], order.index(answer_index)
+
+    def arrange_labelled(self, qid: str, options: Sequence[str], answer_letter: str) -> tuple[tuple[str, ...], str]:
+        """:meth:`arrange_options` for ``"A. ..."`` options and a gold letter (re-lettered when shuffled)."""
+        if self.shuffle_options_seed is None:
+            return tuple(options), answer_letter
+        from love_r1.eval.records import LETTERS, letter_options, option_body
+
+        texts, index = self.arrange_options(qid, [option_body(o) for o in options], LETTERS.index(answer_letter))
+        return letter_options(texts), LETTERS[index]
 
     # -- to implement -----------------------------------------------------------------------------
     def annotation_files(self) -> list[Path]:

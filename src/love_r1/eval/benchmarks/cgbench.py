@@ -29,15 +29,18 @@ class CGBench(Benchmark):
         samples = []
         for row in read_table(path):
             uid = str(field(row, ("video_uid",), source=path))
-            options = letter_options([str(c) for c in as_list(field(row, ("choices",), source=path))])
+            qid = str(field(row, ("qid",), source=path))
+            options, answer = self.arrange_labelled(
+                qid, letter_options([str(c) for c in as_list(field(row, ("choices",), source=path))]),
+                str(field(row, ("right_answer", "answer"), source=path)).strip())
             question = str(field(row, ("question",), source=path))
             duration = row.get("duration")
             bucket = generic_duration_bucket(float(duration) if duration is not None else None)
             clues = tuple((float(s), float(e)) for s, e in as_list(row.get("clue_intervals")))
             samples.append(Sample(
-                qid=str(field(row, ("qid",), source=path)), video_id=uid,
+                qid=qid, video_id=uid,
                 video_path=self.find_video(uid, ("cg_videos_720p", "videos", "")), question=question, options=options,
-                answer_letter=str(field(row, ("right_answer", "answer"), source=path)).strip(),
+                answer_letter=answer,
                 duration_seconds=float(duration) if duration is not None else None, duration_bucket=bucket,
                 categories={"duration": bucket, "domain": str(row.get("domain", "")),
                             "sub_category": str(row.get("sub_category", ""))},

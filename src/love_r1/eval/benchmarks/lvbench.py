@@ -15,7 +15,7 @@ import re
 
 from love_r1.agent.messages import question_text as plain_question_text
 from love_r1.eval.benchmarks._base import Benchmark, DataError, as_list, field, parse_clock, read_table
-from love_r1.eval.records import Sample, letter_options
+from love_r1.eval.records import LETTERS, Sample, letter_options, option_body
 from love_r1.prompts.constants import LVBENCH_LETTER_INSTRUCTION, SINGLE_LETTER_INSTRUCTION
 
 ABILITIES = {
@@ -95,10 +95,14 @@ class LVBench(Benchmark):
             if not options:
                 raise DataError(f"{path}: question {row.get('uid')!r} has no embedded '(A) ...' options")
             answer = str(field(row, ("answer",), source=path)).strip().strip("()")
-            text = reference_question_text(full) if self.prompt_preset == "love_r1" else plain_question_text(
+            qid = str(field(row, ("uid", "question_id", "id"), source=path))
+            if self.shuffle_options_seed is not None and answer in LETTERS[: len(options)]:
+                options, answer = self.arrange_labelled(qid, options, answer)
+                full = stem + "\n" + "\n".join(f"({o[0]}) {option_body(o)}" for o in options)
+            text = reference_question_text(full) if self.reference_text else plain_question_text(
                 stem, options, SINGLE_LETTER_INSTRUCTION)
             samples.append(Sample(
-                qid=str(field(row, ("uid", "question_id", "id"), source=path)), video_id=key,
+                qid=qid, video_id=key,
                 video_path=self.find_video(key, ("all_videos", "videos", "video", "")), question=stem,
                 options=options, answer_letter=answer,
                 categories={"ability": _abilities(row.get("question_type")), "video_type": str(row.get("type", ""))},

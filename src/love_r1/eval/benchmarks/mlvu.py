@@ -41,6 +41,16 @@ def answer_letter(answer, candidates: list[str], *, source, qid) -> str:
     raise DataError(f"{source}: question {qid!r}: answer {answer!r} is neither a candidate nor a letter")
 
 
+_TASK_NAMES = {**{name.lower(): name for name in TASK_FILES}, **{code.lower(): name for name, code in TASK_CODES.items()},
+               "plot_qa": "plotQA", "needleqa": "needle", "anomaly_recognition": "anomaly_reco",
+               "action_order": "order", "action_count": "count", "ego_reasoning": "ego"}
+
+
+def task_name(value: str) -> str:
+    """A task label of either copy (``plotQA``, ``PQA``, ``anomaly_reco``, ...) -> the upstream task name."""
+    return _TASK_NAMES.get(str(value).strip().lower(), str(value).strip())
+
+
 class MLVU(Benchmark):
     name = "mlvu"
     hub_repo = "MLVU/MVLU"
@@ -64,24 +74,42 @@ class MLVU(Benchmark):
         for path in self.annotation_files():
             task_from_file = names.get(path.name)
             for index, row in enumerate(read_table(path)):
-                task = task_from_file or str(field(row, ("task_type", "question_type"), source=path))
-                video = str(field(row, ("video", "video_name"), source=path))
-                candidates = [str(c) for c in as_list(field(row, ("candidates",), source=path))]
-                question = str(field(row, ("question",), source=path))
-                if "\n(A)" in question:  # a copy that embeds the options: keep the stem only
-                    question = question[: question.index("\n(A)")].strip()
-                qid = str(row.get("question_id") or f"{task}_{index}")
-                number = path.name.split("_")[0] if task_from_file else ""
-                folders = [f"MLVU/video/{number}_{task}", f"video/{number}_{task}", "MLVU/video", "video", "videos", ""]
-                duration = row.get("duration")
-                text = (reference_question_text(question, candidates) if self.prompt_preset == "love_r1"
-                        else plain_question_text(question, letter_options(candidates), SINGLE_LETTER_INSTRUCTION))
-                bucket = generic_duration_bucket(float(duration) if duration is not None else None)
-                samples.append(Sample(
-                    qid=qid, video_id=video, video_path=self.find_video(video, folders), question=question,
-                    options=letter_options(candidates),
-                    answer_letter=answer_letter(row.get("answer"), candidates, source=path, qid=qid),
-                    duration_seconds=float(duration) if duration is not None else None, duration_bucket=bucket,
-                    categories={"task": task, "duration": bucket}, question_text=text,
-                ))
+                samples.append(self._sample(row, index=index, path=path, task_from_file=task_from_file))
         return samples
+
+    def _sample(self, row, *, index: int, path, task_from_file: str | None) -> Sample:
+        task = task_from_file or task_name(field(row, ("task_type", "question_type"), source=path))
+        video = str(field(row, ("video", "video_name"), source=path))
+        question = str(field(row, ("question",), source=path))
+        embedded: list[str] = []
+        if "\n(A)" in question:  # the parquet copy embeds the options: keep the stem only
+            question, embedded = question[: question.index("\n(A)")].strip(), _embedded(question)
+        candidates = [str(c) for c in as_list(row.get("candidates"))] or embedded
+        if not candidates:
+            raise DataError(f"{path}: question {row.get('question_id', index)!r} has no 'candidates' and no embedded "
+                            "'(A) ...' options")
+        qid = str(row.get("question_id") or f"{task}_{index}")
+        gold = LETTERS.index(answer_letter(row.get("answer"), candidates, source=path, qid=qid))
+        candidates, gold = self.arrange_options(qid, candidates, gold)
+        number = next((n.split("_")[0] for t, n in TASK_FILES.items() if t == task), "")
+        folders = [f"MLVU/video/{number}_{task}", f"video/{number}_{task}", "MLVU/video", "video", "videos", ""]
+        duration = row.get("duration")
+        text = (reference_question_text(question, candidates) if self.reference_text
+                else plain_question_text(question, letter_options(candidates), SINGLE_LETTER_INSTRUCTION))
+        bucket = generic_duration_bucket(float(duration) if duration is not None else None)
+        return Sample(
+            qid=qid, video_id=video, video_path=self.find_video(video, folders), question=question,
+            options=letter_options(candidates), answer_letter=LETTERS[gold],
+            duration_seconds=float(duration) if duration is not None else None, duration_bucket=bucket,
+            categories={"task": task, "duration": bucket}, question_text=text,
+        )
+
+
+def _embedded(question: str) -> list[str]:
+    """Option texts of ``(A) ...`` lines in a question."""
+    out = []
+    for line in question.split("\n"):
+        line = line.strip()
+        if len(line) > 3 and line[0] == "(" and line[2] == ")" and line[1] in LETTERS:
+            out.append(line[3:].strip())
+    return out

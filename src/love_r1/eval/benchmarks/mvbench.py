@@ -15,7 +15,7 @@ from love_r1.agent.messages import question_text as plain_question_text
 from love_r1.eval.benchmarks._base import Benchmark, as_list, field, read_table
 from love_r1.eval.benchmarks.mlvu import answer_letter
 from love_r1.eval.benchmarks.mlvu import reference_question_text as mcq_reference_text
-from love_r1.eval.records import Sample, letter_options
+from love_r1.eval.records import LETTERS, Sample, letter_options
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
 
 # task -> (annotation file, video folder in the hub repo)
@@ -58,13 +58,15 @@ class MVBench(Benchmark):
                 candidates = [str(c) for c in as_list(field(row, ("candidates",), source=path))]
                 question = str(field(row, ("question",), source=path))
                 qid = f"{task}_{index}"
-                text = (mcq_reference_text(question, candidates) if self.prompt_preset == "love_r1"
+                gold = LETTERS.index(answer_letter(row.get("answer"), candidates, source=path, qid=qid))
+                candidates, gold = self.arrange_options(qid, candidates, gold)
+                text = (mcq_reference_text(question, candidates) if self.reference_text
                         else plain_question_text(question, letter_options(candidates), SINGLE_LETTER_INSTRUCTION))
                 samples.append(Sample(
                     qid=qid, video_id=f"{TASKS[task]}/{video}",
                     video_path=self.find_video(video, (f"video/{TASKS[task]}", f"video/data0613/{TASKS[task]}")),
                     question=question, options=letter_options(candidates),
-                    answer_letter=answer_letter(row.get("answer"), candidates, source=path, qid=qid),
+                    answer_letter=LETTERS[gold],
                     categories={"task": task}, question_text=text,
                 ))
         return samples

@@ -25,13 +25,15 @@ class Needle(Benchmark):
         samples = []
         for row in read_table(path):
             video = str(field(row, ("video",), source=path))
-            options = tuple(str(o) for o in field(row, ("options",), source=path))
+            qid = str(field(row, ("qid",), source=path))
+            options, answer = self.arrange_labelled(qid, tuple(str(o) for o in field(row, ("options",), source=path)),
+                                                    str(field(row, ("answer",), source=path)))
             question = str(field(row, ("question",), source=path))
             duration = row.get("duration_seconds")
             bucket = generic_duration_bucket(float(duration) if duration is not None else None)
             samples.append(Sample(
-                qid=str(field(row, ("qid",), source=path)), video_id=video, video_path=self.data_root / video,
-                question=question, options=options, answer_letter=str(field(row, ("answer",), source=path)),
+                qid=qid, video_id=video, video_path=self.data_root / video,
+                question=question, options=options, answer_letter=answer,
                 duration_seconds=float(duration) if duration is not None else None, duration_bucket=bucket,
                 categories={"category": str(row.get("category", "")), "duration": bucket},
                 question_text=plain_question_text(question, options, SINGLE_LETTER_INSTRUCTION),

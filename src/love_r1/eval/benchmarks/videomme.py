@@ -8,6 +8,8 @@ subtitles ``subtitle/<videoID>.srt``.
 Reference question text (``model_sample_frame.py``): VLMEvalKit's last message
 ``"Question: {q}\\n{options}\\nAnswer: "`` cut between ``Question: `` and ``Answer:``, then the
 single-letter instruction, i.e. ``q + "\\n" + options + "\\n" + "\\nProvide only ..."``.
+The stage-1 script (``model.py``, preset ``love_r1_stage1``) appends the instruction without its
+leading newline: ``q + "\\n" + options + "\\n" + "Provide only ..."``.
 """
 
 from __future__ import annotations
@@ -28,10 +30,14 @@ from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
 SUBTITLE_HEADER = "This video's subtitles are listed below:\n"
 
 
-def reference_question_text(question: str, options: tuple[str, ...]) -> str:
-    """The LOVE-R1 reference text for Video-MME (derived exactly as the reference does)."""
+def reference_question_text(question: str, options: tuple[str, ...], *, stage1: bool = False) -> str:
+    """The LOVE-R1 reference text for Video-MME (derived exactly as the reference does).
+
+    ``stage1``: ``model.py``'s variant, whose instruction lacks the leading newline.
+    """
     message = "Question: {}\nAnswer: ".format(question + "\n" + "\n".join(options))
-    return message.split("Question: ")[-1].split("Answer:")[0] + SINGLE_LETTER_INSTRUCTION
+    instruction = SINGLE_LETTER_INSTRUCTION[1:] if stage1 else SINGLE_LETTER_INSTRUCTION
+    return message.split("Question: ")[-1].split("Answer:")[0] + instruction
 
 
 class VideoMME(Benchmark):
@@ -56,18 +62,20 @@ class VideoMME(Benchmark):
             if answer not in LETTERS[: len(options)]:
                 raise DataError(f"{path}: question {row.get('question_id')!r} has answer {answer!r}, expected a letter")
             question = str(field(row, ("question",), source=path))
+            qid = str(field(row, ("question_id",), source=path))
+            options, answer = self.arrange_labelled(qid, options, answer)
             duration = str(field(row, ("duration",), source=path, default=""))
             domain = str(row.get("domain", ""))
             task_type = str(row.get("task_type", ""))
             subtitle_path = self.data_root / "subtitle" / f"{stem}.srt"
-            if self.prompt_preset == "love_r1":
-                text = reference_question_text(question, options)
+            if self.reference_text:
+                text = reference_question_text(question, options, stage1=self.prompt_preset == "love_r1_stage1")
             else:
                 text = plain_question_text(question, options, SINGLE_LETTER_INSTRUCTION)
             if self.subtitles and subtitle_path.is_file():
                 text = SUBTITLE_HEADER + subtitle_block(read_srt_lines(subtitle_path)) + "\n" + text
             samples.append(Sample(
-                qid=str(field(row, ("question_id",), source=path)), video_id=stem,
+                qid=qid, video_id=stem,
                 video_path=self.find_video(stem, ("data", "videos", "video", "")), question=question,
                 options=options, answer_letter=answer, duration_bucket=duration,
                 categories={"duration": duration, "domain": domain, "sub_category": str(row.get("sub_category", "")),

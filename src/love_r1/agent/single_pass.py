@@ -1,0 +1,210 @@
+"""The reference's stage-1 evaluation path (``model.py``): one model call, no decision instruction.
+
+``docs/protocol.md`` §3 "Stage-1 path": the prompt is the system message and one user turn with
+
+1. ``Full video [0, ⌊D⌋]:`` and the fast view (the policy's fast settings, 60 s factor rule);
+2. ``Subset zoom-in video clip [0, ⌊D⌋]:`` and ONE slow clip over the whole video
+   (``min(int(2·⌊D⌋), slow_max_frames)`` frames, the slow pixel budget times the 60 s factor);
+3. the question text as is (options and answer instruction included, **no** decision instruction).
+
+The reply is the answer (the reference optionally keeps only the last ``\\boxed{}`` content). Each
+question becomes an :class:`~love_r1.agent.steps.Episode` with one ``answer`` step whose
+``clips_in_prompt`` is the whole-video clip (``Episode.clips`` stays empty: it is not a zoom), so
+the eval store, reports and ``rescore`` read it like any other trajectory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from love_r1.agent.grammar import ParsedReply, parse_reply
+from love_r1.agent.loop import EpisodeTask
+from love_r1.agent.messages import full_video_label, question_text, sort_clips, zoom_clip_label
+from love_r1.agent.policy import ZoomPolicy
+from love_r1.agent.steps import AnswerStep, Episode, FastViewInfo, VideoInfo
+from love_r1.backends import Backend, BackendError, Generation, GenerationRequest, Message, TextPart, VideoPart
+from love_r1.interval import Interval
+from love_r1.prompts import constants
+
+if TYPE_CHECKING:
+    from love_r1.video import Frames
+
+logger = logging.getLogger(__name__)
+
+
+def whole_video_clip(duration_seconds: float) -> Interval:
+    """The stage-1 slow clip ``[0, int(D)]`` (the reference's ``zoomin_intervals = [[0, int(duration)]]``)."""
+    if not duration_seconds > 0:
+        raise ValueError(f"duration_seconds must be > 0, got {duration_seconds!r}")
+    return Interval(0.0, float(int(duration_seconds)))
+
+
+def build_single_pass_messages(
+    *,
+    fast_view: Frames,
+    clips: Sequence[tuple[Interval, Frames]],
+    duration_seconds: float,
+    question_text: str,
+) -> tuple[Message, ...]:
+    """System message + one user turn: full-video label and fast view, each clip with its label
+    (sorted by start), then ``question_text`` unchanged (no decision instruction)."""
+    if not isinstance(question_text, str):
+        raise TypeError(f"question_text must be a str, got {type(question_text).__name__}")
+    if duration_seconds != duration_seconds or duration_seconds < 0:
+        raise ValueError(f"duration_seconds must be a finite number >= 0, got {duration_seconds!r}")
+    content: list[TextPart | VideoPart] = [TextPart(full_video_label(duration_seconds)), VideoPart(fast_view)]
+    for interval, frames in sort_clips(clips):
+        content.append(TextPart(zoom_clip_label(interval)))
+        content.append(VideoPart(frames))
+    content.append(TextPart(question_text))
+    return (
+        Message(role="system", content=(TextPart(constants.SYSTEM_MESSAGE),)),
+        Message(role="user", content=tuple(content)),
+    )
+
+
+def answer_of(text: str) -> str:
+    """The recorded answer: the last ``\\boxed{}`` content when there is one, else the stripped reply."""
+    parsed = parse_reply(text)
+    return parsed.box_content if parsed.box_content is not None else text.strip()
+
+
+def _engine(open_video: Callable[..., Any] | None, sample_fast_view: Callable[..., Any] | None,
+            sample_clip: Callable[..., Any] | None) -> tuple[Callable[..., Any], Callable[..., Any],
+                                                             Callable[..., Any], tuple[type[BaseException], ...]]:
+    errors: tuple[type[BaseException], ...] = (OSError, ValueError)
+    if open_video is None or sample_fast_view is None or sample_clip is None:
+        from love_r1 import video
+
+        open_video = open_video or video.open_video
+        sample_fast_view = sample_fast_view or video.sample_fast_view
+        sample_clip = sample_clip or video.sample_clip
+    try:
+        from love_r1.video import VideoError
+
+        errors = (*errors, VideoError)
+    except ImportError:  # optional when all three functions are injected
+        pass
+    return open_video, sample_fast_view, sample_clip, errors
+
+
+def _prepare(task: EpisodeTask, policy: ZoomPolicy, reader: Any, sample_fast_view: Callable[..., Any],
+             sample_clip: Callable[..., Any], episode: Episode) -> tuple[GenerationRequest, Interval]:
+    meta = reader.metadata
+    duration = meta.duration_seconds
+    if duration is None or not duration > 0:
+        raise ValueError(f"video {task.video_path} has no usable duration ({duration!r} seconds)")
+    duration = float(duration)
+    episode.video = VideoInfo(
+        path=str(task.video_path), duration_seconds=duration, fps=float(getattr(meta, "fps", 0.0) or 0.0),
+        num_frames=int(getattr(meta, "num_frames", 0) or 0), width=int(getattr(meta, "width", 0) or 0),
+        height=int(getattr(meta, "height", 0) or 0),
+    )
+    began = time.perf_counter()
+    fast = sample_fast_view(
+        reader, max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
+        pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
+        short_video_factor=policy.short_video_factor, overlay=policy.overlay,
+    )
+    interval = whole_video_clip(duration)
+    slow = sample_clip(
+        reader, interval.start_seconds, interval.end_seconds, max_frames=policy.slow_max_frames,
+        frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
+        resolution_factor=policy.resolution_factor(duration), overlay=policy.overlay,
+    )
+    episode.ledger.add_decode(num_frames=len(fast) + len(slow), seconds=time.perf_counter() - began)
+    episode.fast_view = FastViewInfo(num_frames=fast.num_frames, width=fast.width, height=fast.height,
+                                     sample_fps=fast.sample_fps,
+                                     timestamps_seconds=tuple(float(t) for t in fast.timestamps_seconds))
+    instruction = policy.answer_instruction if task.answer_instruction is None else task.answer_instruction
+    messages = build_single_pass_messages(fast_view=fast, clips=[(interval, slow)], duration_seconds=duration,
+                                          question_text=question_text(task.question, task.options, instruction))
+    request = GenerationRequest(messages=messages, sampling=policy.sampling, session_id=task.episode_id)
+    return request, interval
+
+
+def run_single_pass(
+    backend: Backend,
+    tasks: Iterable[EpisodeTask],
+    policy: ZoomPolicy | None = None,
+    *,
+    batch_size: int = 8,
+    open_video: Callable[..., Any] | None = None,
+    sample_fast_view: Callable[..., Any] | None = None,
+    sample_clip: Callable[..., Any] | None = None,
+) -> Iterator[Episode]:
+    """Answer every task in one call (see the module docstring); yields each finished :class:`Episode`.
+
+    Up to ``batch_size`` requests go into one ``backend.generate`` call. A video that cannot be read,
+    or a ``BackendError``, fails only its own episodes (``Episode.error``); other exceptions propagate.
+    Only ``policy``'s fast/slow frame and pixel settings and its sampling are used.
+    """
+    policy = policy if policy is not None else ZoomPolicy()
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1 requests per generate call, got {batch_size}")
+    opener, fast_fn, clip_fn, errors = _engine(open_video, sample_fast_view, sample_clip)
+    pending = iter(tasks)
+    while True:
+        batch: list[tuple[Episode, GenerationRequest, Interval, float]] = []
+        for task in pending:
+            began = time.perf_counter()
+            instruction = policy.answer_instruction if task.answer_instruction is None else task.answer_instruction
+            episode = Episode(episode_id=task.episode_id, video=VideoInfo(path=str(task.video_path)),
+                              question=task.question, options=task.options, answer_instruction=instruction,
+                              policy={**policy.to_dict(), "path": "stage1"}, evidence=task.evidence, gold=task.gold)
+            try:
+                with contextlib.ExitStack() as stack:
+                    reader = stack.enter_context(opener(task.video_path))
+                    request, interval = _prepare(task, policy, reader, fast_fn, clip_fn, episode)
+            except errors as error:
+                episode.error = f"video {task.video_path}: {type(error).__name__}: {error}"
+                episode.ledger.total_seconds = time.perf_counter() - began
+                logger.warning("episode %s failed: %s", task.episode_id, episode.error)
+                yield episode
+                continue
+            batch.append((episode, request, interval, began))
+            if len(batch) >= batch_size:
+                break
+        if not batch:
+            return
+        yield from _answer(backend, batch)
+
+
+def _answer(backend: Backend, batch: list[tuple[Episode, GenerationRequest, Interval, float]]) -> Iterator[Episode]:
+    began = time.perf_counter()
+    try:
+        generations: list[Generation] = list(backend.generate([request for _, request, _, _ in batch]))
+        if len(generations) != len(batch):
+            raise BackendError(f"backend returned {len(generations)} generations for {len(batch)} requests")
+    except BackendError as error:
+        for episode, _, _, started in batch:
+            episode.error = f"backend: {error}"
+            episode.ledger.total_seconds = time.perf_counter() - started
+            yield episode
+        return
+    seconds = time.perf_counter() - began
+    for (episode, _, interval, started), generation in zip(batch, generations, strict=True):
+        episode.ledger.add_usage(generation.usage)
+        if generation.finish_reason == "error":
+            episode.error = f"backend: {generation.text or 'finish_reason=error'}"
+        else:
+            answer = answer_of(generation.text)
+            parsed = parse_reply(generation.text)
+            if parsed.kind != "answer":  # a bare letter or free text: the reply itself is the answer
+                parsed = ParsedReply(kind="answer", answer=answer, control_phrase=parsed.control_phrase,
+                                     box_content=parsed.box_content)
+            episode.steps.append(AnswerStep(
+                index=0, raw_text=generation.text, parsed=parsed, stop_reason="answered",
+                clips_in_prompt=(interval,), usage=generation.usage, seconds=seconds,
+                finish_reason=generation.finish_reason,
+            ))
+            episode.answer = answer
+        episode.ledger.total_seconds = time.perf_counter() - started
+        yield episode
+
+
+__all__ = ["answer_of", "build_single_pass_messages", "run_single_pass", "whole_video_clip"]
