@@ -5,12 +5,14 @@ Launch:
     python benchmarks/decode.py --video /tmp/bench_10min.mp4 --repeats 3 --threads 2
 
 ``--make-video`` writes a 1280x720, 30 fps H.264 test pattern (ffmpeg ``testsrc2``, libx264
-ultrafast, fixed GOP, no scene cuts) and exits; use ``--duration-seconds 3600`` for the
+ultrafast, fixed GOP, no scene cuts, ``--bframes`` B-frames with b-pyramid: 3 = x264's default
+layout, 0 = ultrafast's) and exits; use ``--duration-seconds 3600`` for the
 60-minute input and ``--gop-seconds 2`` for the short-GOP variant.
 
 Measured (median of ``--repeats`` runs, seconds, one process, same machine):
 - fast_exact / fast_keyframe: open + packet scan + ``sample_fast_view`` (overlay + resize
-  included) in ``exact`` / ``keyframe`` mode;
+  included) in ``exact`` / ``keyframe`` mode; fast_exact_noskip / zoom_noskip: the same with
+  ``skip_disposable=False`` (every packet decoded; the engine before disposable-packet skipping);
 - zoom: one 32-frame, 20-s ``sample_clip`` on an open reader; four_zooms: four different ones;
 - decord_fast / decord_zoom: ``decord.VideoReader(path)`` + ``get_batch`` of the same indices (the
   reference path; raw full-resolution frames, no overlay or resize) / ``get_batch`` on an open reader;
@@ -38,14 +40,15 @@ import numpy as np
 from love_r1.video import clip_indices, fast_view_indices, open_video, sample_clip, sample_fast_view
 
 
-def make_video(path: Path, *, duration_seconds: float, gop_seconds: float, fps: int = 30) -> None:
+def make_video(path: Path, *, duration_seconds: float, gop_seconds: float, bframes: int, fps: int = 30) -> None:
     if shutil.which("ffmpeg") is None:
         raise SystemExit("ffmpeg is not installed; it is needed for --make-video")
     gop = int(round(gop_seconds * fps))
     cmd = ["ffmpeg", "-y", "-loglevel", "error", "-stats", "-f", "lavfi", "-i",
            f"testsrc2=size=1280x720:rate={fps}", "-t", str(duration_seconds), "-c:v", "libx264",
            "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", str(gop), "-keyint_min", str(gop),
-           "-sc_threshold", "0", str(path)]
+           "-sc_threshold", "0", "-x264-params", f"bframes={bframes}:b-pyramid={'normal' if bframes > 1 else 'none'}",
+           str(path)]
     print(" ".join(cmd))
     subprocess.run(cmd, check=True)
 
@@ -78,9 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--make-video", type=Path, help="write a 1280x720 30 fps test video here and exit")
     parser.add_argument("--duration-seconds", type=float, default=600.0, help="length for --make-video (seconds)")
     parser.add_argument("--gop-seconds", type=float, default=8.0, help="keyframe interval for --make-video (seconds)")
+    parser.add_argument("--bframes", type=int, default=3,
+                        help="B-frames between reference frames for --make-video (count; 3 with b-pyramid = x264's "
+                             "default; 0 = ultrafast's default, every frame a reference)")
     args = parser.parse_args(argv)
     if args.make_video:
-        make_video(args.make_video, duration_seconds=args.duration_seconds, gop_seconds=args.gop_seconds)
+        make_video(args.make_video, duration_seconds=args.duration_seconds, gop_seconds=args.gop_seconds,
+                   bframes=args.bframes)
         return 0
     if args.video is None:
         parser.error("--video is required (or --make-video)")
@@ -98,12 +105,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{meta.num_keyframes} keyframes; fast view {len(fast)} frames; threads {threads}; repeats {repeats}",
           flush=True)
 
-    def ours_fast(mode):
-        with open_video(path, num_threads=threads) as r:
+    def ours_fast(mode, skip=True):
+        with open_video(path, num_threads=threads, skip_disposable=skip) as r:
             return sample_fast_view(r, mode=mode)
 
-    def ours_zoom():
-        with open_video(path, num_threads=threads) as r:
+    def ours_zoom(skip=True):
+        with open_video(path, num_threads=threads, skip_disposable=skip) as r:
             start = time.perf_counter()
             sample_clip(r, *zooms[0])
             return time.perf_counter() - start
@@ -119,8 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     cases: dict[str, Callable[[], object]] = {
         "open_s": lambda: open_video(path, num_threads=threads).close(),
         "fast_exact_s": lambda: ours_fast("exact"),
+        "fast_exact_noskip_s": lambda: ours_fast("exact", skip=False),
         "fast_keyframe_s": lambda: ours_fast("keyframe"),
         "zoom_s": ours_zoom,
+        "zoom_noskip_s": lambda: ours_zoom(skip=False),
         "four_zooms_s": ours_four,
         "sequential_floor_s": lambda: sequential_floor(path, threads),
         "keyframe_floor_s": lambda: keyframe_floor(path),
@@ -182,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     notes = {
         "fast_exact_s": f"/ sequential floor = {rows['fast_exact_s'] / rows['sequential_floor_s']:.2f}x",
         "fast_keyframe_s": f"mean |t - exact t| = {key_error:.2f} s",
+        "fast_exact_noskip_s": f"skip_disposable=False; / sequential floor = "
+                               f"{rows['fast_exact_noskip_s'] / rows['sequential_floor_s']:.2f}x",
+        "zoom_noskip_s": f"skip_disposable=False; / zoom = {rows['zoom_noskip_s'] / rows['zoom_s']:.2f}x",
         "four_zooms_s": f"/ one zoom = {rows['four_zooms_s'] / rows['zoom_s']:.2f}x",
     }
     if "decord_fast_s" in rows:

@@ -2,14 +2,25 @@
 
 Launch (from the repository root, CPU is fine):
 
-    python benchmarks/multistep.py
-    python benchmarks/multistep.py --num-episodes 4 --share-across-episodes
-    python benchmarks/multistep.py --duration-seconds 600 --fast-max-frames 768 --fast-pixels 25088 \
-        --slow-max-frames 32 --slow-pixels 200704 --warmup-episodes 0      # the reference budgets
+    python benchmarks/multistep.py                     # the reference protocol (about 2 min on 2 cores)
+    python benchmarks/multistep.py --preset quick      # a small check (about 30 s)
+    python benchmarks/multistep.py --preset quick --num-episodes 4 --share-across-episodes
+
+Presets (any flag below overrides its preset value):
+
+* ``reference`` (default): the reference inference budgets -- fast view of at most 768 frames at
+  32·28·28 pixels, zoom clips of at most 32 frames at 256·28·28 pixels, sampled at 2 fps -- on a
+  600 s 16:9 video (640x360 at 5 fps), long enough that the fast view is full (768 frames). Frames
+  are scaled to the pixel budgets, so the source size only sets the aspect ratio; the low source
+  frame rate keeps writing and decoding the synthetic video short.
+* ``quick``: those budgets halved in frames and in pixels on a 300 s 320x240 10 fps video.
 
 Each episode runs the real agent loop (``love_r1.agent.loop.run_episodes``) on a long synthetic
 video with the hf backend on the larger tiny random Qwen-VL model (about 4 M parameters, built
-offline; ``--model DIR`` loads a real checkpoint instead). The model's replies are replaced by a
+offline; ``--model DIR`` loads a real checkpoint instead). The question is one line with four
+options; the text after the clips (question, options, the loop's instructions) is prefilled again
+every step, and the tiny byte-level tokenizer spends more tokens on it (about 240) than the Qwen
+tokenizer would. The model's replies are replaced by a
 script so that both runs follow the same trajectory: step 1 zooms on a late interval, step 2 on an
 earlier one (it sorts *before* the first clip in the prompt), step 3 is the forced answer (step
 limit, assistant prefix pre-filled). The model still prefills every prompt and decodes
@@ -17,12 +28,14 @@ limit, assistant prefix pre-filled). The model still prefills every prompt and d
 
 Run A: ``HFBackend(reuse_cache=True)`` (clip features and the KV cache of the common prefix reused).
 Run B: ``HFBackend(reuse_cache=False)``: every prompt is processed from scratch, as the reference does.
+Warm-up episodes (untimed; lazy imports) use a 16-frame fast view and 4-frame clips.
 Prints a table, then one JSON line (the last line).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -40,6 +53,14 @@ from love_r1.agent.loop import EpisodeTask, run_episodes  # noqa: E402
 from love_r1.agent.policy import ZoomPolicy  # noqa: E402
 from love_r1.backends import Generation, GenerationRequest, SamplingParams  # noqa: E402
 from love_r1.backends.hf import HFBackend  # noqa: E402
+
+# the reference inference budgets, and the same halved (frames and pixels) for a quick run
+PRESETS: dict[str, dict[str, Any]] = {
+    "reference": {"duration_seconds": 600.0, "width": 640, "height": 360, "fps": 5.0, "fast_max_frames": 768,
+                  "fast_pixels": 32 * 28 * 28, "slow_max_frames": 32, "slow_pixels": 256 * 28 * 28},
+    "quick": {"duration_seconds": 300.0, "width": 320, "height": 240, "fps": 10.0, "fast_max_frames": 384,
+              "fast_pixels": 16 * 28 * 28, "slow_max_frames": 16, "slow_pixels": 128 * 28 * 28},
+}
 
 
 class ScriptedReplies:
@@ -167,13 +188,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-episodes", type=int, default=2,
                         help="episodes (questions) on one video; the second zoom lands after the first zoom in "
                              "even episodes and before it in odd ones")
-    parser.add_argument("--duration-seconds", type=float, default=300.0, help="synthetic video length (seconds)")
-    # defaults: the reference budgets (768 frames at 32*28*28 px, 32 frames at 256*28*28 px) halved in
-    # frames and in pixels, so fast view and zoom clips keep the reference's token proportions
-    parser.add_argument("--fast-max-frames", type=int, default=384, help="fast-view frame cap (frames)")
-    parser.add_argument("--fast-pixels", type=int, default=16 * 28 * 28, help="fast-view pixels per frame")
-    parser.add_argument("--slow-max-frames", type=int, default=16, help="zoom-clip frame cap (frames)")
-    parser.add_argument("--slow-pixels", type=int, default=128 * 28 * 28, help="zoom-clip pixels per frame")
+    parser.add_argument("--preset", default="reference", choices=sorted(PRESETS),
+                        help="video and budgets: " + "; ".join(
+                            f"{name}: " + ", ".join(f"{k}={v}" for k, v in values.items())
+                            for name, values in PRESETS.items()))
+    parser.add_argument("--duration-seconds", type=float, help="synthetic video length (seconds; default: preset)")
+    parser.add_argument("--width", type=int, help="synthetic video width (pixels; default: preset)")
+    parser.add_argument("--height", type=int, help="synthetic video height (pixels; default: preset)")
+    parser.add_argument("--fps", type=float, help="synthetic video frame rate (frames per second; default: preset)")
+    parser.add_argument("--fast-max-frames", type=int, help="fast-view frame cap (frames; default: preset)")
+    parser.add_argument("--fast-pixels", type=int, help="fast-view pixels per frame (pixels; default: preset)")
+    parser.add_argument("--slow-max-frames", type=int, help="zoom-clip frame cap (frames; default: preset)")
+    parser.add_argument("--slow-pixels", type=int, help="zoom-clip pixels per frame (pixels; default: preset)")
     parser.add_argument("--max-new-tokens", type=int, default=8, help="tokens decoded per call")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--share-across-episodes", action=argparse.BooleanOptionalAction, default=False,
@@ -181,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
                              "prefix and clip features (default: every episode starts cold)")
     parser.add_argument("--warmup-episodes", type=int, default=1, help="untimed episodes per run before timing")
     args = parser.parse_args(argv)
+    for name, value in PRESETS[args.preset].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     torch.set_num_threads(args.threads)
 
     from love_r1.synth import write_indexed_video
@@ -192,15 +221,16 @@ def main(argv: list[str] | None = None) -> int:
         sampling=SamplingParams(max_new_tokens=args.max_new_tokens),
     )
     with tempfile.TemporaryDirectory() as tmp:
-        video = write_indexed_video(Path(tmp) / "long.mp4", duration_seconds=args.duration_seconds, fps=10.0,
-                                    width=320, height=240)
+        video = write_indexed_video(Path(tmp) / "long.mp4", duration_seconds=args.duration_seconds, fps=args.fps,
+                                    width=args.width, height=args.height)
         tasks = [EpisodeTask(episode_id=f"q{i}", video_path=video, question=f"Question {i}: which block is lit?",
                              options=("A. left", "B. right", "C. top", "D. bottom"))
                  for i in range(args.num_episodes)]
         if args.warmup_episodes:  # lazy imports, allocator; not timed
             warmup = [EpisodeTask(episode_id=f"w{i}", video_path=video, question="Warm-up?", options=("A. a",))
                       for i in range(args.warmup_episodes)]
-            run_both(model, processor, tasks=warmup, policy=policy, duration_seconds=args.duration_seconds)
+            small = dataclasses.replace(policy, fast_max_frames=16, slow_max_frames=4)
+            run_both(model, processor, tasks=warmup, policy=small, duration_seconds=args.duration_seconds)
         reused, rebuilt = run_both(model, processor, tasks=tasks, policy=policy,
                                    duration_seconds=args.duration_seconds, share=args.share_across_episodes)
 
@@ -220,8 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"steps per episode: {reused['steps_per_episode']}; generated tokens identical: {identical}")
     result = {
         "family": args.family if not args.model else "checkpoint",
+        "preset": args.preset,
         "num_episodes": args.num_episodes,
         "duration_seconds": args.duration_seconds,
+        "video_size": [args.width, args.height],
+        "video_fps": args.fps,
+        "fast_budget": [args.fast_max_frames, args.fast_pixels],
+        "slow_budget": [args.slow_max_frames, args.slow_pixels],
         "calls_per_episode": reused["steps_per_episode"],
         "prefill_tokens_reused_run": reused["prompt_tokens_computed"],
         "prefill_tokens_rebuild_run": rebuilt["prompt_tokens_computed"],

@@ -85,3 +85,31 @@ def test_shipped_eval_configs_parse():
         options = Options(**values)
         assert options.benchmark == path.stem
     assert Options(**load_yaml_options(configs[[p.stem for p in configs].index("mlvu")], names)).policy_preset == "mlvu"
+
+
+def test_eval_stage1_probe_and_report_csv(needle_data, tmp_path, capsys):
+    import csv
+    import io
+
+    out = tmp_path / "run"
+    base = ["eval", "--benchmark", "needle", "--data-root", str(needle_data), "--out", str(out), "--backend",
+            "scripted", "--model", "dummy", "--no-progress"]
+    assert main(base + ["--method", "stage1"]) == 0
+    assert "needle shard 0/1: 3 run, 0 already done, 0 errors" in capsys.readouterr().out
+    assert main(base + ["--method", "stage1", "--probe", "shuffled-options", "--probe-seed", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "3 run, 0 already done" in printed and "[probe: shuffled-options]" in printed
+    assert main(["report", str(out), "--format", "json"]) == 0  # newest configuration: the probe run
+    report = json.loads(capsys.readouterr().out)
+    assert (report["method"], report["probe"], report["probe_seed"], report["policy_preset"]) == (
+        "stage1", "shuffled-options", 4, "reference")
+    assert main(["report", str(out), "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["steps"] for r in rows] == ["1", "1", "1"] and {r["pred"] for r in rows} == {"A"}
+    assert list(rows[0]) == ["qid", "video", "gold", "pred", "correct", "steps", "zooms", "best_iou", "seconds",
+                             "error"]
+    assert main(["report", str(out), "--items", "-1"]) == 0
+    text = capsys.readouterr().out
+    assert "## items (3 of 3)" in text and "| qid " in text
+    assert main(["report", str(out), str(out), "--format", "csv"]) == 2
+    assert "--format csv takes one run directory" in capsys.readouterr().err

@@ -65,3 +65,30 @@ def ffprobe_frames(path: Path) -> tuple[np.ndarray, np.ndarray]:
                          check=True, capture_output=True, text=True).stdout
     frames = json.loads(out)["frames"]
     return (np.array([float(f["pts_time"]) for f in frames]), np.array([int(f["key_frame"]) for f in frames], bool))
+
+
+def write_x264_indexed_video(path: Path, *, x264_params: str, num_frames: int = 180, fps: int = 30,
+                             gop_frames: int = 60, width: int = 160, height: int = 120) -> Path:
+    """Frame ``i`` shows ``i`` (``love_r1.synth`` pattern), encoded by libx264 with explicit ``x264_params``
+    (B-frame layout under test), fixed GOP, one thread (deterministic bytes)."""
+    import av
+
+    from love_r1.synth import draw_frame_index
+
+    # moving noise background: every frame really predicts from its references
+    noise = np.random.default_rng(0).integers(40, 160, (height, width + num_frames, 3), dtype=np.uint8)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.options = {
+            "threads": "1", "preset": "veryfast", "crf": "20",
+            "x264-params": f"keyint={gop_frames}:min-keyint={gop_frames}:scenecut=0:{x264_params}"}
+        for i in range(num_frames):
+            rgb = draw_frame_index(np.ascontiguousarray(noise[:, i:i + width]), frame_index=i)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path

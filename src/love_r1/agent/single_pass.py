@@ -155,7 +155,7 @@ def run_single_pass(
             instruction = policy.answer_instruction if task.answer_instruction is None else task.answer_instruction
             episode = Episode(episode_id=task.episode_id, video=VideoInfo(path=str(task.video_path)),
                               question=task.question, options=task.options, answer_instruction=instruction,
-                              policy={**policy.to_dict(), "path": "stage1"}, evidence=task.evidence, gold=task.gold)
+                              policy=policy.to_dict(), evidence=task.evidence, gold=task.gold)
             try:
                 with contextlib.ExitStack() as stack:
                     reader = stack.enter_context(opener(task.video_path))

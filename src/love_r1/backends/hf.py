@@ -86,6 +86,39 @@ class _FirstTokenClock:
         return scores
 
 
+class _VisionTimer:
+    """Wall-clock seconds spent in the vision tower (``model.model.visual``) while active.
+
+    On the batched path ``generate`` runs the ViT itself; timing it keeps ``encode_seconds``
+    (pixels + ViT) and ``prefill_seconds`` (language model) comparable with the cached path.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self._visual = getattr(getattr(model, "model", None), "visual", None)
+        self._handles: list[Any] = []
+        self._started: float | None = None
+        self.seconds = 0.0
+
+    def _pre(self, *_: Any) -> None:
+        self._started = time.perf_counter()
+
+    def _post(self, *_: Any) -> None:
+        if self._started is not None:
+            self.seconds += time.perf_counter() - self._started
+            self._started = None
+
+    def __enter__(self) -> _VisionTimer:
+        if self._visual is not None:
+            self._handles = [self._visual.register_forward_pre_hook(self._pre),
+                             self._visual.register_forward_hook(self._post)]
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+
 class HFBackend:
     """A transformers Qwen-VL model plus processor, answering batched requests.
 
@@ -296,9 +329,10 @@ class HFBackend:
         processed = time.perf_counter()
         reset_mrope_state(self.model)
         clock = _FirstTokenClock()
-        out = self._run_generate(sampling, clock, **inputs)
+        with _VisionTimer(self.model) as vision_timer:  # the ViT runs inside generate on this path
+            out = self._run_generate(sampling, clock, **inputs)
         finished = time.perf_counter()
-        prefill_seconds = (clock.first_seconds or finished) - processed
+        prefill_seconds = (clock.first_seconds or finished) - processed - vision_timer.seconds
         generate_seconds = finished - (clock.first_seconds or finished)
         share = len(requests)
         prompt_length = inputs["input_ids"].shape[1]
@@ -323,7 +357,8 @@ class HFBackend:
                 prompt_tokens=int(batch["attention_mask"][row].sum()), prompt_tokens_cached=0,
                 completion_tokens=len(completions[0]), vision_tokens=vision_tokens,
                 vision_frames_encoded=sum(c.num_frames for c in clips), vision_frames_cached=0,
-                encode_seconds=(processed - started) / share, prefill_seconds=prefill_seconds / share,
+                encode_seconds=(processed - started + vision_timer.seconds) / share,
+                prefill_seconds=prefill_seconds / share,
                 generate_seconds=generate_seconds / share,
             )
             raw: dict[str, Any] = {"token_ids": completions[0], "path": "batched"}

@@ -78,7 +78,10 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         if field.metadata.get("metavar"):
             kwargs["metavar"] = field.metadata["metavar"]
         shown = "required" if default is _MISSING and not optional else f"default: {default}"
-        kwargs["help"] = f"{help_text} ({shown})" if help_text else f"({shown})"
+        if "default:" in help_text:  # the help already explains the default (e.g. "default: GPU if any")
+            kwargs["help"] = help_text
+        else:
+            kwargs["help"] = f"{help_text} ({shown})" if help_text else f"({shown})"
         parser.add_argument(flag, default=None, **kwargs)
 
 

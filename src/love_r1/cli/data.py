@@ -11,6 +11,14 @@ import argparse
 import importlib
 
 HELP = "data tools: check training records, build teacher data"
+DESCRIPTION = """\
+Data tools: check training records and build the stage-2/3 teacher data.
+
+Typical order (docs/data.md): caption -> zoom-cot -> answer-cot -> clue-check -> contamination ->
+mine-hard -> assemble; `check` validates finished records. The model steps store every call under
+--work-dir as it finishes, so re-running the same command resumes. `love-r1 data LEAF --help` lists
+a leaf's options.
+"""
 
 # leaf name -> module (closed set; imported lazily when the parser is built)
 _LEAVES = {
@@ -40,7 +48,7 @@ def _leaf_modules() -> dict[str, object]:
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     from love_r1.cli._args import add_dataclass_arguments
 
-    parser = subparsers.add_parser("data", help=HELP, description=__doc__,
+    parser = subparsers.add_parser("data", help=HELP, description=DESCRIPTION,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     leaves = parser.add_subparsers(dest="data_command", metavar="LEAF")
     for name, module in _leaf_modules().items():

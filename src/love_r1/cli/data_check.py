@@ -18,9 +18,9 @@ when there is any. Training runs the same check up front and skips the listed re
 class Options:
     file: Path = field(metadata={"positional": True, "help": "records file (.jsonl or .json list)"})
     video_root: Path | None = field(default=None, metadata={"help": "directory relative video paths are "
-                                                                    "resolved against"})
+                                                                    "resolved against (None: the current directory)"})
     probe_videos: bool = field(default=True, metadata={"help": "open every video (slower; catches corrupt files)"})
-    json_out: Path | None = field(default=None, metadata={"help": "also write the issues as JSONL here"})
+    json_out: Path | None = field(default=None, metadata={"help": "also write the issues to this JSONL file"})
     max_rows: int = field(default=50, metadata={"help": "issues shown in the table (count)"})
 
 

@@ -31,7 +31,8 @@ class Options(BackendOptions, WorkOptions):
     backend: Literal["openai", "hf", "vllm", "scripted"] = field(default="vllm", metadata={
         "help": "policy backend: vllm, hf, openai or scripted"})
     num_samples: int = field(default=4, metadata={"help": "rollouts per item (count, >= 2)"})
-    preset: str = field(default="reference", metadata={"help": "ZoomPolicy preset for the loop"})
+    preset: str = field(default="reference", metadata={
+        "help": "ZoomPolicy preset for the loop: reference, mlvu or longvideobench"})
     top_k: int = field(default=50, metadata={"help": "rollout top-k (tokens; 0 = off)"})
     top_p: float = field(default=1.0, metadata={"help": "rollout top-p (probability mass)"})
     criterion: Literal["answer", "zoom"] = field(default="answer", metadata={

@@ -33,7 +33,7 @@ class WorkOptions:
         "help": "directory the items' video paths are relative to (None: the annotation file's folder)"})
     annotation_format: Literal["auto", "needle", "cgbench"] = field(default="auto", metadata={
         "help": "annotation layout (cgbench: video_uid/choices/right_answer/clue_intervals)"})
-    limit: int | None = field(default=None, metadata={"help": "use only the first N items (count)"})
+    limit: int | None = field(default=None, metadata={"help": "use only the first N items (count; None: all)"})
 
 
 @dataclass(kw_only=True)
@@ -47,8 +47,10 @@ class BackendOptions:
                                                                  "https://api.openai.com/v1"})
     script: Path | None = field(default=None, metadata={"help": "replies for --backend scripted (.json list or "
                                                                 "---separated text)"})
-    device: str | None = field(default=None, metadata={"help": "device for --backend hf (None: GPU if any)"})
-    dtype: str = field(default="auto", metadata={"help": "weights dtype for --backend hf"})
+    device: str | None = field(default=None, metadata={"help": "device for --backend hf: cuda, cuda:1, cpu "
+                                                                     "(None: GPU if any)"})
+    dtype: str = field(default="auto", metadata={"help": "weights dtype for --backend hf: auto, bfloat16, "
+                                                                 "float16, float32"})
     max_concurrency: int = field(default=16, metadata={"help": "HTTP requests in flight per generate call "
                                                                "(openai; count)"})
     api_key_env: str = field(default="OPENAI_API_KEY", metadata={
@@ -60,8 +62,10 @@ class BackendOptions:
     batch_size: int = field(default=1, metadata={"help": "requests per generate call (count; >1 for hf/vllm)"})
     temperature: float | None = field(default=None, metadata={"help": "sampling temperature (None: the step's "
                                                                         "own)"})
-    max_new_tokens: int | None = field(default=None, metadata={"help": "cap on reply length (tokens)"})
-    seed: int | None = field(default=None, metadata={"help": "base sampling seed; sample k uses seed + k"})
+    max_new_tokens: int | None = field(default=None, metadata={"help": "cap on reply length (tokens; None: the "
+                                                                                  "step's own)"})
+    seed: int | None = field(default=None, metadata={"help": "base sampling seed; sample k uses seed + k "
+                                                                          "(integer; None: the step's own)"})
     price_per_1k_input: float = field(default=0.0, metadata={"help": "price of 1000 prompt tokens, for the "
                                                                      "cost estimate (currency units)"})
     price_per_1k_output: float = field(default=0.0, metadata={"help": "price of 1000 completion tokens "

@@ -29,7 +29,8 @@ class Options(BackendOptions, WorkOptions):
         "help": "folder of per-video caption JSONL files (None: W/captions)"})
     num_samples: int = field(default=1, metadata={"help": "accepted replies wanted per item (count)"})
     max_calls: int = field(default=5, metadata={"help": "most teacher calls per item (count, >= --num-samples)"})
-    max_interval_seconds: float = field(default=60.0, metadata={"help": "accepted zooms are shorter (seconds)"})
+    max_interval_seconds: float = field(default=60.0, metadata={
+        "help": "accepted zooms are shorter than this (seconds)"})
     min_iou: float = field(default=0.0, metadata={
         "help": "accepted zooms have IoU above this with some evidence interval (0 = any overlap)"})
 

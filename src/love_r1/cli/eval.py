@@ -47,8 +47,10 @@ class Options:
                 "(vLLM)"})
     script: Path | None = field(default=None, metadata={
         "help": "replies for --backend scripted (.json list or '---'-separated text; default: dummy policy)"})
-    device: str | None = field(default=None, metadata={"help": "device for --backend hf (default: GPU if any)"})
-    dtype: str = field(default="auto", metadata={"help": "weights dtype for --backend hf/vllm"})
+    device: str | None = field(default=None, metadata={
+        "help": "device for --backend hf: cuda, cuda:1, cpu (default: GPU if any)"})
+    dtype: str = field(default="auto", metadata={
+        "help": "weights dtype for --backend hf/vllm: auto, bfloat16, float16, float32"})
     method: Literal["zoom", "stage1", "uniform"] = field(default="zoom", metadata={
         "help": "zoom: the LOVE-R1 multi-step loop; stage1: the reference's stage-1 path (one pass: fast view + one "
                 "32-frame slow clip of the whole video, no decision instruction); uniform: one pass over "
@@ -70,7 +72,7 @@ class Options:
         "help": "free steps before the answer is forced (count; default: the preset's, 2)"})
     subtitles: bool = field(default=False, metadata={"help": "put subtitles in the question (Video-MME, "
                                                              "LongVideoBench)"})
-    limit: int | None = field(default=None, metadata={"help": "only the first N questions (count)"})
+    limit: int | None = field(default=None, metadata={"help": "only the first N questions (count; None: all)"})
     shard: str | None = field(default=None, metadata={
         "help": "this process's share as i/n (0-based), e.g. 0/8 (default: RANK/WORLD_SIZE env, else 0/1)"})
     concurrency: int = field(default=8, metadata={"help": "questions in flight per batched generate call (count)"})

@@ -73,7 +73,8 @@ def run(options: Options) -> int:
                       str(r["steps"]), str(r["zooms"]), "-" if r["best_iou"] is None else f"{r['best_iou']:.3f}",
                       f"{r['seconds']:.2f}", (r["error"][:40] or "-")] for r in rows]
             header = ["qid", "video", "gold", "pred", "correct", "steps", "zooms", "best IoU", "seconds", "error"]
-            text += f"\n## items ({len(rows)} of {len(run_a.items)})\n\n" + "\n".join(markdown_table(header, table)) + "\n"
+            text += f"\n## items ({len(rows)} of {len(run_a.items)})\n\n" + "\n".join(markdown_table(
+                header, table, right=[False] * 5 + [True] * 4 + [False])) + "\n"
     if options.output is not None:
         options.output.write_text(text, encoding="utf-8")
         print(f"wrote {options.output}")

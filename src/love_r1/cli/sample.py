@@ -31,8 +31,10 @@ The fast view covers the whole video: min(int(2*D), 768) frames at 32*28*28 pixe
 @dataclass
 class Options:
     video: Path = field(metadata={"help": "the video file", "positional": True})
-    start_seconds: float | None = field(default=None, metadata={"help": "zoom clip start (seconds)"})
-    end_seconds: float | None = field(default=None, metadata={"help": "zoom clip end (seconds)"})
+    start_seconds: float | None = field(default=None, metadata={
+        "help": "zoom clip start, given together with --end-seconds (seconds; None: no zoom clip)"})
+    end_seconds: float | None = field(default=None, metadata={
+        "help": "zoom clip end, exclusive (seconds; None: no zoom clip)"})
     out: Path | None = field(default=None, metadata={"help": "folder for contact-sheet PNGs (none: no files)"})
     mode: Literal["exact", "keyframe"] = field(
         default="exact", metadata={"help": "fast-view decoding: exact frames, or nearest keyframes (faster)"})

@@ -2,13 +2,15 @@
 
 from love_r1.eval.benchmarks import BENCHMARK_NAMES, Benchmark, DataError, make_benchmark
 from love_r1.eval.extract import extract_choice
+from love_r1.eval.probes import PROBES, option_permutation
 from love_r1.eval.records import Sample
-from love_r1.eval.report import summarize
+from love_r1.eval.report import item_rows, render_csv, summarize
 from love_r1.eval.runner import PreflightReport, evaluate, preflight
 from love_r1.eval.scoring import ScoredItem, aggregate
 from love_r1.eval.store import RunStore, read_run
 
 __all__ = [
-    "BENCHMARK_NAMES", "Benchmark", "DataError", "PreflightReport", "RunStore", "Sample", "ScoredItem", "aggregate",
-    "evaluate", "extract_choice", "make_benchmark", "preflight", "read_run", "summarize",
+    "BENCHMARK_NAMES", "PROBES", "Benchmark", "DataError", "PreflightReport", "RunStore", "Sample", "ScoredItem",
+    "aggregate", "evaluate", "extract_choice", "item_rows", "make_benchmark", "option_permutation", "preflight",
+    "read_run", "render_csv", "summarize",
 ]

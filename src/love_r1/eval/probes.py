@@ -26,8 +26,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-
 if TYPE_CHECKING:
     from love_r1.video import Frames
 
@@ -62,6 +60,8 @@ def option_permutation(qid: str, num_options: int, *, seed: int = 0) -> tuple[in
 def blank_frames(frames: Frames) -> Frames:
     """One black frame with the size, first timestamp and rate of ``frames`` (``key=None``: never cached
     together with the real clip's vision features)."""
+    import numpy as np  # lazy: importing love_r1.eval stays free of numpy
+
     data = np.zeros((1, frames.height, frames.width, 3), dtype=np.uint8)
     indices = None if frames.frame_indices is None else frames.frame_indices[:1]
     return replace(frames, data=data, timestamps_seconds=frames.timestamps_seconds[:1], frame_indices=indices,

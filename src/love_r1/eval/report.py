@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import json
+import re
 from collections.abc import Sequence
 from statistics import mean
 from typing import Any
@@ -159,17 +160,26 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """A Markdown table padded to aligned columns (readable as plain text); first column left, others right."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
-    widths = [max(w, 3) for w in widths]
+_NUMERIC_CELL = re.compile(r"^(?:-|[-+]?[\d.,]+%?(?: \(.*\))?|[\d,]+ / [\d,]+)$")
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], *,
+                   right: Sequence[bool] | None = None) -> list[str]:
+    """A Markdown table padded to aligned columns (readable as plain text): a column whose cells are all
+    numbers (``12.5``, ``61.0 (300)``, ``3 / 4``, ``-``) is right-aligned, any other left-aligned;
+    the first column is always left-aligned. ``right`` overrides the choice per column."""
+    columns = list(zip(header, *rows, strict=True))
+    widths = [max(3, *(len(str(cell)) for cell in column)) for column in columns]
+    if right is None:
+        right = [i > 0 and bool(rows) and all(_NUMERIC_CELL.match(str(c)) for c in column[1:])
+                 for i, column in enumerate(columns)]
 
     def line(cells: Sequence[str]) -> str:
-        padded = [str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths,
-                                                                                             strict=True))]
+        padded = [str(c).rjust(w) if r else str(c).ljust(w) for c, w, r in zip(cells, widths, right, strict=True)]
         return "| " + " | ".join(padded) + " |"
 
-    rule = "|" + "|".join(("-" * (w + 2)) if i == 0 else ("-" * (w + 1) + ":") for i, w in enumerate(widths)) + "|"
+    rule = "|" + "|".join(("-" * (w + 1) + ":") if r else ("-" * (w + 2)) for w, r in zip(widths, right,
+                                                                                         strict=True)) + "|"
     return [line(header), rule, *(line(r) for r in rows)]
 
 
@@ -206,7 +216,7 @@ def render_markdown(summary: dict[str, Any], other: dict[str, Any] | None = None
     row("completion tokens / question", lambda r: f"{r['cost']['completion_tokens_per_question']:,.0f}")
     row("frames decoded / question", lambda r: f"{r['cost']['frames_decoded_per_question']:,.0f}")
     row("seconds / question", lambda r: f"{r['cost']['total_seconds_per_question']:.2f}")
-    lines += markdown_table(head, body)
+    lines += markdown_table(head, body, right=[False] + [True] * len(runs))
     if summary.get("warning"):
         lines += ["", f"**Warning:** {summary['warning']}"]
     for key, table in summary["breakdowns"].items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from fractions import Fraction
 
 import numpy as np
@@ -12,6 +12,7 @@ from love_r1._imports import require
 from love_r1.video._decode import VideoReader, upright
 from love_r1.video._index import build_index
 from love_r1.video._metadata import VideoMetadata
+from love_r1.video._nal import is_disposable, nal_layout
 from love_r1.video.errors import CorruptVideoError, EmptyVideoError, NotAVideoError, NoVideoStreamError
 from love_r1.video.overlay import timestamp_mask
 
@@ -23,7 +24,9 @@ SKIP_TAIL_FRAMES = 8  # seek past a GOP tail of at least this many unrequested f
 class PyAVReader(VideoReader):
     """Decodes with PyAV (FFmpeg). Exact mode decodes each needed GOP once, forward from its
     keyframe, with multithreading; it continues into the next GOP without seeking unless a seek
-    skips undecoded work. Keyframe mode decodes one keyframe packet per distinct keyframe."""
+    skips undecoded work; packets of unrequested pictures that no other picture references
+    (H.264 ``nal_ref_idc == 0``, HEVC sub-layer non-reference) are not decoded at all
+    (``skip_disposable``). Keyframe mode decodes one keyframe packet per distinct keyframe."""
 
     backend = "pyav"
 
@@ -53,9 +56,16 @@ class PyAVReader(VideoReader):
         stream = self._stream = self._container.streams.video[0]
         stream.thread_type = "AUTO"
         stream.codec_context.thread_count = self.num_threads
+        extradata = stream.codec_context.extradata
+        self._nal_layout = nal_layout(codec=stream.codec_context.name, extradata=bytes(extradata or b""))
         pts: list[int] = []
         keyframe: list[bool] = []
         durations: list[int] = []
+        # Decode timestamp of each keyframe (by pts). Demuxers that seek by searching timestamps
+        # (MPEG-TS) land AFTER a B-frame stream's keyframe when given its pts; for them (detected by
+        # the probe below) seeks use the keyframe's dts. Indexed containers (MP4, MKV) seek by pts.
+        self._keyframe_dts: dict[int, int] = {}
+        self._seek_by_dts = False
         self.scan_error: str | None = None
         try:
             for packet in self._container.demux(stream):
@@ -63,6 +73,8 @@ class PyAVReader(VideoReader):
                     continue
                 pts.append(packet.pts)
                 keyframe.append(bool(packet.is_keyframe))
+                if packet.is_keyframe and packet.dts is not None:
+                    self._keyframe_dts[packet.pts] = packet.dts
                 durations.append(packet.duration or 0)
         except av.FFmpegError as error:  # damaged data: keep what was read, remember why it stopped
             self.scan_error = str(error)
@@ -77,6 +89,9 @@ class PyAVReader(VideoReader):
             raise CorruptVideoError(f"{self.path}: no keyframe among {len(pts)} packets (hint: re-encode the file)")
         # Probe the first keyframe: rotation (display matrix) and coded size.
         probe = self._decode_keyframe(int(self.index.keyframe_indices[0]))
+        if probe is None and self._keyframe_dts:
+            self._seek_by_dts = True
+            probe = self._decode_keyframe(int(self.index.keyframe_indices[0]))
         if probe is None:
             raise CorruptVideoError(f"{self.path}: the first keyframe at "
                                     f"{self.index.seconds[self.index.keyframe_indices[0]]:.6f} s cannot be decoded "
@@ -113,12 +128,18 @@ class PyAVReader(VideoReader):
 
     # -- decoding ----------------------------------------------------------------------------
     def _seek(self, pts: int) -> None:
-        self._container.seek(int(pts), stream=self._stream, backward=True, any_frame=False)
+        target = self._keyframe_dts.get(int(pts), int(pts)) if self._seek_by_dts else int(pts)
+        self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
         self.stats.seeks += 1
 
-    def _frames_after_seek(self, pts: int, errors: list[str]) -> Iterator:
-        """Seek to the keyframe at ``pts`` and yield decoded frames; decode errors are collected."""
+    def _frames_after_seek(self, pts: int, errors: list[str], *, keep_pts: set[int] | None = None) -> Iterator:
+        """Seek to the keyframe at ``pts`` and yield decoded frames; decode errors are collected.
+
+        With ``keep_pts`` (the requested presentation times), packets that carry none of them and
+        whose picture no other picture references are not sent to the decoder.
+        """
         av = self._av
+        layout = self._nal_layout if keep_pts is not None else None
         self._seek(pts)
         packets = self._container.demux(self._stream)
         while True:
@@ -129,6 +150,10 @@ class PyAVReader(VideoReader):
             except av.FFmpegError as error:
                 errors.append(f"demux: {error}")
                 return
+            if layout is not None and packet.pts is not None and packet.pts not in keep_pts \
+                    and is_disposable(bytes(packet), layout=layout):
+                self.stats.packets_skipped += 1
+                continue
             try:
                 frames = packet.decode()
             except av.FFmpegError as error:
@@ -206,29 +231,46 @@ class PyAVReader(VideoReader):
         breaks = np.flatnonzero((new_gop > 1) | ((new_gop == 1) & (tail >= SKIP_TAIL_FRAMES))) + 1
         missing: list[int] = []
         errors: list[str] = []
+        skip = self.skip_disposable and self._nal_layout is not None
         for run in np.split(np.arange(len(indices)), breaks):
             run_indices = indices[run]
-            wanted = index.pts[run_indices].tolist()
-            by_pts = dict(zip(wanted, run_indices.tolist(), strict=True))
             start_pts = int(index.pts[index.keyframe_indices[gops[run[0]]]])
-            pos = 0
-            for frame in self._frames_after_seek(start_pts, errors):
-                t = frame.pts
-                if t is None:
-                    continue
-                while pos < len(wanted) and wanted[pos] < t:
-                    missing.append(by_pts[wanted[pos]])
-                    pos += 1
-                if pos == len(wanted):
-                    break
-                if t == wanted[pos]:
-                    yield by_pts[t], frame
-                    pos += 1
-                    if pos == len(wanted):
-                        break
-            missing.extend(by_pts[p] for p in wanted[pos:])
+            skipped_before = self.stats.packets_skipped
+            lost = yield from self._decode_run(run_indices, start_pts=start_pts, errors=errors, skip=skip)
+            if lost and self.stats.packets_skipped > skipped_before:
+                # Safety net: a frame went missing in a pass that withheld packets. Decode the
+                # missing ones again with every packet before calling the file damaged.
+                logger.warning("%s: %d frame(s) missing after skipping disposable packets; decoding them "
+                               "again without skipping", self.path, len(lost))
+                lost = yield from self._decode_run(np.asarray(lost, np.int64), start_pts=start_pts, errors=errors,
+                                                   skip=False)
+            missing.extend(lost)
         if missing:
             self._raise_missing(missing, errors)
+
+    def _decode_run(self, run_indices: np.ndarray, *, start_pts: int, errors: list[str],
+                    skip: bool) -> Generator[tuple[int, object], None, list[int]]:
+        """One forward pass from the keyframe at ``start_pts``; yields the requested frames, returns the missing."""
+        wanted = self.index.pts[run_indices].tolist()
+        by_pts = dict(zip(wanted, run_indices.tolist(), strict=True))
+        missing: list[int] = []
+        pos = 0
+        for frame in self._frames_after_seek(start_pts, errors, keep_pts=set(wanted) if skip else None):
+            t = frame.pts
+            if t is None:
+                continue
+            while pos < len(wanted) and wanted[pos] < t:
+                missing.append(by_pts[wanted[pos]])
+                pos += 1
+            if pos == len(wanted):
+                break
+            if t == wanted[pos]:
+                yield by_pts[t], frame
+                pos += 1
+                if pos == len(wanted):
+                    break
+        missing.extend(by_pts[p] for p in wanted[pos:])
+        return missing
 
     def _decode_keyframe(self, i: int):
         """Decode only the keyframe ``i`` (seek, one packet, drain). Returns the frame or None."""

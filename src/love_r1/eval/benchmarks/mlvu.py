@@ -2,7 +2,10 @@
 
 Upstream: ``MLVU/json/{1_plotQA,2_needle,3_ego,4_count,5_order,6_anomaly_reco,7_topic_reasoning}.json``
 with ``video``, ``duration``, ``question``, ``candidates``, ``answer`` (the option text); videos
-``MLVU/video/<n_task>/<video>``. Parquet copy: ``video_name``, ``task_type``, ``question_id``.
+``MLVU/video/<n_task>/<video>``. Parquet copy (read only when there is no ``json/`` folder):
+``video_name`` (or ``video``), ``task_type`` (or ``question_type``; task names or the codes ``PQA``,
+``NQA``, ...), ``question_id``, ``answer`` (text or letter); a question that embeds ``(A) ...`` lines
+is cut to its stem, and those lines are the options when ``candidates`` is missing.
 Headline **M-Avg** = mean of the 7 per-task accuracies (macro); ``overall`` = micro.
 
 Reference question text: ``"{q}\\nOptions:\\n(A) c1\\n...(D) c4"`` + the single-letter instruction
