@@ -3,6 +3,8 @@
 Launch:
     python benchmarks/decode.py --make-video /tmp/bench_10min.mp4 --duration-seconds 600 --gop-seconds 8
     python benchmarks/decode.py --video /tmp/bench_10min.mp4 --repeats 3 --threads 2
+  (add ``--bframes 0`` to ``--make-video`` for a stream without B-frames, where every frame is a
+  reference and disposable-packet skipping has nothing to skip)
 
 ``--make-video`` writes a 1280x720, 30 fps H.264 test pattern (ffmpeg ``testsrc2``, libx264
 ultrafast, fixed GOP, no scene cuts, ``--bframes`` B-frames with b-pyramid: 3 = x264's default

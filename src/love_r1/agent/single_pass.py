@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from love_r1.agent.grammar import ParsedReply, parse_reply
-from love_r1.agent.loop import EpisodeTask
+from love_r1.agent.loop import EpisodeTask, _video_ops
 from love_r1.agent.messages import full_video_label, question_text, sort_clips, zoom_clip_label
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.agent.steps import AnswerStep, Episode, FastViewInfo, VideoInfo
@@ -71,25 +71,6 @@ def answer_of(text: str) -> str:
     """The recorded answer: the last ``\\boxed{}`` content when there is one, else the stripped reply."""
     parsed = parse_reply(text)
     return parsed.box_content if parsed.box_content is not None else text.strip()
-
-
-def _engine(open_video: Callable[..., Any] | None, sample_fast_view: Callable[..., Any] | None,
-            sample_clip: Callable[..., Any] | None) -> tuple[Callable[..., Any], Callable[..., Any],
-                                                             Callable[..., Any], tuple[type[BaseException], ...]]:
-    errors: tuple[type[BaseException], ...] = (OSError, ValueError)
-    if open_video is None or sample_fast_view is None or sample_clip is None:
-        from love_r1 import video
-
-        open_video = open_video or video.open_video
-        sample_fast_view = sample_fast_view or video.sample_fast_view
-        sample_clip = sample_clip or video.sample_clip
-    try:
-        from love_r1.video import VideoError
-
-        errors = (*errors, VideoError)
-    except ImportError:  # optional when all three functions are injected
-        pass
-    return open_video, sample_fast_view, sample_clip, errors
 
 
 def _prepare(task: EpisodeTask, policy: ZoomPolicy, reader: Any, sample_fast_view: Callable[..., Any],
@@ -146,7 +127,8 @@ def run_single_pass(
     policy = policy if policy is not None else ZoomPolicy()
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1 requests per generate call, got {batch_size}")
-    opener, fast_fn, clip_fn, errors = _engine(open_video, sample_fast_view, sample_clip)
+    ops = _video_ops(open_video, sample_fast_view, sample_clip)
+    opener, fast_fn, clip_fn, errors = ops.open_video, ops.sample_fast_view, ops.sample_clip, ops.errors
     pending = iter(tasks)
     while True:
         batch: list[tuple[Episode, GenerationRequest, Interval, float]] = []

@@ -9,7 +9,6 @@ A module may instead expose ``add_subcommands(subparsers)`` for nested commands
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 
@@ -27,15 +26,9 @@ _COMMANDS = {
 
 
 def _available_commands() -> dict[str, object]:
-    modules = {}
-    for name, path in _COMMANDS.items():
-        try:
-            modules[name] = importlib.import_module(path)
-        except ModuleNotFoundError as error:
-            if error.name == path:  # the command is not built yet in this version
-                continue
-            raise
-    return modules
+    from love_r1.cli._args import import_available
+
+    return import_available(_COMMANDS)  # a command not built yet in this version is skipped
 
 
 def build_parser() -> argparse.ArgumentParser:

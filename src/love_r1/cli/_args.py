@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import types
 import typing
 from pathlib import Path
@@ -39,6 +40,20 @@ def _field_default(field: dataclasses.Field) -> Any:
     if field.default_factory is not _MISSING:  # type: ignore[misc]
         return field.default_factory()  # type: ignore[misc]
     return _MISSING
+
+
+def import_available(modules: dict[str, str]) -> dict[str, Any]:
+    """Import each ``name -> module path``; a module that does not exist (not built yet) is skipped,
+    any other import failure (including a missing dependency inside the module) propagates."""
+    found = {}
+    for name, path in modules.items():
+        try:
+            found[name] = importlib.import_module(path)
+        except ModuleNotFoundError as error:
+            if error.name == path:
+                continue
+            raise
+    return found
 
 
 def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:

@@ -8,7 +8,6 @@ Register a new leaf by adding it to ``_LEAVES``; leaves whose module does not ex
 from __future__ import annotations
 
 import argparse
-import importlib
 
 HELP = "data tools: check training records, build teacher data"
 DESCRIPTION = """\
@@ -34,15 +33,9 @@ _LEAVES = {
 
 
 def _leaf_modules() -> dict[str, object]:
-    modules = {}
-    for name, path in _LEAVES.items():
-        try:
-            modules[name] = importlib.import_module(path)
-        except ModuleNotFoundError as error:
-            if error.name == path:
-                continue
-            raise
-    return modules
+    from love_r1.cli._args import import_available
+
+    return import_available(_LEAVES)
 
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:

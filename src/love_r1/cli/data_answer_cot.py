@@ -12,6 +12,7 @@ from love_r1.cli.data_shared import (
     cot_report,
     load_work_items,
     make_backend_from,
+    option_errors,
     run_model_step,
     sampling_from,
     video_root_of,
@@ -39,9 +40,10 @@ def run(options: Options) -> int:
     from love_r1.data import AnswerCotConfig, judge_answer, run_answer_cot
 
     items = load_work_items(options)
-    config = AnswerCotConfig(num_samples=options.num_samples, max_calls=options.max_calls, **options.clip_settings(),
-                             sampling=sampling_from(options, AnswerCotConfig().sampling),
-                             backend_label=options.backend_label())
+    with option_errors():
+        config = AnswerCotConfig(num_samples=options.num_samples, max_calls=options.max_calls,
+                                 **options.clip_settings(), sampling=sampling_from(options, AnswerCotConfig().sampling),
+                                 backend_label=options.backend_label())
 
     def judge(item, text):
         return judge_answer(text, letters=item.letters, gold=item.answer)

@@ -11,6 +11,7 @@ from love_r1.cli.data_shared import (
     WorkOptions,
     load_work_items,
     make_backend_from,
+    option_errors,
     run_model_step,
     sampling_from,
     video_root_of,
@@ -39,12 +40,13 @@ def run(options: Options) -> int:
 
     items = load_work_items(options)
     videos = list(dict.fromkeys(item.video for item in items))
-    config = CaptionConfig(
-        segment_seconds=options.segment_seconds, min_segment_seconds=options.min_segment_seconds,
-        frames_per_second=options.frames_per_second, max_frames_per_segment=options.max_frames_per_segment,
-        pixels_per_frame=options.pixels_per_frame, sampling=sampling_from(options, CaptionConfig().sampling),
-        backend_label=options.backend_label(),
-    )
+    with option_errors():
+        config = CaptionConfig(
+            segment_seconds=options.segment_seconds, min_segment_seconds=options.min_segment_seconds,
+            frames_per_second=options.frames_per_second, max_frames_per_segment=options.max_frames_per_segment,
+            pixels_per_frame=options.pixels_per_frame, sampling=sampling_from(options, CaptionConfig().sampling),
+            backend_label=options.backend_label(),
+        )
 
     def report(store, digest: str) -> str:
         written = export_captions(store, digest, options.work_dir / "captions")

@@ -12,6 +12,7 @@ from love_r1.cli.data_shared import (
     format_table,
     load_work_items,
     make_backend_from,
+    option_errors,
     run_model_step,
     sampling_from,
     video_root_of,
@@ -33,8 +34,9 @@ def run(options: Options) -> int:
     from love_r1.data import ClueCheckConfig, export_clue_check, run_clue_check
 
     items = load_work_items(options)
-    config = ClueCheckConfig(**options.clip_settings(), sampling=sampling_from(options, ClueCheckConfig().sampling),
-                             backend_label=options.backend_label())
+    with option_errors():
+        config = ClueCheckConfig(**options.clip_settings(), sampling=sampling_from(options, ClueCheckConfig().sampling),
+                                 backend_label=options.backend_label())
 
     def report(store, digest: str) -> str:
         counts = export_clue_check(store, digest, options.work_dir / "clue_check.jsonl")

@@ -13,6 +13,7 @@ from love_r1.cli.data_shared import (
     load_work_items,
     make_backend_from,
     open_store,
+    option_errors,
     progress_bar,
     run_summary,
     usage_table,
@@ -40,14 +41,17 @@ class Options(BackendOptions, WorkOptions):
 
 
 def run(options: Options) -> int:
+    from love_r1.agent.policy import ZoomPolicy
     from love_r1.data import MineConfig, StepInterrupted, hard_items, run_mine_hard
 
     items = load_work_items(options)
-    config = MineConfig(num_samples=options.num_samples, preset=options.preset,
-                        temperature=0.9 if options.temperature is None else options.temperature,
-                        top_k=options.top_k, top_p=options.top_p,
-                        max_new_tokens=options.max_new_tokens or 2048, criterion=options.criterion,
-                        backend_label=options.backend_label())
+    with option_errors():
+        ZoomPolicy.preset(options.preset)  # check --preset before a model is loaded
+        config = MineConfig(num_samples=options.num_samples, preset=options.preset,
+                            temperature=0.9 if options.temperature is None else options.temperature,
+                            top_k=options.top_k, top_p=options.top_p,
+                            max_new_tokens=options.max_new_tokens or 2048, criterion=options.criterion,
+                            backend_label=options.backend_label())
     backend = make_backend_from(options)
     status = 0
     with open_store(options) as store:

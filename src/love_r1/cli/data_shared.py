@@ -89,6 +89,16 @@ class ClipOptions:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(ClipOptions)}
 
 
+@contextlib.contextmanager
+def option_errors() -> Iterator[None]:
+    """Turn a ``ValueError`` raised while building a step's config from the options into a one-line
+    ``error: ...`` exit (the configs' messages name the field and the bad value)."""
+    try:
+        yield
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+
+
 def sampling_from(options: BackendOptions, default):
     """The step's default ``SamplingParams`` with the command-line overrides applied."""
     changes = {name: getattr(options, name) for name in ("temperature", "max_new_tokens", "seed")
@@ -124,7 +134,10 @@ def video_root_of(options: WorkOptions) -> Path:
 def load_work_items(options: WorkOptions):
     from love_r1.data import load_items
 
-    items = load_items(options.annotations, annotation_format=options.annotation_format)
+    try:
+        items = load_items(options.annotations, annotation_format=options.annotation_format)
+    except (FileNotFoundError, ValueError) as error:  # AnnotationError is a ValueError; both name file and field
+        raise SystemExit(f"error: {error}") from None
     return items if options.limit is None else items[:options.limit]
 
 

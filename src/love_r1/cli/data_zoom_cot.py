@@ -11,6 +11,7 @@ from love_r1.cli.data_shared import (
     cot_report,
     load_work_items,
     make_backend_from,
+    option_errors,
     run_model_step,
     sampling_from,
 )
@@ -39,10 +40,11 @@ def run(options: Options) -> int:
     from love_r1.data import ZoomCotConfig, judge_zoom, run_zoom_cot
 
     items = load_work_items(options)
-    config = ZoomCotConfig(num_samples=options.num_samples, max_calls=options.max_calls,
-                           max_interval_seconds=options.max_interval_seconds, min_iou=options.min_iou,
-                           sampling=sampling_from(options, ZoomCotConfig().sampling),
-                           backend_label=options.backend_label())
+    with option_errors():
+        config = ZoomCotConfig(num_samples=options.num_samples, max_calls=options.max_calls,
+                               max_interval_seconds=options.max_interval_seconds, min_iou=options.min_iou,
+                               sampling=sampling_from(options, ZoomCotConfig().sampling),
+                               backend_label=options.backend_label())
     captions_dir = options.captions_dir or options.work_dir / "captions"
 
     def judge(item, text):

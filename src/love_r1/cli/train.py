@@ -7,10 +7,18 @@ The YAML (and any config fields given after ``--`` as ``--field value``) fill ``
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HELP = "train: sft (stages 1-2) or grpo (stage 3, decoupled)"
+DESCRIPTION = """\
+The training stages: love-r1 train sft|grpo --config X.yaml [-- --field value ...]
+
+The YAML (and any config fields given after -- as --field value) fill ZoomSFTConfig / ZoomGRPOConfig
+through trl.TrlParser: every TRL/transformers training argument plus ours. `love-r1 train STAGE
+--list-options` prints them all with their help.
+"""
 
 _STAGES = {
     "sft": ("supervised fine-tuning on video records (stage 1 cold start, stage 2 CoT)", "ZoomSFTConfig"),
@@ -49,7 +57,12 @@ def run(options: Options) -> int:
         TrlParser((_config_class(options.stage),)).print_help()
         return 0
     if options.train_config is None and not options.overrides:
-        print(f"error: love-r1 train {options.stage} needs --config X.yaml (see configs/{options.stage}/)")
+        print(f"error: love-r1 train {options.stage} needs --config X.yaml (see configs/{options.stage}/)",
+              file=sys.stderr)
+        return 2
+    if options.train_config is not None and not Path(options.train_config).is_file():
+        print(f"error: --config {str(options.train_config)!r} does not exist (see configs/{options.stage}/ for "
+              "examples)", file=sys.stderr)
         return 2
     config = parse_config(options.stage, options.train_config, options.overrides)
     from love_r1.train.sft import make_grpo_trainer, make_sft_trainer
@@ -81,7 +94,7 @@ def _report_manifest(manifest: object) -> None:
 
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("train", help=HELP, description=__doc__,
+    parser = subparsers.add_parser("train", help=HELP, description=DESCRIPTION,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     stages = parser.add_subparsers(dest="train_stage", metavar="STAGE")
     for stage, (help_text, cls_name) in _STAGES.items():

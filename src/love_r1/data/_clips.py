@@ -24,6 +24,19 @@ def default_open_video(path: str):
     return open_video(path)
 
 
+def check_clip_settings(*, pad_seconds: float, max_frames: int, frames_per_second: float,
+                        pixels_per_frame: int) -> None:
+    """Reject clip settings that cannot give a clip (raised by the step configs' ``__post_init__``)."""
+    if not pad_seconds >= 0:
+        raise ValueError(f"pad_seconds must be >= 0 seconds, got {pad_seconds}")
+    if max_frames < 1:
+        raise ValueError(f"max_frames must be >= 1 frame, got {max_frames}")
+    if not frames_per_second > 0:
+        raise ValueError(f"frames_per_second must be > 0, got {frames_per_second}")
+    if pixels_per_frame < 1:
+        raise ValueError(f"pixels_per_frame must be >= 1 pixel, got {pixels_per_frame} (e.g. 448*448 = 200704)")
+
+
 def evidence_clip(item: QAItem, *, duration_seconds: float, pad_seconds: float) -> tuple[int, int]:
     """The first evidence interval padded by ``pad_seconds``, in integer seconds within ``[0, ⌊D⌋]``."""
     first = item.evidence[0]

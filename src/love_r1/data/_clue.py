@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from love_r1.backends import Backend, GenerationRequest, SamplingParams
-from love_r1.data._clips import clip_request, default_open_video, evidence_clips
+from love_r1.data._clips import check_clip_settings, clip_request, default_open_video, evidence_clips
 from love_r1.data._engine import CallJob, RunStats, run_jobs_into
 from love_r1.data._items import QAItem
 from love_r1.data._parse import parse_yes_no
@@ -36,6 +36,10 @@ class ClueCheckConfig:
     pixels_per_frame: int = 448 * 448
     sampling: SamplingParams = field(default_factory=lambda: SamplingParams(max_new_tokens=16))
     backend_label: str = ""
+
+    def __post_init__(self) -> None:
+        check_clip_settings(pad_seconds=self.pad_seconds, max_frames=self.max_frames,
+                            frames_per_second=self.frames_per_second, pixels_per_frame=self.pixels_per_frame)
 
     def call_config(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "template": template_digest("clue_check")}

@@ -25,7 +25,7 @@ from typing import Any
 
 from love_r1.backends import Backend, GenerationRequest, Message, SamplingParams, TextPart
 from love_r1.data._captions import read_captions
-from love_r1.data._clips import clip_request, default_open_video, evidence_clips
+from love_r1.data._clips import check_clip_settings, clip_request, default_open_video, evidence_clips
 from love_r1.data._engine import CallJob, RunStats, run_jobs_into
 from love_r1.data._items import QAItem
 from love_r1.data._parse import last_boxed, parse_boxed_interval, parse_boxed_letter
@@ -74,8 +74,8 @@ class AnswerCotConfig:
 
     def __post_init__(self) -> None:
         _check_counts(self.num_samples, self.max_calls)
-        if self.pad_seconds < 0:
-            raise ValueError(f"pad_seconds must be >= 0, got {self.pad_seconds}")
+        check_clip_settings(pad_seconds=self.pad_seconds, max_frames=self.max_frames,
+                            frames_per_second=self.frames_per_second, pixels_per_frame=self.pixels_per_frame)
 
     def call_config(self) -> dict[str, Any]:
         fields = dataclasses.asdict(self)
