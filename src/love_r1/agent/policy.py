@@ -6,10 +6,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from love_r1.agent.budget import (
+    PLAN_MIN_FRAMES,
+    PLAN_MIN_PIXELS_PER_FRAME,
+    TEMPORAL_PATCH_SIZE,
+    nominal_pair_tokens,
+)
 from love_r1.backends import SamplingParams
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
 
-PresetName = Literal["reference", "mlvu", "longvideobench"]
+PresetName = Literal["reference", "mlvu", "longvideobench", "budget"]
 
 # name -> field overrides on top of the reference defaults (model_sample_frame.py keys these on the
 # benchmark name; we ship them as explicit, recorded presets).
@@ -17,7 +23,15 @@ _PRESETS: dict[str, dict[str, Any]] = {
     "reference": {},
     "mlvu": {"fast_max_frames": 384, "fast_pixels_per_frame": 64 * 28 * 28},
     "longvideobench": {"slow_max_frames": 16, "widen": False},
+    # Token-budgeted zoom (docs/protocol.md §8): 4032 = the reference zoom clip of a 16:9 video
+    # (32 frames at 588x336 = 16 pairs x 252 tokens), so long intervals keep the reference clip and
+    # short ones trade unused frames for resolution; 16384 = the paper's ~16k-token context for the
+    # whole prompt (a long 16:9 video's fast view costs 10,752 of it).
+    "budget": {"zoom_token_budget": 4032, "total_token_budget": 16384},
 }
+
+# Off by default; omitted from to_dict() while None so reference records (and run hashes) are unchanged.
+_OPTIONAL_FIELDS = ("zoom_token_budget", "total_token_budget", "skip_zoom_below_seconds")
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,16 @@ class ZoomPolicy:
             temperature 0.01 / top-k 1 there, i.e. greedy, which we express as temperature 0).
         strict_parsing: read intervals exactly like the reference (``[int, int]`` only).
         answer_instruction: appended to the question text when a task gives none.
+        zoom_token_budget: vision tokens per zoom clip; when set, each clip's frame count and pixels
+            per frame come from :func:`love_r1.agent.budget.plan_clip` (up to ``slow_max_frames``
+            frames at up to ``frames_per_second``) instead of the fixed slow settings and the 60 s
+            factor. ``None`` (default): the reference clips.
+        total_token_budget: vision tokens of the whole prompt (fast view plus every zoom clip); a zoom
+            whose clip does not fit (or, with ``zoom_token_budget``, cannot be planned in what is left)
+            forces the answer with stop reason ``"token_budget"``. ``None`` (default): unbounded.
+        skip_zoom_below_seconds: any-horizon routing: videos shorter than this (seconds) are answered
+            in one forced step with the whole video as the zoom clip (stop reason ``"short_video"``).
+            ``None`` (default): never.
     """
 
     name: str = "reference"
@@ -65,6 +89,9 @@ class ZoomPolicy:
     sampling: SamplingParams = field(default_factory=lambda: SamplingParams(max_new_tokens=2048))
     strict_parsing: bool = False
     answer_instruction: str = SINGLE_LETTER_INSTRUCTION
+    zoom_token_budget: int | None = None
+    total_token_budget: int | None = None
+    skip_zoom_below_seconds: float | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.sampling, dict):
@@ -90,11 +117,63 @@ class ZoomPolicy:
             raise ValueError(f"ZoomPolicy.frames_per_second must be > 0, got {self.frames_per_second}")
         if not 0 <= self.iou_stop <= 1:
             raise ValueError(f"ZoomPolicy.iou_stop must be in [0, 1], got {self.iou_stop}")
+        self._check_budgets()
+
+    def _check_budgets(self) -> None:
+        for name in ("zoom_token_budget", "total_token_budget"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise TypeError(f"ZoomPolicy.{name} must be an int number of tokens or None, got {value!r}")
+        skip = self.skip_zoom_below_seconds
+        if skip is not None and (isinstance(skip, bool) or not isinstance(skip, (int, float)) or not skip >= 0):
+            raise ValueError(f"ZoomPolicy.skip_zoom_below_seconds must be >= 0 seconds or None, got {skip!r}")
+        smallest_clip = self.smallest_clip_tokens()
+        if self.zoom_token_budget is not None and self.zoom_token_budget < smallest_clip:
+            frames = min(PLAN_MIN_FRAMES, self.slow_max_frames)
+            raise ValueError(
+                f"ZoomPolicy.zoom_token_budget={self.zoom_token_budget} is below the smallest planned clip: "
+                f"{frames} frames at {PLAN_MIN_PIXELS_PER_FRAME} pixels = "
+                f"{-(-frames // TEMPORAL_PATCH_SIZE)} frame pairs x "
+                f"{nominal_pair_tokens(pixels_per_frame=PLAN_MIN_PIXELS_PER_FRAME)} tokens = {smallest_clip} tokens"
+            )
+        if self.total_token_budget is not None:
+            fast = self.max_fast_view_tokens()
+            if self.total_token_budget < fast + smallest_clip:
+                raise ValueError(
+                    f"ZoomPolicy.total_token_budget={self.total_token_budget} leaves no room for a zoom clip: the "
+                    f"fast view ({self.fast_max_frames} frames at {self.fast_pixels_per_frame} pixels, x"
+                    f"{self.short_video_factor} under {self.short_video_seconds:g} s) may cost up to {fast} tokens "
+                    f"and the smallest clip {smallest_clip}, so at least {fast + smallest_clip} are needed "
+                    "(hint: raise the budget or lower fast_max_frames / fast_pixels_per_frame)"
+                )
+
+    def smallest_clip_tokens(self) -> int:
+        """Tokens of the smallest clip :func:`~love_r1.agent.budget.plan_clip` makes (nominal, any aspect ratio):
+        ``min(4, slow_max_frames)`` frames at ``64·28·28`` pixels, i.e. 2 pairs x 67 = 134 tokens by default."""
+        frames = min(PLAN_MIN_FRAMES, self.slow_max_frames)
+        return -(-frames // TEMPORAL_PATCH_SIZE) * nominal_pair_tokens(pixels_per_frame=PLAN_MIN_PIXELS_PER_FRAME)
+
+    def max_fast_view_tokens(self) -> int:
+        """Nominal upper bound of the fast view's vision tokens over all video lengths (12,672 by default:
+        384 pairs x 33 tokens; a 16:9 video's actual fast view costs 10,752)."""
+        long_pairs = -(-self.fast_max_frames // TEMPORAL_PATCH_SIZE)
+        short_frames = min(self.fast_max_frames, int(self.frames_per_second * self.short_video_seconds))
+        short_pairs = -(-short_frames // TEMPORAL_PATCH_SIZE)
+        return max(
+            long_pairs * nominal_pair_tokens(pixels_per_frame=self.fast_pixels_per_frame),
+            short_pairs * nominal_pair_tokens(pixels_per_frame=self.fast_pixels_per_frame * self.short_video_factor),
+        )
+
+    @property
+    def budgeted(self) -> bool:
+        """Whether a token budget is set (zoom clips are then planned and priced)."""
+        return self.zoom_token_budget is not None or self.total_token_budget is not None
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> ZoomPolicy:
-        """A named preset: ``"reference"``, ``"mlvu"`` (384 fast frames at 64*28*28 pixels) or
-        ``"longvideobench"`` (16 frames per zoom clip, no widening); ``overrides`` replace fields."""
+        """A named preset: ``"reference"``, ``"mlvu"`` (384 fast frames at 64*28*28 pixels),
+        ``"longvideobench"`` (16 frames per zoom clip, no widening) or ``"budget"`` (4032 tokens per
+        zoom clip, 16384 per prompt); ``overrides`` replace fields."""
         if name not in _PRESETS:
             raise ValueError(f"unknown ZoomPolicy preset {name!r}; choose one of {sorted(_PRESETS)}")
         return cls(**{"name": name, **_PRESETS[name], **overrides})
@@ -117,6 +196,9 @@ class ZoomPolicy:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["sampling"] = dataclasses.asdict(self.sampling)
+        for name in _OPTIONAL_FIELDS:
+            if data[name] is None:
+                del data[name]
         return data
 
     @classmethod

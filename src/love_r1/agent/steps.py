@@ -11,14 +11,17 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from love_r1.agent.budget import ClipPlan
 from love_r1.agent.grammar import ParsedReply
 from love_r1.agent.ledger import Ledger
 from love_r1.backends import TokenUsage
 from love_r1.interval import Interval
 
 StepKind = Literal["zoom", "answer", "forced_answer"]
-StopReason = Literal["answered", "no_box", "parse_error", "too_short", "repeat_iou", "step_limit", "forced"]
-STOP_REASONS: tuple[str, ...] = ("answered", "no_box", "parse_error", "too_short", "repeat_iou", "step_limit", "forced")
+StopReason = Literal["answered", "no_box", "parse_error", "too_short", "repeat_iou", "step_limit", "forced",
+                     "token_budget", "short_video"]
+STOP_REASONS: tuple[str, ...] = ("answered", "no_box", "parse_error", "too_short", "repeat_iou", "step_limit", "forced",
+                                 "token_budget", "short_video")
 
 
 def _interval_to_list(interval: Interval | None) -> list[float] | None:
@@ -51,6 +54,9 @@ class _Step:
         usage: tokens and seconds the backend reported for this call.
         seconds: wall time of the ``generate`` call this step was part of (shared by a batch).
         finish_reason: the backend's finish reason (``"stop"``, ``"length"``).
+        clip_plan: with a token budget (``ZoomPolicy.zoom_token_budget`` / ``total_token_budget``), how
+            the clip this step added was sampled and its vision tokens (on a forced answer: the
+            whole-video fallback clip); ``None`` otherwise, and then absent from ``to_dict()``.
     """
 
     kind: ClassVar[StepKind]
@@ -66,6 +72,7 @@ class _Step:
     usage: TokenUsage = field(default_factory=TokenUsage)
     seconds: float = 0.0
     finish_reason: str = "stop"
+    clip_plan: ClipPlan | None = None
 
     def __post_init__(self) -> None:
         if self.stop_reason is not None and self.stop_reason not in STOP_REASONS:
@@ -73,7 +80,7 @@ class _Step:
         object.__setattr__(self, "clips_in_prompt", tuple(self.clips_in_prompt))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "index": self.index,
             "kind": self.kind,
             "raw_text": self.raw_text,
@@ -87,6 +94,9 @@ class _Step:
             "seconds": self.seconds,
             "finish_reason": self.finish_reason,
         }
+        if self.clip_plan is not None:
+            data["clip_plan"] = self.clip_plan.to_dict()
+        return data
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> Step:
@@ -96,6 +106,7 @@ class _Step:
             raise ValueError(f"step kind {kind!r} is not one of {sorted(_STEP_CLASSES)}")
         requested = data.get("requested_interval")
         usage = data.get("usage") or {}
+        plan = data.get("clip_plan")
         return cls(
             index=int(data["index"]),
             raw_text=data["raw_text"],
@@ -108,6 +119,7 @@ class _Step:
             usage=TokenUsage(**{k: usage[k] for k in TokenUsage.__dataclass_fields__ if k in usage}),
             seconds=float(data.get("seconds", 0.0)),
             finish_reason=data.get("finish_reason", "stop"),
+            clip_plan=None if plan is None else ClipPlan.from_dict(plan),
         )
 
 

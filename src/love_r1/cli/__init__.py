@@ -22,6 +22,7 @@ _COMMANDS = {
     "rescore": "love_r1.cli.rescore",
     "train": "love_r1.cli.train",
     "data": "love_r1.cli.data",
+    "serve": "love_r1.cli.serve",
 }
 
 

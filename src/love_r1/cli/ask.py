@@ -56,8 +56,8 @@ class Options:
     script: Path | None = field(default=None, metadata={
         "help": "replies for --backend scripted: a .json list of strings or text with replies separated by "
                 "'---' lines; None = a built-in dummy policy"})
-    preset: Literal["reference", "mlvu", "longvideobench"] = field(default="reference", metadata={
-        "help": "zoom policy preset (frame and pixel budgets, widening)"})
+    preset: Literal["reference", "mlvu", "longvideobench", "budget"] = field(default="reference", metadata={
+        "help": "zoom policy preset (frame and pixel budgets, widening; budget = token-budgeted zoom clips, see docs/protocol.md)"})
     max_zoom_steps: int | None = field(default=None, metadata={
         "metavar": "N", "help": "free steps before the answer is forced (count; None = the preset's, 2)"})
     evidence: list[float] = field(default_factory=list, metadata={

@@ -65,7 +65,7 @@ class Options:
     preset: Literal["love_r1", "love_r1_stage1", "plain"] = field(default="love_r1", metadata={
         "help": "question-text preset: love_r1 (the reference's text + answer instruction; with --method stage1 "
                 "the stage-1 script's variant, love_r1_stage1), love_r1_stage1, or plain"})
-    policy_preset: Literal["reference", "mlvu", "longvideobench"] | None = field(default=None, metadata={
+    policy_preset: Literal["reference", "mlvu", "longvideobench", "budget"] | None = field(default=None, metadata={
         "help": "zoom policy preset (default: the benchmark's: mlvu for MLVU, longvideobench for "
                 "LongVideoBench, else reference; always reference for --method stage1)"})
     max_zoom_steps: int | None = field(default=None, metadata={

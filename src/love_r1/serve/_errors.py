@@ -1,0 +1,49 @@
+"""Typed API errors: every failure the service reports is an :class:`ApiError` with a status code."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+ErrorType = Literal[
+    "invalid_request_error",  # 400: bad JSON, missing field, bad options, video outside the root / not found
+    "not_found_error",  # 404: unknown route or episode id
+    "request_too_large",  # 413: body above the limit
+    "rate_limit_error",  # 429: the episode queue is full
+    "episode_error",  # 422: the episode itself failed (an unreadable video)
+    "backend_error",  # 500: the model backend failed (BackendError)
+    "server_error",  # 500: an unexpected fault in the service
+    "unavailable_error",  # 503: the service is shutting down
+]
+
+
+class ApiError(Exception):
+    """A failure reported to the client as ``{"error": {"type", "message", "param"}}``.
+
+    Attributes:
+        status: HTTP status code.
+        type: one of :data:`ErrorType`.
+        message: what went wrong, naming the field or file and a hint.
+        param: the request field at fault (``None`` when no single field is).
+        headers: extra response headers (``Retry-After`` on 429).
+        episode: the failed episode (``Episode.to_dict()``) when there is one.
+    """
+
+    def __init__(self, status: int, type: ErrorType, message: str, *, param: str | None = None,
+                 headers: dict[str, str] | None = None, episode: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.type = type
+        self.message = message
+        self.param = param
+        self.headers = dict(headers or {})
+        self.episode = episode
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": {"type": self.type, "message": self.message, "param": self.param}}
+        if self.episode is not None:
+            body["episode"] = self.episode
+        return body
+
+
+def bad_request(message: str, *, param: str | None = None) -> ApiError:
+    return ApiError(400, "invalid_request_error", message, param=param)

@@ -1,0 +1,63 @@
+"""``love-r1 serve``: help text, and a real process that serves and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from love_r1.cli import main
+from tests.serve.conftest import call
+
+
+def test_help_explains_every_flag(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["serve", "--help"])
+    assert info.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for flag in ("--backend", "--model", "--base-url", "--host", "--port", "--video-root", "--preset",
+                 "--max-concurrent-episodes", "--max-queued-episodes", "--max-batch-wait-ms", "--max-body-bytes",
+                 "--drain-seconds", "--served-model-name"):
+        assert flag in out, flag
+    assert "(milliseconds)" in out and "(bytes)" in out and "default: 127.0.0.1" in out
+    assert "POST /v1/episodes" in out and "POST /v1/chat/completions" in out
+
+
+def test_bad_video_root_is_exit_2(tmp_path, capsys):
+    assert main(["serve", "--backend", "scripted", "--video-root", str(tmp_path / "missing")]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+
+
+def test_process_serves_then_drains_on_sigterm(video_root):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "love_r1.cli", "serve", "--backend", "scripted", "--port", "0",
+         "--video-root", str(video_root)],
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        url = None
+        lines = []
+        deadline = time.monotonic() + 30
+        while url is None and time.monotonic() < deadline:
+            line = process.stderr.readline()
+            if not line:
+                break
+            lines.append(line)
+            match = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
+            url = match.group(1) if match else None
+        assert url is not None, "".join(lines)
+        reply = call(f"{url}/v1/episodes", {"video": "clip.mp4", "question": "Which?", "options": ["A. x", "B. y"]})
+        assert reply.status == 200 and reply.json["answer"] == "A"
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert "SIGTERM: draining" in err and err.rstrip().endswith("stopped")
+    assert '"POST /v1/episodes HTTP/1.1" 200' in err  # requests are logged by default
