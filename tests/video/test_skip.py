@@ -186,6 +186,14 @@ def test_hevc_disposable(header, expected):
     assert is_disposable(avcc(header + b"\xaf\x00"), layout=HEVC) is expected
 
 
+def test_hevc_sei():
+    picture = bytes([0 << 1, 2, 0xAF])  # TRAIL_N in the top sub-layer
+    picture_hash = bytes([40 << 1, 2, 132, 3, 0, 1, 2, 0x80])  # suffix SEI, decoded picture hash
+    recovery = bytes([39 << 1, 2, 6, 1, 0x84, 0x80])  # prefix SEI, recovery point
+    assert is_disposable(avcc(picture, picture_hash), layout=HEVC) is True
+    assert is_disposable(avcc(recovery, picture), layout=HEVC) is False
+
+
 def test_malformed_packets_are_not_disposable():
     assert is_disposable(b"", layout=H264) is False
     assert is_disposable(b"\x00\x00\x00\x09\x01\x9a", layout=H264) is False  # length beyond the packet
@@ -203,27 +211,23 @@ def test_nal_layout_from_extradata():
                                                                          max_temporal_id=1)
 
 
-def test_hevc_temporal_layers_keep_lower_layer_pictures(layout_videos):
-    from love_r1.video._nal import NalLayout as Layout
+def test_hevc_temporal_layers_only_top_layer_is_disposable(layout_videos):
+    import av
 
     path = layout_videos["hevc_layers"]
     with open_video(path) as reader:
         layout = reader._nal_layout
-    assert layout == Layout(codec="hevc", length_size=4, max_temporal_id=2)
-    import av
-
-    kept_nonref_lower = 0
+    assert layout == NalLayout(codec="hevc", length_size=4, max_temporal_id=2)
+    by_layer: dict[int, list[bool]] = {}
+    top_nonref = 0
     with av.open(str(path)) as container:
         for packet in container.demux(container.streams.video[0]):
             data = bytes(packet)
             if not data:
                 continue
-            kind, tid = (data[4] >> 1) & 0x3F, (data[5] & 7) - 1
-            if kind in (0, 2, 4, 6, 8) and tid < 2:
-                kept_nonref_lower += 1
-                assert not is_disposable(data, layout=layout)
-            if kind in (0, 2) and tid == 2:
-                assert is_disposable(data, layout=layout)
-    # x265 marks pictures of lower sub-layers as sub-layer non-reference only where it may; the
-    # layered stream must at least contain top-layer disposables (checked by the identity test above)
-    assert kept_nonref_lower >= 0
+            kind, tid = (data[4] >> 1) & 0x3F, (data[5] & 7) - 1  # first NAL unit (4-byte length prefix)
+            by_layer.setdefault(tid, []).append(is_disposable(data, layout=layout))
+            top_nonref += kind < 32 and kind % 2 == 0 and kind <= 14 and tid == 2
+    assert sorted(by_layer) == [0, 1, 2]  # really layered
+    assert not any(by_layer[0]) and not any(by_layer[1])  # lower sub-layers are referenced
+    assert sum(by_layer[2]) == top_nonref > 0

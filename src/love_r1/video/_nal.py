@@ -10,7 +10,8 @@ the decoder). We decide it from the first byte(s) of each NAL unit:
 - HEVC: every VCL NAL unit is a sub-layer non-reference type (TRAIL_N 0, TSA_N 2, STSA_N 4,
   RADL_N 6, RASL_N 8, RSV_VCL_N10/12/14) in the HIGHEST temporal sub-layer (a sub-layer
   non-reference picture may still be referenced by higher sub-layers); other NAL units may only
-  be delimiters (35), filler (38) or SEI (39, 40) with the same payload types as H.264.
+  be delimiters (35), filler (38) or SEI (39, 40) with the same payload types as H.264 or a
+  decoded picture hash (132).
   Needs the ``hvcC`` header (MP4/MKV) for the number of temporal sub-layers.
 
 Both length-prefixed (``avcC``/``hvcC`` in MP4/MKV; length size from the extradata) and
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 # SEI payload types that carry no decoding state: buffering period, picture timing,
 # filler payload, user data registered (captions), user data unregistered (encoder info).
 _HARMLESS_SEI = frozenset({0, 1, 3, 4, 5})
+_HEVC_HARMLESS_SEI = _HARMLESS_SEI | {132}  # + decoded picture hash (a checksum; x265 --hash)
 _H264_SLICE = 1
 _H264_SEI = 6
 _H264_OTHER_OK = frozenset({9, 12})  # access unit delimiter, filler data
@@ -126,9 +128,9 @@ def _sei_payload_types(rbsp: bytes) -> list[int] | None:
     return types
 
 
-def _sei_is_harmless(payload: bytes) -> bool:
+def _sei_is_harmless(payload: bytes, *, harmless: frozenset[int] = _HARMLESS_SEI) -> bool:
     types = _sei_payload_types(payload.replace(b"\x00\x00\x03", b"\x00\x00"))
-    return types is not None and all(t in _HARMLESS_SEI for t in types)
+    return types is not None and all(t in harmless for t in types)
 
 
 def is_disposable(data: bytes, *, layout: NalLayout) -> bool:
@@ -165,7 +167,7 @@ def is_disposable(data: bytes, *, layout: NalLayout) -> bool:
                 return False
             has_picture = True
         elif kind in _HEVC_SEI:
-            if not _sei_is_harmless(data[begin + 2:end]):
+            if not _sei_is_harmless(data[begin + 2:end], harmless=_HEVC_HARMLESS_SEI):
                 return False
         elif kind not in _HEVC_OTHER_OK:
             return False
