@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from love_r1.eval.benchmarks import BENCHMARK_NAMES, DataError, make_benchmark
-from love_r1.eval.benchmarks._base import read_srt_lines
+from love_r1.eval.subtitles import SubtitleLine, read_subtitle_file
 from tests.eval.conftest import place, write_json, write_parquet
 
 SINGLE = "\nProvide only the single option letter (e.g., A, B, C, D, etc.) as the answer."
@@ -38,10 +38,11 @@ def test_videomme_parquet_and_reference_text(tmp_path, video_bank):
     assert sample.duration_bucket == "short"
     assert sample.categories["duration/task_type"] == "short/Counting Problem"
     assert sample.question_text == "How many cars appear?\nA. 1.\nB. 2.\nC. 3.\nD. 4.\n" + SINGLE
-    with_subs = make_benchmark("videomme", root, subtitles=True).load()[0].question_text
-    assert with_subs == ("This video's subtitles are listed below:\n[1s] Hello there\n[3s] bye\n"
-                         + sample.question_text)
-    assert read_srt_lines(root / "subtitle" / "abc123.srt")[0] == (1.0, 2.5, "Hello there")
+    with_subs = make_benchmark("videomme", root, subtitles=True).load()[0]
+    # subtitles are chosen per prompt from the fast view's frame times (runner), never baked into the text
+    assert with_subs.question_text == sample.question_text
+    assert with_subs.subtitle_path == root.absolute() / "subtitle" / "abc123.srt"
+    assert read_subtitle_file(with_subs.subtitle_path).lines[0] == SubtitleLine(1.0, 2.5, "Hello there")
     plain = make_benchmark("videomme", root, prompt_preset="plain").load()[0].question_text
     assert plain == "How many cars appear?\nA. 1.\nB. 2.\nC. 3.\nD. 4." + SINGLE
 
@@ -105,8 +106,10 @@ def test_longvideobench_json(tmp_path):
     assert sample.answer_letter == "B" and sample.duration_bucket == "600"
     assert sample.question_text == ("When the red car passes, what does the man do?\nA. waves\nB. runs\nC. sits"
                                     "\nAnswer with the option's letter from the given choices directly.")
-    subs = make_benchmark("longvideobench", root, subtitles=True).load()[0].question_text
-    assert subs.startswith("This video's subtitles are listed below:\n[2s] hello\n[10s] bye\n")
+    subs = make_benchmark("longvideobench", root, subtitles=True).load()[0]
+    assert subs.question_text == sample.question_text and subs.subtitle_offset_seconds == 10.0
+    parsed = read_subtitle_file(subs.subtitle_path, offset_seconds=subs.subtitle_offset_seconds)
+    assert parsed.lines == (SubtitleLine(2.0, 4.0, "hello"), SubtitleLine(10.0, 11.0, "bye"))
 
 
 def test_mvbench_answer_text_to_letter(tmp_path):

@@ -70,6 +70,10 @@ class EpisodeTask:
             ``""`` appends nothing.
         evidence: ground-truth intervals ``[(start_seconds, end_seconds), ...]`` (not shown to the model).
         gold: the correct answer, if known (not shown to the model).
+        context_text: optional hook ``(fast_view_seconds, zoom_clips) -> str`` called for every
+            prompt with the fast view's frame timestamps and the accepted zoom clips so far (sorted
+            by start); its text is put before the question text of that prompt (the evaluation
+            harness uses it for subtitles). ``None`` (default): prompts are unchanged.
     """
 
     episode_id: str
@@ -79,6 +83,7 @@ class EpisodeTask:
     answer_instruction: str | None = None
     evidence: tuple[Interval, ...] | None = None
     gold: str | None = None
+    context_text: Callable[[tuple[float, ...], tuple[Interval, ...]], str] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.episode_id, str) or not self.episode_id:
@@ -303,9 +308,11 @@ class _Run:
         pairs = [(c, self._clip(c, ops)) for c in clips]
         if self.fast_view is None:
             raise RuntimeError(f"episode {self.task.episode_id}: next_request() before start()")
+        text = self.question_text
+        if self.task.context_text is not None and self.episode.fast_view is not None:
+            text = self.task.context_text(self.episode.fast_view.timestamps_seconds, tuple(self.episode.clips)) + text
         messages = build_messages(
-            fast_view=self.fast_view, clips=pairs, duration_seconds=self.duration_seconds,
-            question_text=self.question_text,
+            fast_view=self.fast_view, clips=pairs, duration_seconds=self.duration_seconds, question_text=text,
         )
         prefix = FORCED_ANSWER_PREFIX if self.forced_reason is not None else ""
         request = GenerationRequest(

@@ -102,8 +102,11 @@ def _prepare(task: EpisodeTask, policy: ZoomPolicy, reader: Any, sample_fast_vie
                                      sample_fps=fast.sample_fps,
                                      timestamps_seconds=tuple(float(t) for t in fast.timestamps_seconds))
     instruction = policy.answer_instruction if task.answer_instruction is None else task.answer_instruction
+    text = question_text(task.question, task.options, instruction)
+    if task.context_text is not None:  # the whole-video slow clip is not a zoom clip: no clips passed
+        text = task.context_text(episode.fast_view.timestamps_seconds, ()) + text
     messages = build_single_pass_messages(fast_view=fast, clips=[(interval, slow)], duration_seconds=duration,
-                                          question_text=question_text(task.question, task.options, instruction))
+                                          question_text=text)
     request = GenerationRequest(messages=messages, sampling=policy.sampling, session_id=task.episode_id)
     return request, interval
 

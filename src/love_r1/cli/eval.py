@@ -24,6 +24,7 @@ torchrun/accelerate) write separate files that `love-r1 report` merges.
   love-r1 eval --benchmark needle --data-root needle/ --out runs/dry --backend scripted   (no model)
   love-r1 eval --benchmark mlvu --data-root /data/MLVU --out runs/mlvu-s1 --method stage1 --model /ckpt/stage1
   love-r1 eval --benchmark videomme --data-root /data/Video-MME --out runs/vmme-nv --probe no-visual
+  love-r1 eval --benchmark videomme --data-root /data/Video-MME --out runs/vmme-sub --subtitles
 
 Exit status: 0 done (item errors are counted, not fatal), 2 bad input or data.
 """
@@ -70,8 +71,12 @@ class Options:
                 "LongVideoBench, else reference; always reference for --method stage1)"})
     max_zoom_steps: int | None = field(default=None, metadata={
         "help": "free steps before the answer is forced (count; default: the preset's, 2)"})
-    subtitles: bool = field(default=False, metadata={"help": "put subtitles in the question (Video-MME, "
-                                                             "LongVideoBench)"})
+    subtitles: bool = field(default=False, metadata={
+        "help": "show subtitles (Video-MME, LongVideoBench): the lines active at the fast view's frame times, as "
+                "'Subtitles:' + '[mm:ss] line' before the question; a video without a subtitle file gets none"})
+    subtitle_mode: Literal["fast", "fast+clips"] = field(default="fast", metadata={
+        "help": "with --subtitles: fast (only the fast view's lines) or fast+clips (also the lines inside each zoom "
+                "clip, an extension: the released checkpoints never saw subtitles)"})
     limit: int | None = field(default=None, metadata={"help": "only the first N questions (count; None: all)"})
     shard: str | None = field(default=None, metadata={
         "help": "this process's share as i/n (0-based), e.g. 0/8 (default: RANK/WORLD_SIZE env, else 0/1)"})
@@ -111,8 +116,11 @@ def run(options: Options) -> int:
 
     try:
         shard_index, num_shards = parse_shard(options.shard)
+        if options.subtitles and options.probe == "no-visual":
+            raise ValueError("--subtitles cannot be combined with --probe no-visual (the subtitle lines shown "
+                             "depend on the frames shown)")
         bench = make_benchmark(options.benchmark, options.data_root, prompt_preset=options.preset,
-                               subtitles=options.subtitles)
+                               subtitles=options.subtitles, subtitle_mode=options.subtitle_mode)
         if options.download:
             bench.download(token=os.environ.get("HF_TOKEN"))
         default_preset = "reference" if options.method == "stage1" else bench.policy_preset
@@ -152,6 +160,9 @@ def run(options: Options) -> int:
     print(f"{bench.name} shard {shard_index}/{num_shards}: {state.done} run, {state.skipped_finished} already done, "
           f"{state.errors} errors, {state.extraction_failures} extraction failures, {state.seconds:.1f} s "
           f"(config {key}) -> {options.out}")
+    if state.subtitles:
+        counts = ", ".join(f"{count} {status}" for status, count in sorted(state.subtitles.items()))
+        print(f"subtitles ({options.subtitle_mode}): {counts}")
     data = read_run(options.out, config_hash_=key)
     export_jsonl(data, Path(options.out) / "results.jsonl")
     print(render_markdown(summarize(data)).split("\n## ")[0].rstrip())

@@ -29,7 +29,9 @@ class Sample:
         categories: breakdown keys -> value; a tuple value counts toward each label (LVBench abilities).
         question_text: the exact question text of the default prompt preset, including options and
             the answer instruction; the loop appends only the decision instruction to it.
-        subtitle_path: the subtitle file, when the benchmark has one.
+        subtitle_path: the subtitle file, when the benchmark has one for this video.
+        subtitle_offset_seconds: subtracted from the subtitle file's times (LongVideoBench's
+            ``starting_timestamp_for_subtitles``; ``0.0`` elsewhere).
         evidence: ground-truth intervals ``(start_seconds, end_seconds)``, half-open, when annotated.
     """
 
@@ -45,6 +47,7 @@ class Sample:
     question_text: str = ""
     subtitle_path: Path | None = None
     evidence: tuple[tuple[float, float], ...] = ()
+    subtitle_offset_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.qid, str) or not self.qid:
@@ -75,6 +78,7 @@ class Sample:
             "question_text": self.question_text,
             "subtitle_path": str(self.subtitle_path) if self.subtitle_path else None,
             "evidence": [list(e) for e in self.evidence],
+            **({"subtitle_offset_seconds": self.subtitle_offset_seconds} if self.subtitle_offset_seconds else {}),
         }
 
     @classmethod
@@ -86,6 +90,7 @@ class Sample:
             categories=data.get("categories", {}), question_text=data.get("question_text", ""),
             subtitle_path=Path(data["subtitle_path"]) if data.get("subtitle_path") else None,
             evidence=tuple(tuple(e) for e in data.get("evidence", ())),
+            subtitle_offset_seconds=float(data.get("subtitle_offset_seconds") or 0.0),
         )
 
 

@@ -144,12 +144,19 @@ def summarize(run: RunData, *, extractor: ExtractorMode = "default") -> dict[str
             kind = row.error.split(":")[0]
             errors[kind] = errors.get(kind, 0) + 1
     policy = config.get("policy") or {}
+    subtitles = None
+    if config.get("subtitles"):
+        statuses: dict[str, int] = {}
+        for row in run.items:
+            status = (row.sample.get("subtitles") or {}).get("status", "unknown")
+            statuses[status] = statuses.get(status, 0) + 1
+        subtitles = {"mode": config.get("subtitle_mode", "fast"), "status": dict(sorted(statuses.items()))}
     return {
         "benchmark": name, "run_dir": str(run.run_dir), "config_hash": run.config_hash, "model": config.get("model"),
         "method": config.get("method"), "policy_preset": policy.get("name", config.get("method")),
         "probe": config.get("probe", "none"), "probe_seed": config.get("probe_seed"),
         "prompt_preset": config.get("prompt_preset"), "data_revision": config.get("data_revision"),
-        "extractor": extractor, **metrics, "error_kinds": errors,
+        "subtitles": subtitles, "extractor": extractor, **metrics, "error_kinds": errors,
         "zoom": zoom_statistics(run), "cost": cost_statistics(run),
         "provenance": run.provenance[-1] if run.provenance else {},
         "failed_items": [{"qid": r.qid, "error": r.error} for r in run.items if r.error][:50],
@@ -193,7 +200,10 @@ def render_markdown(summary: dict[str, Any], other: dict[str, Any] | None = None
     runs = [summary] + ([other] if other else [])
     probe = summary.get("probe") or "none"
     title = f"# {summary['benchmark']}: {_pct(summary['accuracy'])} ({summary['aggregation']})"
-    lines = [title + ("" if probe == "none" else f" [probe: {probe}]"), ""]
+    title += "" if probe == "none" else f" [probe: {probe}]"
+    if summary.get("subtitles"):
+        title += f" [subtitles: {summary['subtitles']['mode']}]"
+    lines = [title, ""]
     head = ["", *(_run_label(r) for r in runs)]
     body: list[list[str]] = []
 
@@ -202,6 +212,9 @@ def render_markdown(summary: dict[str, Any], other: dict[str, Any] | None = None
 
     row("probe", lambda r: (r.get("probe") or "none") + (f" (seed {r['probe_seed']})" if r.get("probe_seed")
                                                           is not None else ""))
+    if any(r.get("subtitles") for r in runs):
+        row("subtitles", lambda r: "off" if not r.get("subtitles") else r["subtitles"]["mode"] + " (" + ", ".join(
+            f"{count} {status}" for status, count in r["subtitles"]["status"].items()) + ")")
     row("accuracy (official)", lambda r: _pct(r["accuracy"]))
     row("micro accuracy", lambda r: _pct(r["micro_accuracy"]))
     row("items / scored", lambda r: f"{r['num_items']} / {r['num_scored']}")

@@ -15,6 +15,12 @@
    uniformly sampled frames (the single-pass baseline), ``concurrency`` requests per call;
 6. one committed row per item (trajectory JSON), a broken video failing only its own items.
 
+With ``benchmark.subtitles`` each question's subtitle file is read once per video
+(:mod:`love_r1.eval.subtitles`) and every prompt gets the lines active at its fast view's frame
+times before the question (``subtitle_mode="fast+clips"``: also the lines inside each zoom clip),
+through :attr:`love_r1.agent.loop.EpisodeTask.context_text`. A missing or unreadable file means no
+subtitles for that item, recorded in the stored sample's ``"subtitles"`` entry, never an error.
+
 ``probe`` (:mod:`love_r1.eval.probes`) runs a robustness probe instead of the normal input:
 ``"no-visual"`` (black frames, or no video for ``uniform``) or ``"shuffled-options"``.
 """
@@ -40,6 +46,7 @@ from love_r1.eval.extract import extract_choice
 from love_r1.eval.probes import blank_sampler, check_probe
 from love_r1.eval.records import Sample, order_by_video
 from love_r1.eval.store import RunStore, collect_provenance, config_hash, finished_in_run, shard_db_name
+from love_r1.eval.subtitles import SubtitleProvider
 
 logger = logging.getLogger(__name__)
 
@@ -104,13 +111,16 @@ def run_config(*, benchmark: Benchmark, policy: ZoomPolicy, model: str, method: 
                extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The configuration whose hash keys the run store (what changes results).
 
-    ``probe`` is recorded (and hashed) only when it is not ``"none"``, so normal runs keep their hash.
+    ``probe`` is recorded (and hashed) only when it is not ``"none"``, and ``subtitle_mode`` only when
+    subtitles are on, so runs without them keep their hash.
     """
     config = {
         "benchmark": benchmark.name, "prompt_preset": benchmark.prompt_preset, "subtitles": benchmark.subtitles,
         "prompt_text_version": PROMPT_TEXT_VERSION, "data_revision": benchmark.data_revision(), "model": model,
         "method": method,
     }
+    if benchmark.subtitles:
+        config["subtitle_mode"] = benchmark.subtitle_mode
     if probe != "none":
         config["probe"] = probe
         if probe == "shuffled-options":
@@ -186,6 +196,7 @@ class EvalProgress:
     extraction_failures: int = 0
     skipped_finished: int = 0
     preflight: PreflightReport | None = None
+    subtitles: dict[str, int] = field(default_factory=dict)  # items per subtitle status (subtitles on)
     count_warning: str | None = None
     seconds: float = 0.0
 
@@ -243,6 +254,9 @@ def evaluate(
     elif probe != "shuffled-options" and benchmark.shuffle_options_seed is not None:
         raise ValueError("the benchmark was built with shuffle_options_seed; pass probe='shuffled-options' "
                          "(and probe_seed) to evaluate instead, so that the probe is recorded")
+    if benchmark.subtitles and probe == "no-visual":
+        raise ValueError("--subtitles cannot be combined with --probe no-visual: the subtitle lines shown "
+                         "depend on the frames shown")
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1 questions in flight, got {concurrency}")
     if method == "uniform" and num_frames < 1:
@@ -274,10 +288,16 @@ def evaluate(
         label = method if probe == "none" else f"{method}, probe {probe}"
         bar = _bar(total=len(todo), enabled=progress, desc=f"{benchmark.name} [{label}]")
         by_qid = {s.qid: s for s in todo}
+        subtitles = SubtitleProvider(mode=benchmark.subtitle_mode) if benchmark.subtitles else None
 
         def record(qid: str, episode: dict[str, Any] | None, error: str | None, seconds: float = 0.0) -> None:
             sample = by_qid[qid]
-            store.put(key, qid, sample=sample.to_dict(), episode=episode, error=error, seconds=seconds)
+            stored = sample.to_dict()
+            if subtitles is not None:
+                stored["subtitles"] = subtitles.items.get(qid) or {"mode": subtitles.mode, "status": "not_run"}
+                status = stored["subtitles"]["status"]
+                state.subtitles[status] = state.subtitles.get(status, 0) + 1
+            store.put(key, qid, sample=stored, episode=episode, error=error, seconds=seconds)
             state.done += 1
             if error is not None:
                 state.errors += 1
@@ -302,14 +322,17 @@ def evaluate(
         try:
             if method == "zoom":
                 _run_zoom(runnable, backend, policy, record=record, concurrency=concurrency,
-                          prefetch_workers=prefetch_workers, cache_bytes=cache_bytes, visual=visual)
+                          prefetch_workers=prefetch_workers, cache_bytes=cache_bytes, visual=visual,
+                          subtitles=subtitles)
             elif method == "stage1":
                 _run_stage1(runnable, backend, policy, record=record, concurrency=concurrency,
-                            prefetch_workers=prefetch_workers, cache_bytes=cache_bytes, visual=visual)
+                            prefetch_workers=prefetch_workers, cache_bytes=cache_bytes, visual=visual,
+                            subtitles=subtitles)
             else:
                 _run_uniform(runnable, backend, policy, record=record, concurrency=concurrency,
                              num_frames=num_frames, pixels_per_frame=pixels_per_frame,
-                             prefetch_workers=prefetch_workers, cache_bytes=cache_bytes, visual=visual)
+                             prefetch_workers=prefetch_workers, cache_bytes=cache_bytes, visual=visual,
+                             subtitles=subtitles)
         finally:
             if bar is not None:
                 bar.close()
@@ -349,17 +372,26 @@ def _samplers(visual: bool) -> tuple[Callable[..., Any], Callable[..., Any]]:
     return blank_sampler(sample_fast_view), blank_sampler(sample_clip)
 
 
-def _tasks(samples: Sequence[Sample], prefetcher: _Prefetcher) -> Iterator[EpisodeTask]:
+def _subtitle_hook(subtitles: SubtitleProvider | None, sample: Sample) -> Callable[..., str] | None:
+    if subtitles is None:
+        return None
+    return subtitles.hook(item_id=sample.qid, path=sample.subtitle_path, offset_seconds=sample.subtitle_offset_seconds)
+
+
+def _tasks(samples: Sequence[Sample], prefetcher: _Prefetcher,
+           subtitles: SubtitleProvider | None = None) -> Iterator[EpisodeTask]:
     for index, sample in enumerate(samples):
         prefetcher.schedule(_upcoming(samples, index + 1))
         yield EpisodeTask(
             episode_id=sample.qid, video_path=sample.video_path, question=sample.question_text, options=(),
             answer_instruction="", evidence=sample.evidence or None, gold=sample.answer_letter,
+            context_text=_subtitle_hook(subtitles, sample),
         )
 
 
 def _run_zoom(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *, record: Callable[..., None],
-              concurrency: int, prefetch_workers: int, cache_bytes: int, visual: bool = True) -> None:
+              concurrency: int, prefetch_workers: int, cache_bytes: int, visual: bool = True,
+              subtitles: SubtitleProvider | None = None) -> None:
     _, opener = _video_engine(cache_bytes)
     sample_fast_view, sample_clip = _samplers(visual)
 
@@ -379,7 +411,7 @@ def _run_zoom(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *
         return sample_fast_view(reader, **kwargs)
 
     try:
-        for event in run_episodes(backend, _tasks(samples, prefetcher), policy, open_video=opener,
+        for event in run_episodes(backend, _tasks(samples, prefetcher, subtitles), policy, open_video=opener,
                                   sample_fast_view=fast_view, sample_clip=sample_clip,
                                   max_active_episodes=concurrency):
             if event.episode_done:
@@ -390,7 +422,8 @@ def _run_zoom(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *
 
 
 def _run_stage1(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *, record: Callable[..., None],
-                concurrency: int, prefetch_workers: int, cache_bytes: int, visual: bool = True) -> None:
+                concurrency: int, prefetch_workers: int, cache_bytes: int, visual: bool = True,
+                subtitles: SubtitleProvider | None = None) -> None:
     from love_r1.agent.single_pass import run_single_pass, whole_video_clip
 
     _, opener = _video_engine(cache_bytes)
@@ -415,7 +448,7 @@ def _run_stage1(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy,
         return sample_fast_view(reader, **kwargs)
 
     try:
-        for episode in run_single_pass(backend, _tasks(samples, prefetcher), policy, batch_size=concurrency,
+        for episode in run_single_pass(backend, _tasks(samples, prefetcher, subtitles), policy, batch_size=concurrency,
                                        open_video=opener, sample_fast_view=fast_view, sample_clip=sample_clip):
             record(episode.episode_id, episode.to_dict(), episode.error, episode.ledger.total_seconds)
     finally:
@@ -440,8 +473,9 @@ def uniform_frames(reader: Any, *, num_frames: int, pixels_per_frame: int) -> An
 
 def _run_uniform(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *, record: Callable[..., None],
                  concurrency: int, num_frames: int, pixels_per_frame: int, prefetch_workers: int,
-                 cache_bytes: int, visual: bool = True) -> None:
-    """One call per question; ``visual=False`` (no-visual probe): the question text alone, no video."""
+                 cache_bytes: int, visual: bool = True, subtitles: SubtitleProvider | None = None) -> None:
+    """One call per question; ``visual=False`` (no-visual probe): the question text alone, no video.
+    Subtitles: the lines active at the uniform frames' times, before the question."""
     _, opener = _video_engine(cache_bytes)
     if not visual:
         prefetch_workers = 0
@@ -484,7 +518,11 @@ def _run_uniform(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy
                                                  height=frames.height, sample_fps=frames.sample_fps,
                                                  timestamps_seconds=tuple(float(t) for t in frames.timestamps_seconds))
                 episode.ledger.add_decode(num_frames=frames.num_frames, seconds=time.perf_counter() - began)
-                message = Message(role="user", content=(VideoPart(frames=frames), TextPart(text=sample.question_text)))
+                text = sample.question_text
+                hook = _subtitle_hook(subtitles, sample)
+                if hook is not None:
+                    text = hook(episode.fast_view.timestamps_seconds, ()) + text
+                message = Message(role="user", content=(VideoPart(frames=frames), TextPart(text=text)))
                 ready.append((sample, episode, GenerationRequest(messages=(message,), sampling=sampling,
                                                                  session_id=sample.qid)))
             if not ready:

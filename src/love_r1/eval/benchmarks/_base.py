@@ -37,7 +37,11 @@ class Benchmark:
             stage-1 path, ``model.py``: identical except Video-MME, whose instruction has no leading
             newline there) or ``"plain"`` (question, ``"A. ..."`` options one per line, the
             single-letter instruction).
-        subtitles: put subtitles in the question text (benchmarks that have them).
+        subtitles: show subtitles (benchmarks that have them): the runner reads each sample's
+            ``subtitle_path`` and puts the lines active at the fast view's frame times before the
+            question (:mod:`love_r1.eval.subtitles`); ``question_text`` itself never holds them.
+        subtitle_mode: ``"fast"`` (only the fast view's lines) or ``"fast+clips"`` (also the lines
+            inside each zoom clip, an extension); needs ``subtitles``.
         shuffle_options_seed: ``None`` (options as annotated) or a seed: every question's option
             texts are permuted by :func:`love_r1.eval.probes.option_permutation` (deterministic per
             qid), re-lettered, and the gold letter follows its text (the shuffled-options probe).
@@ -54,7 +58,7 @@ class Benchmark:
     has_subtitles: ClassVar[bool] = False
 
     def __init__(self, data_root: str | Path, *, prompt_preset: str = "love_r1", subtitles: bool = False,
-                 shuffle_options_seed: int | None = None) -> None:
+                 subtitle_mode: str = "fast", shuffle_options_seed: int | None = None) -> None:
         self.data_root = Path(data_root).expanduser().absolute()
         if shuffle_options_seed is not None and (isinstance(shuffle_options_seed, bool)
                                                  or not isinstance(shuffle_options_seed, int)):
@@ -64,8 +68,15 @@ class Benchmark:
             raise ValueError(f"prompt preset {prompt_preset!r} is not one of {PROMPT_PRESETS}")
         if subtitles and not self.has_subtitles:
             raise ValueError(f"benchmark {self.name!r} has no subtitles; drop --subtitles")
+        from love_r1.eval.subtitles import SUBTITLE_MODES
+
+        if subtitle_mode not in SUBTITLE_MODES:
+            raise ValueError(f"subtitle mode {subtitle_mode!r} is not one of {SUBTITLE_MODES}")
+        if subtitle_mode != "fast" and not subtitles:
+            raise ValueError(f"subtitle mode {subtitle_mode!r} needs subtitles on (--subtitles)")
         self.prompt_preset = prompt_preset
         self.subtitles = subtitles
+        self.subtitle_mode = subtitle_mode
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(data_root={str(self.data_root)!r}, prompt_preset={self.prompt_preset!r})"
@@ -78,7 +89,7 @@ class Benchmark:
     def reconfigured(self, **changes: Any) -> Benchmark:
         """A new adapter of the same benchmark and data root with some settings changed."""
         settings = {"prompt_preset": self.prompt_preset, "subtitles": self.subtitles,
-                    "shuffle_options_seed": self.shuffle_options_seed, **changes}
+                    "subtitle_mode": self.subtitle_mode, "shuffle_options_seed": self.shuffle_options_seed, **changes}
         return type(self)(self.data_root, **settings)
 
     def arrange_options(self, qid: str, texts: Sequence[str], answer_index: int) -> tuple[list[str], int]:
@@ -241,33 +252,3 @@ def generic_duration_bucket(duration_seconds: float | None) -> str:
         if duration_seconds < limit:
             return label
     return ">60min"
-
-
-_SRT_TIME = re.compile(r"(\d+:\d+:\d+[,.]\d+)\s*-->\s*(\d+:\d+:\d+[,.]\d+)")
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def read_srt_lines(path: Path) -> list[tuple[float, float, str]]:
-    """``(start_seconds, end_seconds, text)`` per cue of an ``.srt`` file, ``<font>`` tags stripped."""
-    cues: list[tuple[float, float, str]] = []
-    blocks = re.split(r"\n\s*\n", path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n"))
-    for block in blocks:
-        lines = [line for line in block.strip().split("\n") if line.strip()]
-        for index, line in enumerate(lines):
-            match = _SRT_TIME.search(line)
-            if match:
-                text = " ".join(_TAGS.sub("", t).strip() for t in lines[index + 1:]).strip()
-                if text:
-                    start, end = (parse_clock(t.replace(",", ".")) for t in match.groups())
-                    cues.append((start, end, text))
-                break
-    return cues
-
-
-def subtitle_block(cues: Sequence[tuple[float, float, str]]) -> str:
-    """Subtitle cues as prompt text: ``"[12s] text"`` one per line, consecutive duplicates dropped."""
-    lines: list[str] = []
-    for start, _, text in cues:
-        if not lines or not lines[-1].endswith("] " + text):
-            lines.append(f"[{int(start)}s] {text}")
-    return "\n".join(lines)

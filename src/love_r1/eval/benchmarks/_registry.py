@@ -29,7 +29,8 @@ def benchmark_class(name: str) -> type[Benchmark]:
 
 
 def make_benchmark(name: str, data_root: str | Path, *, prompt_preset: str = "love_r1",
-                   subtitles: bool = False, shuffle_options_seed: int | None = None) -> Benchmark:
+                   subtitles: bool = False, subtitle_mode: str = "fast",
+                   shuffle_options_seed: int | None = None) -> Benchmark:
     """The adapter for benchmark ``name`` reading ``data_root`` (see :class:`Benchmark` for the options)."""
     return benchmark_class(name)(data_root, prompt_preset=prompt_preset, subtitles=subtitles,
-                                 shuffle_options_seed=shuffle_options_seed)
+                                 subtitle_mode=subtitle_mode, shuffle_options_seed=shuffle_options_seed)

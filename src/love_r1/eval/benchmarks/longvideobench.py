@@ -5,7 +5,8 @@ Layout: ``lvb_val.json`` (``id``, ``video_id``, ``video_path``, ``subtitle_path`
 ``level``, ``duration_group``, ``duration``, ``starting_timestamp_for_subtitles``), or the lmms-eval
 parquet copy (``validation-*.parquet`` / ``lvb_val*.parquet``) whose options are ``option0..option4``
 padded with ``"N/A"`` (dropped); videos ``videos/<video_path>``, subtitles ``subtitles/<subtitle_path>``
-(JSON; optional).
+(JSON; optional). With ``subtitles=True`` the runner shows the lines active at the fast view's frame
+times, entry times minus ``starting_timestamp_for_subtitles`` (``Sample.subtitle_offset_seconds``).
 
 ``position`` lists frame indices of the referred moment at the video's native frame rate. With a
 frame rate, from a ``fps`` field of the record or else from the video's metadata (read once per
@@ -18,36 +19,21 @@ Reference question text (everything after the video in VLMEvalKit's message):
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 from love_r1.agent.messages import question_text as plain_question_text
-from love_r1.eval.benchmarks._base import Benchmark, DataError, as_list, field, parse_clock, read_table, subtitle_block
+from love_r1.eval.benchmarks._base import Benchmark, DataError, as_list, field, read_table
 from love_r1.eval.records import LETTERS, Sample, letter_options
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
 
 logger = logging.getLogger(__name__)
 
 ANSWER_SUFFIX = "\nAnswer with the option's letter from the given choices directly."
-SUBTITLE_HEADER = "This video's subtitles are listed below:\n"
 
 
 def reference_question_text(question: str, candidates: list[str]) -> str:
     return question + "\n" + "\n".join(f"{LETTERS[i]}. {c}" for i, c in enumerate(candidates)) + ANSWER_SUFFIX
-
-
-def read_subtitles(path, *, offset_seconds: float) -> list[tuple[float, float, str]]:
-    """Cues of a LongVideoBench subtitle JSON, shifted by ``-offset_seconds``."""
-    cues = []
-    for entry in json.loads(path.read_text(encoding="utf-8")):
-        if "timestamp" in entry:
-            start, end = entry["timestamp"]
-            text = entry.get("text", "")
-        else:
-            start, end, text = parse_clock(entry["start"]), parse_clock(entry["end"]), entry.get("line", "")
-        cues.append((float(start) - offset_seconds, float(end) - offset_seconds, str(text).strip()))
-    return cues
 
 
 def position_evidence(position, *, fps: float) -> tuple[tuple[float, float], ...]:
@@ -130,9 +116,6 @@ class LongVideoBench(Benchmark):
             subtitle_path = self.data_root / "subtitles" / sub_rel if sub_rel else None
             text = (reference_question_text(question, candidates) if self.reference_text
                     else plain_question_text(question, letter_options(candidates), SINGLE_LETTER_INSTRUCTION))
-            if self.subtitles and subtitle_path is not None and subtitle_path.is_file():
-                offset = float(row.get("starting_timestamp_for_subtitles") or 0.0)
-                text = SUBTITLE_HEADER + subtitle_block(read_subtitles(subtitle_path, offset_seconds=offset)) + "\n" + text
             evidence: tuple[tuple[float, float], ...] = ()
             if _positions(row.get("position")):
                 fps = float(row.get("fps") or 0.0)
@@ -148,5 +131,6 @@ class LongVideoBench(Benchmark):
                             "level": str(row.get("level", "")), "topic_category": str(row.get("topic_category", ""))},
                 question_text=text, subtitle_path=subtitle_path if subtitle_path and subtitle_path.is_file() else None,
                 evidence=evidence,
+                subtitle_offset_seconds=float(row.get("starting_timestamp_for_subtitles") or 0.0),
             ))
         return samples

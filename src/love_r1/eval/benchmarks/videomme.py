@@ -3,7 +3,9 @@
 Layout: ``videomme/test-*.parquet`` (fields ``video_id``, ``duration``, ``domain``,
 ``sub_category``, ``videoID``, ``question_id``, ``task_type``, ``question``, ``options``
 (``"A. ..."``), ``answer``), videos ``data/<videoID>.mp4`` (also ``videos/``, ``video/``, the root),
-subtitles ``subtitle/<videoID>.srt``.
+subtitles ``subtitle/<videoID>.srt`` (``subtitle_path``; ``None`` when the video has none). With
+``subtitles=True`` the runner shows the lines active at the fast view's frame times before the
+question (:mod:`love_r1.eval.subtitles`).
 
 Reference question text (``model_sample_frame.py``): VLMEvalKit's last message
 ``"Question: {q}\\n{options}\\nAnswer: "`` cut between ``Question: `` and ``Answer:``, then the
@@ -20,14 +22,10 @@ from love_r1.eval.benchmarks._base import (
     DataError,
     as_list,
     field,
-    read_srt_lines,
     read_table,
-    subtitle_block,
 )
 from love_r1.eval.records import LETTERS, Sample
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
-
-SUBTITLE_HEADER = "This video's subtitles are listed below:\n"
 
 
 def reference_question_text(question: str, options: tuple[str, ...], *, stage1: bool = False) -> str:
@@ -72,8 +70,6 @@ class VideoMME(Benchmark):
                 text = reference_question_text(question, options, stage1=self.prompt_preset == "love_r1_stage1")
             else:
                 text = plain_question_text(question, options, SINGLE_LETTER_INSTRUCTION)
-            if self.subtitles and subtitle_path.is_file():
-                text = SUBTITLE_HEADER + subtitle_block(read_srt_lines(subtitle_path)) + "\n" + text
             samples.append(Sample(
                 qid=qid, video_id=stem,
                 video_path=self.find_video(stem, ("data", "videos", "video", "")), question=question,
