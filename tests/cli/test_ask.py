@@ -64,6 +64,7 @@ def test_ask_prints_steps_answer_and_ledger_and_writes_json(video, script, tmp_p
     assert step1 < step2 < out.index("answer    B  (correct)") < out.index("cost ledger")
     assert "requested [4, 8] s -> applied" in out
     assert "The box is early on." in out
+    assert "clip plan" not in out  # the reference preset plans no clips
     assert "note: options rewritten as 'A. text'" in captured.err
     record = json.loads(out_json.read_text(encoding="utf-8"))
     assert record["question"] == "Which digit? ½ «é»"
@@ -179,3 +180,23 @@ def test_format_ledger_aligns_columns():
     assert lines[0] == "cost ledger"
     assert "12,345" in table and "1.50 s" in table
     assert len({len(line) for line in lines[1:]}) == 1  # every row has the same width
+
+
+def test_budget_preset_prints_each_clip_plan(video, script, tmp_path, capsys):
+    out_json = tmp_path / "episode.json"
+    code = main(["ask", str(video), "Which digit?", "--option", "A. five", "--option", "B. six", "--preset", "budget",
+                 "--backend", "scripted", "--script", str(script), "--json", str(out_json)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    record = json.loads(out_json.read_text(encoding="utf-8"))
+    assert record["policy"]["zoom_token_budget"] == 4032
+    plan = record["steps"][0]["clip_plan"]  # the zoom step's plan, as the loop recorded it
+    assert 1 <= plan["tokens"] <= 4032
+    expected = (f"clip plan: {plan['num_frames']} frames at {plan['resized_width']}x{plan['resized_height']} px "
+                f"(budget {plan['pixels_per_frame']:,} px/frame), {plan['tokens']:,} vision tokens")
+    lines = captured.out.splitlines()
+    step1 = next(i for i, line in enumerate(lines) if line.startswith("step 1  zoom"))
+    step2 = next(i for i, line in enumerate(lines) if line.startswith("step 2  answer"))
+    assert [line.strip() for line in lines[step1:step2] if "clip plan" in line] == [expected]
+    assert "clip plan" not in "\n".join(lines[step2:])  # the answer step carries no plan
+    assert "clip plan" not in "".join(lines[:step1])

@@ -5,6 +5,7 @@ import re
 from PIL import Image
 
 from love_r1.cli import main
+from love_r1.video import open_video, sample_clip, sample_fast_view
 
 
 def test_sample_cli_prints_metadata_and_writes_contact_sheets(cfr_video, tmp_path, capsys):
@@ -15,6 +16,12 @@ def test_sample_cli_prints_metadata_and_writes_contact_sheets(cfr_video, tmp_pat
     assert "300 (header 300)" in out and "160x120 px, rotation 0 deg" in out
     assert re.search(r"fast view frames +20 at 280x196 px", out) and re.search(r"zoom clip frames +4 at", out)
     assert "2.01 (rate given to the processor)" in out
+    with open_video(cfr_video) as reader:  # the same requests on a fresh reader give the printed counters
+        sample_fast_view(reader)
+        sample_clip(reader, 3.0, 5.0)
+        stats = reader.stats
+    assert (f"frames decoded {stats.frames_decoded}, packets skipped {stats.packets_skipped}, "
+            f"in {stats.seeks} seeks (mode exact, backend pyav)") in re.sub(r" {2,}", " ", out)
     fast = Image.open(tmp_path / "cfr_fast.png")
     assert fast.size == (5 * (280 + 2), 4 * (196 + 2))
     assert (tmp_path / "cfr_zoom_3-5.png").is_file()

@@ -98,7 +98,7 @@ def test_page_structure_steps_bands_and_ledger():
     assert float(applied["x"]) < float(evidence["x"]) < float(dashed[0]["x"]) + float(dashed[0]["width"])
     assert {a.get("href") for t, a in doc.tags if t == "a"} >= {"#step-1"}
     text = " ".join(doc.text)
-    for expected in ("no_box", "finish: length", "parse error: no \\boxed{} in the reply", "model calls", "36,000",
+    for expected in ("stop: no box in the reply", "finish: length", "parse error: no \\boxed{} in the reply", "model calls", "36,000",
                      "wrong", "[100, 110] s (1:40–1:50)", "[90, 120] s (1:30–2:00)", "猫", "I get the answer."):
         assert expected in text, expected
     assert "video not available" in text  # no thumbnails without a video
@@ -186,3 +186,51 @@ def test_renders_in_a_headless_browser(tmp_path):
     assert image.size == (1280, 1600)
     colours = image.getcolors(maxcolors=1 << 20)
     assert colours is not None and len(colours) > 50  # not a blank page
+
+
+def _budget_episodes(tmp_path) -> tuple[dict, dict]:
+    """Two episodes from the real agent loop on a generated 40 s video with the token-budgeted policy."""
+    from love_r1.agent.loop import EpisodeTask, run_episode
+    from love_r1.agent.policy import ZoomPolicy
+    from love_r1.backends.scripted import ScriptedBackend
+    from love_r1.synth import write_indexed_video
+
+    video = write_indexed_video(tmp_path / "v.mp4", duration_seconds=40.0, fps=10.0, width=320, height=240,
+                                gop_seconds=1.0)
+    zoom = "I need to zoom in on the video.\n\nLook closer. \\boxed{{[{}, {}]}}"
+    replies = [zoom.format(10, 14), zoom.format(20, 30), "I get the answer.\n\nIt is B. \\boxed{B}"]
+    task = EpisodeTask(episode_id="b1", video_path=str(video), question="Which?", options=("A. x", "B. y"),
+                       gold="B", evidence=((10.0, 14.0),))
+    zoomed = run_episode(ScriptedBackend(replies), task, ZoomPolicy.preset("budget")).to_dict()
+    short = run_episode(ScriptedBackend(["It is B. \\boxed{B}"]), task,
+                        ZoomPolicy.preset("budget", skip_zoom_below_seconds=60.0)).to_dict()
+    return zoomed, short
+
+
+def _plan_text(plan: dict) -> str:
+    return (f"clip plan: {plan['num_frames']} frames at {plan['resized_width']}×{plan['resized_height']} px, "
+            f"{plan['tokens']:,} tokens")
+
+
+def test_budget_episode_shows_clip_plans_and_stop_labels(tmp_path):
+    zoomed, short = _budget_episodes(tmp_path)
+    plans = [s.get("clip_plan") for s in zoomed["steps"]]
+    assert [s["kind"] for s in zoomed["steps"]][:2] == ["zoom", "zoom"] and plans[0] and plans[1]
+    doc = _parse(render_trace_html(zoomed))
+    text = " ".join(" ".join(doc.text).split())
+    for plan in filter(None, plans):  # each planned clip is on its step card, with its pixel budget as tooltip
+        assert _plan_text(plan) in text, plan
+        assert doc.find("p", **{"class": "plan", "title": f"pixel budget {plan['pixels_per_frame']:,} px per frame"})
+    assert text.count("clip plan:") == sum(p is not None for p in plans)
+    # short video: one forced answer whose fallback plan (the whole video) and readable stop reason are shown
+    assert [(s["kind"], s["stop_reason"]) for s in short["steps"]] == [("forced_answer", "short_video")]
+    short_doc = _parse(render_trace_html(short))
+    short_text = " ".join(" ".join(short_doc.text).split())
+    assert "stop: short video, no zoom needed" in short_text
+    assert short_doc.find("span", **{"class": "badge stop", "title": "stop_reason=short_video"})
+    assert _plan_text(short["steps"][0]["clip_plan"]) in short_text
+    # a token-budget stop (as the loop records it) and an unknown future reason also read well
+    zoomed["steps"][1] = zoomed["steps"][1] | {"stop_reason": "token_budget", "applied_interval": None}
+    zoomed["steps"][2] = zoomed["steps"][2] | {"stop_reason": "new_reason"}
+    text = " ".join(" ".join(_parse(render_trace_html(zoomed)).text).split())
+    assert "stop: token budget spent" in text and "stop: new reason" in text

@@ -128,7 +128,7 @@ def _seconds_pair(value: Any) -> str:
 
 
 def format_step(step: Any, *, reasoning_chars: int = _REASONING_CHARS) -> str:
-    """Two or three lines describing one step (kind, interval, tokens, trimmed reasoning)."""
+    """A few lines describing one step (kind, interval, tokens, clip plan if any, trimmed reasoning)."""
     kind = step.kind.replace("_", " ")
     usage = step.usage
     head = f"step {step.index + 1}  {kind:<13}"
@@ -142,6 +142,10 @@ def format_step(step: Any, *, reasoning_chars: int = _REASONING_CHARS) -> str:
             f"completion {usage.completion_tokens:,}; {step.seconds:.2f} s"
             + (f"; finish={step.finish_reason}" if step.finish_reason != "stop" else ""))
     lines = [head, cost]
+    plan = getattr(step, "clip_plan", None)
+    if plan is not None:
+        lines.append(f"        clip plan: {plan.num_frames} frames at {plan.resized_width}x{plan.resized_height} px "
+                     f"(budget {plan.pixels_per_frame:,} px/frame), {plan.tokens:,} vision tokens")
     if step.parsed.error:
         lines.append(f"        parse error: {step.parsed.error}")
     reasoning = _trim(step.assistant_prefix + step.raw_text, reasoning_chars)

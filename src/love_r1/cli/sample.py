@@ -101,8 +101,9 @@ def run(options: Options) -> int:
                 start = time.perf_counter()
                 clip = sample_clip(reader, options.start_seconds, options.end_seconds, overlay=options.overlay)
                 rows += _describe("zoom clip", clip, time.perf_counter() - start)
-            rows.append(("frames decoded", f"{reader.stats.frames_decoded} in {reader.stats.seeks} seeks "
-                                           f"(mode {options.mode}, backend {options.backend})"))
+            stats = reader.stats
+            rows.append(("frames decoded", f"{stats.frames_decoded}, packets skipped {stats.packets_skipped}, "
+                                           f"in {stats.seeks} seeks (mode {options.mode}, backend {options.backend})"))
             rows.append(("overlay font", OVERLAY_FONT_NAME if options.overlay else "off"))
     except VideoError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -26,6 +26,18 @@ _SVG_WIDTH = 1000.0
 _LABEL_WIDTH = 150.0
 _LANE_HEIGHT = 26.0
 _RIGHT_PAD = 24.0
+# readable badge text for ``Step.stop_reason`` (the code itself goes in the badge's tooltip)
+_STOP_LABELS = {
+    "answered": "answered",
+    "no_box": "no box in the reply",
+    "parse_error": "unparseable reply",
+    "too_short": "zoom too short",
+    "repeat_iou": "repeated zoom",
+    "step_limit": "step limit reached",
+    "forced": "answer forced",
+    "token_budget": "token budget spent",
+    "short_video": "short video, no zoom needed",
+}
 
 
 def _e(value: Any) -> str:
@@ -215,6 +227,22 @@ def _usage_rows(usage: dict[str, Any], seconds: Any) -> str:
     return "".join(f'<div class="kv"><span>{_e(k)}</span><b>{v}</b></div>' for k, v in cells)
 
 
+def _clip_plan(plan: Any) -> str:
+    """``clip plan: 24 frames at 588×448 px, 4,032 tokens`` for a step's token-budgeted clip plan."""
+    if not isinstance(plan, dict):
+        return ""
+    frames, tokens = plan.get("num_frames"), plan.get("tokens")
+    width, height = plan.get("resized_width"), plan.get("resized_height")
+    parts = [f"{_num(frames, 0)} frames" if frames is not None else "? frames"]
+    if width is not None and height is not None:
+        parts[0] += f" at {_e(width)}×{_e(height)} px"
+    if tokens is not None:
+        parts.append(f"{_num(tokens, 0)} tokens")
+    pixels = plan.get("pixels_per_frame")
+    title = f' title="pixel budget {_num(pixels, 0)} px per frame"' if pixels is not None else ""
+    return f'<p class="plan"{title}>clip plan: <b>{", ".join(parts)}</b></p>'
+
+
 def _step_card(step: dict[str, Any]) -> str:
     index = int(step.get("index", 0))
     kind = str(step.get("kind", "?"))
@@ -222,7 +250,9 @@ def _step_card(step: dict[str, Any]) -> str:
     parsed = step.get("parsed") or {}
     badges = [f'<span class="badge kind-{_e(kind)}">{_e(kind.replace("_", " "))}</span>']
     if step.get("stop_reason"):
-        badges.append(f'<span class="badge stop">stop: {_e(step["stop_reason"])}</span>')
+        reason = str(step["stop_reason"])
+        label = _STOP_LABELS.get(reason, reason.replace("_", " "))
+        badges.append(f'<span class="badge stop" title="stop_reason={_e(reason)}">stop: {_e(label)}</span>')
     if step.get("finish_reason") and step.get("finish_reason") != "stop":
         badges.append(f'<span class="badge warn">finish: {_e(step["finish_reason"])}</span>')
     if parsed.get("error"):
@@ -233,6 +263,9 @@ def _step_card(step: dict[str, Any]) -> str:
                      f'<b>{_interval(step.get("applied_interval"))}</b></p>')
     if kind != "zoom" and parsed.get("answer") is not None:
         lines.append(f'<p class="zoom">answer <b>{_e(parsed.get("answer"))}</b></p>')
+    plan = _clip_plan(step.get("clip_plan"))
+    if plan:
+        lines.append(plan)
     clips = step.get("clips_in_prompt") or []
     lines.append(f'<p class="muted">prompt showed {len(clips)} zoom clip(s)'
                  + (": " + ", ".join(_interval(c) for c in clips) if clips else "") + "</p>")
@@ -318,7 +351,7 @@ box-shadow:0 1px 2px rgba(15,23,42,.08)}.step.hl{box-shadow:0 0 0 3px #93c5fd}
 .step header{display:flex;align-items:center;flex-wrap:wrap;gap:6px;margin-bottom:6px}
 .badge{font-size:12px;padding:1px 8px;border-radius:999px;background:#e2e8f0}.kind-zoom{background:#dbeafe}
 .kind-answer{background:#dcfce7}.kind-forced_answer{background:#fef3c7}.stop{background:#f1f5f9;
-border:1px solid #cbd5e1}.warn{background:#fef3c7}.err{background:#fee2e2;color:#991b1b}.zoom{margin:4px 0}
+border:1px solid #cbd5e1}.warn{background:#fef3c7}.err{background:#fee2e2;color:#991b1b}.zoom,.plan{margin:4px 0}
 pre.reply{white-space:pre-wrap;word-break:break-word;background:#f8fafc;border:1px solid #e2e8f0;border-radius:6px;
 padding:8px 10px;margin:6px 0;font:13px/1.45 ui-monospace,'DejaVu Sans Mono',monospace;max-height:320px;overflow:auto}
 .prefix{background:#fef9c3;color:#854d0e}.usage{display:flex;flex-wrap:wrap;gap:8px}.kv{background:#f1f5f9;
