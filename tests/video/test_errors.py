@@ -27,7 +27,8 @@ def test_missing_file(tmp_path):
     with pytest.raises(VideoNotFoundError, match="nope.mp4.*does not exist.*hint") as info:
         open_video(path)
     assert isinstance(info.value, FileNotFoundError)
-    with pytest.raises(VideoNotFoundError, match="is a directory"):
+    # a directory is a frame folder (love_r1.video._folder); one without images is empty
+    with pytest.raises(EmptyVideoError, match="is a directory with no .jpg"):
         open_video(tmp_path)
 
 

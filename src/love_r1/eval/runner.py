@@ -82,7 +82,7 @@ def preflight(samples: Sequence[Sample], *, open_video: Callable[..., Any] | Non
 
         iterator = tqdm(paths, desc="pre-flight", unit="video")
     for path in iterator:
-        if not Path(path).is_file():
+        if not (Path(path).is_file() or Path(path).is_dir()):  # a directory = a frame folder (MVBench TVQA)
             report.missing[path] = "missing video file"
             continue
         if decode:

@@ -2,6 +2,7 @@
 
 from love_r1.video._cache import FrameCache
 from love_r1.video._decode import ReaderStats, VideoReader, open_video
+from love_r1.video._folder import FRAME_FOLDER_DEFAULT_FPS, FrameFolderReader
 from love_r1.video._frames import Frames
 from love_r1.video._metadata import VideoMetadata
 from love_r1.video.errors import (
@@ -27,11 +28,13 @@ from love_r1.video.sampling import (
 )
 
 __all__ = [
+    "FRAME_FOLDER_DEFAULT_FPS",
     "OVERLAY_FONT_NAME",
     "CorruptVideoError",
     "EmptyVideoError",
     "FrameCache",
     "FrameCountError",
+    "FrameFolderReader",
     "FrameSelection",
     "Frames",
     "IntervalError",

@@ -31,7 +31,7 @@ from love_r1.video.resize import budget_hw, resize_image
 logger = logging.getLogger(__name__)
 
 Mode = Literal["exact", "keyframe"]
-Backend = Literal["pyav", "torchcodec"]
+Backend = Literal["pyav", "torchcodec", "frames"]
 Resampler = Literal["swscale", "pillow"]
 _RESAMPLERS = ("swscale", "pillow")
 _MODES = ("exact", "keyframe")
@@ -67,11 +67,7 @@ class VideoReader:
         resampler: Resampler = "swscale", skip_disposable: bool = True,
     ) -> None:
         path = Path(path)
-        if not path.is_file():
-            what = "is a directory" if path.is_dir() else "does not exist"
-            raise VideoNotFoundError(f"video file {str(path)!r} {what} (hint: check the path and the data root)")
-        if path.stat().st_size == 0:
-            raise EmptyVideoError(f"video file {str(path)!r} is empty (0 bytes) (hint: re-download or re-encode it)")
+        self._check_path(path)
         if num_threads < 0:
             raise ValueError(f"num_threads must be >= 0 (0 = automatic); got {num_threads}")
         if resampler not in _RESAMPLERS:
@@ -91,6 +87,13 @@ class VideoReader:
         self._open()
 
     # -- backend hooks -------------------------------------------------------------------
+    def _check_path(self, path: Path) -> None:
+        if not path.is_file():
+            what = "is a directory" if path.is_dir() else "does not exist"
+            raise VideoNotFoundError(f"video file {str(path)!r} {what} (hint: check the path and the data root)")
+        if path.stat().st_size == 0:
+            raise EmptyVideoError(f"video file {str(path)!r} is empty (0 bytes) (hint: re-download or re-encode it)")
+
     def _open(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -297,21 +300,28 @@ def upright(rgb: np.ndarray, rotation_degrees: int) -> np.ndarray:
 
 
 def _readers() -> dict[str, type[VideoReader]]:
+    from love_r1.video._folder import FrameFolderReader
     from love_r1.video._pyav import PyAVReader
     from love_r1.video._torchcodec import TorchCodecReader
 
-    return {"pyav": PyAVReader, "torchcodec": TorchCodecReader}
+    return {"pyav": PyAVReader, "torchcodec": TorchCodecReader, "frames": FrameFolderReader}
 
 
 def open_video(
     path: str | Path, *, backend: Backend = "pyav", cache: FrameCache | None = None, num_threads: int = 0,
-    resampler: Resampler = "swscale", skip_disposable: bool = True,
+    resampler: Resampler = "swscale", skip_disposable: bool = True, frames_per_second: float | None = None,
 ) -> VideoReader:
     """Open a video for frame requests; use as a context manager.
 
     Args:
-        path: the video file.
-        backend: ``"pyav"`` (default) or ``"torchcodec"`` (where installed).
+        path: the video file, or a directory of images (``.jpg``/``.jpeg``/``.png``/``.webp``, ordered
+            by the number in the file name) read as a video by the ``"frames"`` backend, which is
+            chosen automatically for a directory.
+        backend: ``"pyav"`` (default) or ``"torchcodec"`` (where installed); ``"frames"`` for a
+            directory of images.
+        frames_per_second: frame rate of an image directory (frame ``i`` is shown at ``i / fps``
+            seconds); ``None`` = ``FRAME_FOLDER_DEFAULT_FPS`` (3.0, MVBench TVQA's rate). Ignored
+            for video files.
         cache: a :class:`FrameCache` shared by readers, or ``None`` for no caching.
         num_threads: decoder threads (0 = let FFmpeg choose).
         resampler: how overlay + resize run when a pixel budget is given. ``"swscale"`` (default,
@@ -331,5 +341,8 @@ def open_video(
     readers = _readers()
     if backend not in readers:
         raise ValueError(f"backend must be one of {sorted(readers)}; got {backend!r}")
+    if backend == "frames" or Path(path).is_dir():
+        return readers["frames"](path, cache=cache, num_threads=num_threads, resampler=resampler,
+                                 frames_per_second=frames_per_second)
     return readers[backend](path, cache=cache, num_threads=num_threads, resampler=resampler,
                             skip_disposable=skip_disposable)

@@ -4,12 +4,17 @@ Layout: ``json/<task>.json`` (``video``, ``question``, ``candidates``, ``answer`
 candidate's text, optional ``start``/``end``), videos under ``video/<source>/`` per task (below).
 NTU RGB+D (``fine_grained_pose``) was removed from the hub repo: its items fail the pre-flight
 as missing videos and the report flags a 19-task mean. TVQA (``episodic_reasoning``) ships as
-JPEG folders, which the video engine cannot open: those items are reported as errors too.
+folders of JPEG frames at 3 fps (``tvqa/frames_fps3_hq/<clip>/``): an item whose video is a
+directory gets that directory as ``video_path`` and ``love_r1.video.open_video`` reads it with its
+frame-folder backend, whose default rate (``FRAME_FOLDER_DEFAULT_FPS`` = 3.0) is TVQA's
+(``_FOLDER_FPS`` below records each folder task's rate; a test keeps the two equal).
 
 Reference question text: ``"{q}\\nOptions:\\n(A) c1\\n..."`` + the single-letter instruction.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from love_r1.agent.messages import question_text as plain_question_text
 from love_r1.eval.benchmarks._base import Benchmark, as_list, field, read_table
@@ -17,6 +22,9 @@ from love_r1.eval.benchmarks.mlvu import answer_letter
 from love_r1.eval.benchmarks.mlvu import reference_question_text as mcq_reference_text
 from love_r1.eval.records import LETTERS, Sample, letter_options
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
+
+# frame-folder tasks -> frames per second of their image folders (spec benchmarks.md §2.5)
+_FOLDER_FPS = {"episodic_reasoning": 3.0}
 
 # task -> (annotation file, video folder in the hub repo)
 TASKS = {
@@ -64,9 +72,18 @@ class MVBench(Benchmark):
                         else plain_question_text(question, letter_options(candidates), SINGLE_LETTER_INSTRUCTION))
                 samples.append(Sample(
                     qid=qid, video_id=f"{TASKS[task]}/{video}",
-                    video_path=self.find_video(video, (f"video/{TASKS[task]}", f"video/data0613/{TASKS[task]}")),
+                    video_path=self._video_path(task, video),
                     question=question, options=letter_options(candidates),
                     answer_letter=LETTERS[gold],
                     categories={"task": task}, question_text=text,
                 ))
         return samples
+
+    def _video_path(self, task: str, video: str) -> Path:
+        """The item's video file, or its frame folder when it is a directory (TVQA)."""
+        folders = (f"video/{TASKS[task]}", f"video/data0613/{TASKS[task]}")
+        for folder in folders:
+            candidate = self.data_root / folder / video
+            if candidate.is_dir():
+                return candidate
+        return self.find_video(video, folders)
