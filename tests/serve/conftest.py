@@ -32,7 +32,7 @@ def video_root(tmp_path_factory):
 def serving(backend, **kwargs):
     """A ``make_server(backend, host="127.0.0.1", port=0, ...)`` serving in a thread; shut down at exit."""
     server = make_server(backend, host="127.0.0.1", port=0, **kwargs)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield server
@@ -53,11 +53,12 @@ class Response:
 
 
 def call(url: str, body: Any = None, *, method: str | None = None, raw: bytes | None = None,
-         timeout: float = 30.0) -> Response:
-    """One HTTP request; non-2xx replies are returned, not raised."""
+         headers: dict[str, str] | None = None, timeout: float = 30.0) -> Response:
+    """One HTTP request (``Content-Type: application/json`` unless ``headers`` say otherwise);
+    non-2xx replies are returned, not raised."""
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode("utf-8"))
     request = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"),
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
             return Response(reply.status, {k.lower(): v for k, v in reply.headers.items()}, reply.read())

@@ -186,9 +186,12 @@ def test_an_unexpected_backend_exception_is_a_500_and_serving_goes_on(video_root
     with serving(ScriptedBackend(reply), video_root=video_root) as server:
         failed = call(f"{server.url}/v1/episodes", {"video": "clip.mp4", "question": "boom?"})
         fine = call(f"{server.url}/v1/episodes", {"video": "clip.mp4", "question": "fine?"})
-    assert failed.status == 500 and failed.json["error"]["type"] == "server_error"
-    assert "RuntimeError: CUDA out of memory (injected)" in failed.json["error"]["message"]
+        health = call(f"{server.url}/healthz").json
+    assert failed.status == 500 and failed.json["error"]["type"] == "backend_error"
+    assert "the model backend failed: RuntimeError: CUDA out of memory (injected)" == failed.json["error"]["message"]
+    assert failed.json["episode"]["error"] == "backend: RuntimeError: CUDA out of memory (injected)"
     assert fine.status == 200 and fine.json["answer"] == "A"
+    assert (health["completed"], health["failed"], health["failed_by_type"]) == (1, 1, {"backend_error": 1})
 
 
 def test_full_queue_gives_429_with_retry_after(video_root):
@@ -291,7 +294,15 @@ def test_trace_and_episode_endpoints(video_root):
 
 
 @pytest.mark.parametrize(("body", "status", "param", "words"), [
-    ({"video": "clip.mp4"}, 400, "question", "'question' must be a non-empty string"),
+    ({"video": "clip.mp4"}, 400, "question", "'question' is required"),
+    ({"video": "clip.mp4", "question": "  "}, 400, "question", "'question' must be a non-empty string"),
+    ({"video": "clip.mp4", "question": 3}, 400, "question", "'question' must be a non-empty string, got 3"),
+    ({"video": 7, "question": "q"}, 400, "video", "'video' must be a non-empty string path"),
+    ({"video": "clip.mp4", "question": "q", "options": ["A. x", 5]}, 400, "options", "options[1]"),
+    ({"video": "clip.mp4", "question": "q", "options": ["A. x", "B. y"], "gold": "Z"}, 400, "gold",
+     "not one of the option letters ['A', 'B']"),
+    ({"video": "clip.mp4", "question": "q", "evidence": [[1, 2, 3]]}, 400, "evidence", "evidence[0]"),
+    ({"video": "clip.mp4", "question": "q", "evidence": [["1", 2]]}, 400, "evidence", "evidence[0][0]"),
     ({"question": "q"}, 400, "video", "'video' is required"),
     ({"video": "clip.mp4", "question": "q", "options": "A. x"}, 400, "options", "must be a list"),
     ({"video": "clip.mp4", "question": "q", "options": ["A. x", ""]}, 400, "options", "options[1]"),
@@ -314,18 +325,22 @@ def test_protocol_errors_and_info_routes(video_root):
     with serving(ScriptedBackend(), video_root=video_root, max_body_bytes=256, model_name="m") as server:
         not_json = call(f"{server.url}/v1/episodes", raw=b"{not json")
         too_large = call(f"{server.url}/v1/episodes", {"video": "clip.mp4", "question": "x" * 300})
-        wrong_method = call(f"{server.url}/v1/episodes")
+        wrong_method = call(f"{server.url}/v1/chat/completions")
+        delete = call(f"{server.url}/v1/episodes", method="DELETE")
         unknown = call(f"{server.url}/v2/things", {})
         models = call(f"{server.url}/v1/models")
         health = call(f"{server.url}/healthz")
-        chat_stream = call(f"{server.url}/v1/chat/completions", {"stream": True, "messages": []})
+        no_messages = call(f"{server.url}/v1/chat/completions", {"stream": True, "messages": []})
     assert not_json.status == 400 and "not valid UTF-8 JSON" in not_json.json["error"]["message"]
     assert too_large.status == 413 and too_large.json["error"]["type"] == "request_too_large"
     assert wrong_method.status == 405 and wrong_method.headers["allow"] == "POST"
+    assert wrong_method.json["error"]["message"] == "/v1/chat/completions takes POST, not GET"
+    assert delete.status == 405 and set(delete.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+    assert delete.json["error"]["type"] == "invalid_request_error"
     assert unknown.status == 404 and "POST /v1/episodes" in unknown.json["error"]["message"]
     assert models.json["data"][0]["id"] == "m"
     assert health.status == 200 and health.json["status"] == "ok" and health.json["queued"] == 0
-    assert chat_stream.status == 400 and chat_stream.json["error"]["param"] == "stream"
+    assert no_messages.status == 400 and no_messages.json["error"]["param"] == "messages"
 
 
 def test_policy_preset_reaches_the_episode(video_root):

@@ -57,7 +57,9 @@ def test_chat_video_sources(tmp_path):
                  {"type": "video_url", "video_url": "my clip.mp4"}):
         request = parse_chat_request({"messages": [{"role": "user", "content": [part, {"type": "text", "text": "Q?"}]}]},
                                      video_root=tmp_path)
-        assert request.video == video.resolve() and request.question == "Q?" and request.options == ()
+        episode = request.episode
+        assert episode.video == video.resolve() and episode.question == "Q?" and episode.options == ()
+        assert not request.stream
     with pytest.raises(ApiError, match="only file:// URLs"):
         parse_chat_request({"video": "https://example.com/v.mp4", "messages": [{"role": "user", "content": "Q?"}]},
                            video_root=tmp_path)

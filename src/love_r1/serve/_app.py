@@ -1,351 +1,470 @@
-"""The HTTP service: routes, JSON and Server-Sent-Event responses, lifecycle (standard library only).
+"""The HTTP routes on Starlette: JSON and Server-Sent-Event replies, the demo page, traces, videos.
 
 Routes (see ``docs/serve.md``):
 
+* ``GET /``: the demo page (one static HTML file using the routes below);
 * ``POST /v1/episodes``: run one episode; JSON ``{"episode", "answer", "trace_url"}``, or with
   ``"stream": true`` Server-Sent Events: ``start``, one ``step`` per step, then ``done`` (or ``error``);
+  ``GET /v1/episodes``: the queued, running and recent episodes, newest first;
 * ``POST /v1/chat/completions``: an OpenAI-compatible chat completion whose content is the final reply,
-  with the episode under ``"love_r1"``;
-* ``GET /v1/episodes/<id>`` (JSON) and ``GET /v1/episodes/<id>/trace.html`` of recent episodes;
+  with the episode under ``"love_r1"``; ``"stream": true`` sends ``chat.completion.chunk`` events;
+* ``GET /v1/episodes/<id>`` (JSON), ``GET /v1/episodes/<id>/trace.html`` (with thumbnails) and
+  ``GET /v1/episodes/<id>/frames`` (preview frames of an interval) of recent episodes;
+* ``GET /v1/videos`` (videos to pick, with durations) and ``POST /v1/videos`` (upload one);
 * ``GET /healthz``, ``GET /v1/models``.
 
-Errors are ``{"error": {"type", "message", "param"}}`` with 400/404/405/413/422/429/500/503.
+Errors are ``{"error": {"type", "message", "param"}}`` for every method and path.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
-import sys
-import threading
+import math
+import re
 import time
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from love_r1.agent.policy import ZoomPolicy
-from love_r1.backends import Backend
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.routing import Route
+
 from love_r1.serve._errors import ApiError, bad_request
-from love_r1.serve._requests import EpisodeRequest, parse_chat_request, parse_episode_request
+from love_r1.serve._models import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    Choice,
+    ChunkChoice,
+    Delta,
+    EpisodeReply,
+    LoveR1Extra,
+    ModelCard,
+    ModelList,
+    PromptTokensDetails,
+    Usage,
+)
+from love_r1.serve._requests import parse_chat_request, parse_episode_request
+from love_r1.serve._security import Guard, HostPolicy
+from love_r1.serve._videos import PARTIAL_SUFFIX, VideoCatalog, check_upload, preview_frames, upload_name
 from love_r1.serve._worker import EpisodeWorker, Ticket
 
 logger = logging.getLogger(__name__)
 
-_EPISODES_PREFIX = "/v1/episodes/"
-_POST_ROUTES = ("/v1/episodes", "/v1/chat/completions")
-_GET_ROUTES = ("/healthz", "/v1/models")
-_MAX_DRAIN_BYTES = 8 << 20  # an oversized body up to this much larger is read and dropped before the 413
+EPISODES_PREFIX = "/v1/episodes/"
+KEEPALIVE_SECONDS = 15.0  # an SSE comment line this often while an episode is silent (proxies drop idle streams)
+JSON_TYPES = ("application/json",)
+UPLOAD_TYPE = re.compile(r"^(video/[\w.+-]+|application/octet-stream)$")
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+ROUTES_HELP = ("GET /, POST /v1/episodes, GET /v1/episodes, GET /v1/episodes/<id>[/trace.html|/frames], "
+               "POST /v1/chat/completions, GET|POST /v1/videos, GET /v1/models, GET /healthz")
 
 
-class LoveR1Server(ThreadingHTTPServer):
-    """A ``ThreadingHTTPServer`` that runs LOVE-R1 episodes; build it with :func:`make_server`.
+@dataclass
+class AppSettings:
+    """What the routes need besides the worker.
 
     Attributes:
-        url: ``http://host:port`` (the real port when bound to port 0).
-        worker: the :class:`~love_r1.serve._worker.EpisodeWorker` owning the backend.
-        model_name: the name reported by ``/v1/models`` and in chat completions.
+        video_root: request paths are relative to it and may not leave it (``None``: any path).
+        upload_dir: where uploads are stored (``None``: uploads are refused).
+        model_name: reported by ``/v1/models`` and chat completions.
+        max_body_bytes: largest JSON body (bytes).
+        max_upload_bytes: largest uploaded video (bytes).
+        max_upload_folder_bytes: all uploads together (bytes); beyond it uploads get 507.
+        num_thumbnails: keyframe thumbnails on served traces (count).
+        hosts, allow_origins, api_key: see :mod:`love_r1.serve._security` (the key never appears in a repr).
     """
 
-    daemon_threads = False  # server_close() joins handler threads, so replies finish before exit
-
-    def __init__(self, address: tuple[str, int], *, worker: EpisodeWorker, video_root: Path | None,
-                 model_name: str, max_body_bytes: int, drain_seconds: float) -> None:
-        self.worker = worker
-        self.video_root = video_root
-        self.model_name = model_name
-        self.max_body_bytes = max_body_bytes
-        self.drain_seconds = drain_seconds
-        self.started_at = time.time()
-        self._serving = threading.Event()
-        self._shutdown_lock = threading.Lock()
-        self._shutdown_started = False
-        self._shut_down = threading.Event()
-        super().__init__(address, _Handler)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def serve_forever(self, poll_interval: float = 0.5) -> None:
-        """Start the episode worker and serve until :meth:`shutdown`."""
-        self.worker.start()
-        self._serving.set()
-        try:
-            super().serve_forever(poll_interval)
-        finally:
-            self._serving.clear()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Log a handler failure (the base class prints it to stderr)."""
-        error = sys.exc_info()[1]
-        if isinstance(error, (BrokenPipeError, ConnectionResetError, TimeoutError)):
-            logger.info("client %s went away: %s", client_address, error)
-        else:
-            logger.exception("unhandled error while serving %s", client_address)
-
-    def shutdown(self) -> None:
-        """Graceful stop (call from another thread than ``serve_forever``'s): refuse new episodes
-        (503), fail queued ones (503), let running episodes finish for up to ``drain_seconds``,
-        then stop the HTTP loop and close the socket (waiting for replies being written). A second
-        call waits for the first to finish."""
-        with self._shutdown_lock:
-            first = not self._shutdown_started
-            self._shutdown_started = True
-        if not first:
-            self._shut_down.wait()
-            return
-        try:
-            logger.info("shutting down: draining running episodes for up to %.1f s", self.drain_seconds)
-            self.worker.stop(drain_seconds=self.drain_seconds)
-            if self._serving.is_set():
-                super().shutdown()
-            self.server_close()
-        finally:
-            self._shut_down.set()
+    video_root: Path | None
+    upload_dir: Path | None
+    model_name: str
+    max_body_bytes: int
+    max_upload_bytes: int
+    max_upload_folder_bytes: int
+    hosts: HostPolicy
+    allow_origins: tuple[str, ...] = ()
+    api_key: str | None = field(default=None, repr=False)
+    num_thumbnails: int = 24
+    started_at: float = field(default_factory=time.time)
 
 
-def make_server(
-    backend: Backend,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8080,
-    policy: ZoomPolicy | None = None,
-    video_root: str | Path | None = None,
-    model_name: str = "love-r1",
-    max_concurrent_episodes: int = 8,
-    max_queued_episodes: int = 64,
-    max_batch_wait_seconds: float = 0.02,
-    max_stored_episodes: int = 256,
-    max_body_bytes: int = 1 << 20,
-    drain_seconds: float = 30.0,
-    open_video: Callable[..., Any] | None = None,
-) -> LoveR1Server:
-    """Bind the LOVE-R1 HTTP service to ``host:port`` (``port=0``: a free port; see ``server.url``).
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False), status_code=status, headers=headers,
+                    media_type="application/json; charset=utf-8")
 
-    Call ``server.serve_forever()`` (for instance in a thread) to serve and ``server.shutdown()``
-    from another thread to stop. Only the worker's model thread calls ``backend``.
 
-    Args:
-        backend: the model (``ScriptedBackend``, ``HFBackend``, ``OpenAIBackend``, ...).
-        host: interface to bind; the default serves this machine only.
-        port: TCP port (0 picks a free one).
-        policy: zoom-loop settings (default: ``ZoomPolicy()``, the reference settings).
-        video_root: when given, request paths are taken relative to it and must stay inside it.
-        model_name: the model id reported by ``/v1/models`` and chat completions.
-        max_concurrent_episodes: episodes running at once (one ``generate`` call per round holds them all;
-            queued episodes join at the next round when a slot frees up).
-        max_queued_episodes: episodes allowed to wait; beyond that requests get 429 with ``Retry-After``.
-        max_batch_wait_seconds: when nothing runs, how long the first queued episode waits for company (seconds).
-        max_stored_episodes: finished episodes kept for the trace and episode endpoints (count).
-        max_body_bytes: larger request bodies get 413 (bytes).
-        drain_seconds: at shutdown, how long running episodes may take to finish (seconds).
-        open_video: video opener override (tests).
+def _error_response(error: ApiError) -> Response:
+    if error.status >= 500:
+        logger.warning("-> %d %s: %s", error.status, error.type, error.message)
+    return _json(error.to_dict(), error.status, error.headers)
 
-    Raises:
-        ValueError: a limit out of range, or ``video_root`` is not a directory.
-        OSError: the address cannot be bound (e.g. the port is taken).
-    """
-    root: Path | None = None
-    if video_root is not None:
-        root = Path(video_root)
-        if not root.is_dir():
-            raise ValueError(f"video_root {str(root)!r} is not a directory; give the folder the videos are in")
-        root = root.resolve()
-    if max_body_bytes < 1:
-        raise ValueError(f"max_body_bytes must be >= 1, got {max_body_bytes}")
-    if drain_seconds < 0:
-        raise ValueError(f"drain_seconds must be >= 0, got {drain_seconds}")
-    worker = EpisodeWorker(
-        backend, policy=policy if policy is not None else ZoomPolicy(),
-        max_concurrent_episodes=max_concurrent_episodes, max_queued_episodes=max_queued_episodes,
-        max_batch_wait_seconds=max_batch_wait_seconds, max_stored_episodes=max_stored_episodes,
-        open_video=open_video,
-    )
-    return LoveR1Server((host, port), worker=worker, video_root=root, model_name=model_name,
-                        max_body_bytes=max_body_bytes, drain_seconds=drain_seconds)
+
+def _sse(name: str | None, data: Any) -> str:
+    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    return (f"event: {name}\n" if name else "") + f"data: {text}\n\n"
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _content_length(request: Request) -> int | None:
+    try:
+        return int(request.headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
+async def read_json_body(request: Request, *, limit: int) -> bytes:
+    """The raw body of a JSON request: ``Content-Type: application/json`` (else 415), at most ``limit``
+    bytes (else 413, without reading the rest)."""
+    if _media_type(request) not in JSON_TYPES:
+        raise ApiError(415, "invalid_request_error",
+                       f"send the body as JSON with the header 'Content-Type: application/json' (got "
+                       f"{request.headers.get('content-type')!r})", param="Content-Type")
+    too_large = ApiError(413, "request_too_large", f"the request body is larger than {limit} bytes "
+                         "(--max-body-bytes); send paths, not video data (upload videos with POST /v1/videos)")
+    length = _content_length(request)
+    if length is not None and length > limit:
+        raise too_large
+    chunks, total = [], 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def chat_completion(episode: dict[str, Any], *, model_name: str) -> dict[str, Any]:
     """An OpenAI chat completion for a finished episode: the final reply as content, usage from the ledger."""
     steps = episode.get("steps") or []
     content = (steps[-1]["assistant_prefix"] + steps[-1]["raw_text"]) if steps else ""
+    return ChatCompletion(
+        id=f"chatcmpl-{episode['episode_id']}", created=int(time.time()), model=model_name,
+        choices=[Choice(message=AssistantMessage(content=content),
+                        finish_reason=steps[-1].get("finish_reason", "stop") if steps else "stop")],
+        usage=_usage(episode), love_r1=_extra(episode),
+    ).model_dump(mode="json")
+
+
+def _usage(episode: dict[str, Any]) -> Usage:
     ledger = episode.get("ledger") or {}
     prompt_tokens = int(ledger.get("prompt_tokens", 0))
     completion_tokens = int(ledger.get("completion_tokens", 0))
-    return {
-        "id": f"chatcmpl-{episode['episode_id']}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model_name,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                     "finish_reason": steps[-1].get("finish_reason", "stop") if steps else "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens,
-                  "prompt_tokens_details": {"cached_tokens": int(ledger.get("prompt_tokens_cached", 0))}},
-        "love_r1": {"episode": episode, "answer": episode.get("answer", ""),
-                    "trace_url": f"{_EPISODES_PREFIX}{episode['episode_id']}/trace.html"},
-    }
+    return Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                 total_tokens=prompt_tokens + completion_tokens,
+                 prompt_tokens_details=PromptTokensDetails(cached_tokens=int(ledger.get("prompt_tokens_cached", 0))))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoveR1Server
-    server_version = "love-r1-serve"
-    timeout = 60.0  # seconds a client may take to send its request
+def _trace_url(episode_id: str) -> str:
+    return f"{EPISODES_PREFIX}{episode_id}/trace.html"
 
-    # -- plumbing --------------------------------------------------------------------------
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
-        logger.info("%s %s", self.address_string(), format % args)
 
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+def _extra(episode: dict[str, Any]) -> LoveR1Extra:
+    return LoveR1Extra(episode=episode, answer=episode.get("answer", ""), trace_url=_trace_url(episode["episode_id"]))
 
-    def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
-        body = json.dumps(data, ensure_ascii=False).encode("utf-8")
-        self._send(status, body, "application/json; charset=utf-8", headers)
 
-    def _error(self, error: ApiError) -> None:
-        if error.status >= 500:
-            logger.warning("%s %s -> %d %s: %s", self.command, self.path, error.status, error.type, error.message)
-        self._json(error.status, error.to_dict(), error.headers)
+def _page() -> tuple[str, str]:
+    """The demo page and its Content-Security-Policy (the inline script allowed by its hash)."""
+    html = resources.files("love_r1.serve").joinpath("static/index.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts)
+    csp = (f"default-src 'self'; script-src {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+           "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+    return html, csp
 
-    def _body(self) -> Any:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            raise bad_request("chunked request bodies are not supported; send a Content-Length")
-        length_text = self.headers.get("Content-Length")
-        try:
-            length = int(length_text) if length_text is not None else -1
-        except ValueError:
-            length = -1
-        if length < 0:
-            raise bad_request(f"a JSON body with a valid Content-Length is required, got {length_text!r}")
-        if length > self.server.max_body_bytes:
-            self.close_connection = True
-            if length <= self.server.max_body_bytes + _MAX_DRAIN_BYTES:
-                self.rfile.read(length)  # read it, so closing does not reset the connection before the reply
-            raise ApiError(413, "request_too_large", f"the request body is {length} bytes; the limit is "
-                           f"{self.server.max_body_bytes} bytes (--max-body-bytes); send paths, not video data")
-        raw = self.rfile.read(length)
-        try:
-            return json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise bad_request(f"the request body is not valid UTF-8 JSON: {error}") from None
 
-    # -- routing ---------------------------------------------------------------------------
-    def do_GET(self) -> None:  # noqa: N802 - the base class's naming
-        try:
-            self._route_get(self.path.split("?", 1)[0])
-        except ApiError as error:
-            self._error(error)
+class Routes:
+    """The endpoints; owns the worker handle, the video catalog and a small cache of rendered traces."""
 
-    def do_POST(self) -> None:  # noqa: N802
-        path = self.path.split("?", 1)[0]
-        try:
-            if path not in _POST_ROUTES:
-                self._not_found(path, "POST")
-            body = self._body()
-            if path == "/v1/episodes":
-                request = parse_episode_request(body, video_root=self.server.video_root)
-                self._episode(request)
-            else:
-                request = parse_chat_request(body, video_root=self.server.video_root)
-                self._chat(request)
-        except ApiError as error:
-            self._error(error)
+    def __init__(self, worker: EpisodeWorker, settings: AppSettings, catalog: VideoCatalog) -> None:
+        self.worker = worker
+        self.settings = settings
+        self.catalog = catalog
+        self.page, self.page_csp = _page()
+        self._traces: OrderedDict[str, str] = OrderedDict()
+        self._decode_limiter = anyio.CapacityLimiter(2)  # traces, previews, listings: at most 2 decode threads
 
-    def _not_found(self, path: str, method: str) -> None:
-        known_get = path in _GET_ROUTES or path.startswith(_EPISODES_PREFIX)
-        if method == "POST" and known_get:
-            raise ApiError(405, "invalid_request_error", f"{path} takes GET, not POST", headers={"Allow": "GET"})
-        if method == "GET" and path in _POST_ROUTES:
-            raise ApiError(405, "invalid_request_error", f"{path} takes POST, not GET", headers={"Allow": "POST"})
-        raise ApiError(404, "not_found_error", f"no route {method} {path}; routes: POST /v1/episodes, "
-                       "POST /v1/chat/completions, GET /v1/episodes/<id>[/trace.html], GET /v1/models, GET /healthz")
+    # -- info ------------------------------------------------------------------------------
+    async def index(self, request: Request) -> Response:
+        return HTMLResponse(self.page, headers={"Content-Security-Policy": self.page_csp, "Cache-Control": "no-cache"})
 
-    def _route_get(self, path: str) -> None:
-        server = self.server
-        if path == "/healthz":
-            self._json(200, {"status": "stopping" if server.worker.stats()["stopping"] else "ok",
-                             "model": server.model_name, "policy": server.worker.policy.name,
-                             "uptime_seconds": round(time.time() - server.started_at, 3), **server.worker.stats()})
-            return
-        if path == "/v1/models":
-            self._json(200, {"object": "list", "data": [{"id": server.model_name, "object": "model",
-                                                         "created": int(server.started_at), "owned_by": "love-r1"}]})
-            return
-        if path.startswith(_EPISODES_PREFIX):
-            rest = path[len(_EPISODES_PREFIX):]
-            episode_id, _, tail = rest.partition("/")
-            if tail in ("", "trace.html") and episode_id:
-                episode = server.worker.episode(episode_id)
-                if episode is None:
-                    raise ApiError(404, "not_found_error", f"no finished episode {episode_id!r} in the last "
-                                   f"{server.worker.max_stored_episodes} kept by this server", param="episode_id")
-                if tail == "":
-                    self._json(200, episode)
-                else:
-                    from love_r1.viz import render_trace_html
+    async def health(self, request: Request) -> Response:
+        stats = self.worker.stats()
+        return _json({"status": "stopping" if stats["stopping"] else "ok", "model": self.settings.model_name,
+                      "policy": self.worker.policy.name,
+                      "uptime_seconds": round(time.time() - self.settings.started_at, 3), **stats})
 
-                    self._send(200, render_trace_html(episode).encode("utf-8"), "text/html; charset=utf-8")
-                return
-        self._not_found(path, "GET")
+    async def models(self, request: Request) -> Response:
+        cards = [ModelCard(id=self.settings.model_name, created=int(self.settings.started_at))]
+        return _json(ModelList(data=cards).model_dump(mode="json"))
 
     # -- episodes --------------------------------------------------------------------------
-    def _episode(self, request: EpisodeRequest) -> None:
-        ticket = self.server.worker.submit(request)
-        if request.stream:
-            self._stream(ticket)
-            return
-        episode = _wait(ticket)
-        self._json(200, {"episode": episode, "answer": episode["answer"],
-                         "trace_url": f"{_EPISODES_PREFIX}{ticket.episode_id}/trace.html"})
+    async def episodes(self, request: Request) -> Response:
+        return await (self.post_episode(request) if request.method == "POST" else self.list_episodes(request))
 
-    def _chat(self, request: EpisodeRequest) -> None:
-        ticket = self.server.worker.submit(request)
-        self._json(200, chat_completion(_wait(ticket), model_name=self.server.model_name))
+    async def post_episode(self, request: Request) -> Response:
+        body = await read_json_body(request, limit=self.settings.max_body_bytes)
+        episode_request = parse_episode_request(body, video_root=self.settings.video_root,
+                                                upload_dir=self.settings.upload_dir)
+        ticket = self.worker.submit(episode_request)
+        if episode_request.stream:
+            return StreamingResponse(self._episode_events(ticket), media_type="text/event-stream",
+                                     headers=SSE_HEADERS)
+        episode = await ticket.result()
+        reply = EpisodeReply(episode=episode, answer=episode["answer"], trace_url=_trace_url(ticket.episode_id))
+        return _json(reply.model_dump(mode="json"))
 
-    def _stream(self, ticket: Ticket) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("X-Accel-Buffering", "no")
-        self.end_headers()
-        self.close_connection = True
-        self._event("start", {"episode_id": ticket.episode_id,
-                              "trace_url": f"{_EPISODES_PREFIX}{ticket.episode_id}/trace.html"})
+    async def _events(self, ticket: Ticket) -> AsyncIterator[tuple[str, Any] | None]:
+        """The ticket's outcomes up to the last; ``None`` after ``KEEPALIVE_SECONDS`` of silence."""
         while True:
-            kind, payload = ticket.events.get()
-            try:
-                if kind == "step":
-                    self._event("step", payload)
-                elif kind == "done":
-                    self._event("done", {"episode": payload, "answer": payload["answer"]})
-                    return
-                else:
-                    self._event("error", {**payload.to_dict(), "status": payload.status})
-                    return
-            except (BrokenPipeError, ConnectionResetError):
-                logger.info("client of episode %s went away; the episode runs on", ticket.episode_id)
+            event = await ticket.next(timeout_seconds=KEEPALIVE_SECONDS)
+            yield event
+            if event is not None and event[0] != "step":
                 return
 
-    def _event(self, name: str, data: Any) -> None:
-        self.wfile.write(f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode())
-        self.wfile.flush()
+    async def _episode_events(self, ticket: Ticket) -> AsyncIterator[str]:
+        yield _sse("start", {"episode_id": ticket.episode_id, "trace_url": _trace_url(ticket.episode_id)})
+        async for event in self._events(ticket):
+            if event is None:
+                yield ": keep-alive\n\n"
+                continue
+            kind, payload = event
+            if kind == "step":
+                yield _sse("step", payload)
+            elif kind == "done":
+                reply = EpisodeReply(episode=payload, answer=payload["answer"], trace_url=_trace_url(ticket.episode_id))
+                yield _sse("done", reply.model_dump(mode="json"))
+            else:
+                yield _sse("error", {**payload.to_dict(), "status": payload.status})
+
+    async def list_episodes(self, request: Request) -> Response:
+        limit = _int_param(request, "limit", default=50, low=1, high=1000)
+        return _json({"object": "list", "data": self.worker.episodes(limit=limit)})
+
+    def _stored(self, episode_id: str) -> dict[str, Any]:
+        episode = self.worker.episode(episode_id)
+        if episode is None:
+            raise ApiError(404, "not_found_error", f"no finished episode {episode_id!r} in the last "
+                           f"{self.worker.max_stored_episodes} kept by this server", param="episode_id")
+        return episode
+
+    async def get_episode(self, request: Request) -> Response:
+        return _json(self._stored(request.path_params["episode_id"]))
+
+    async def trace(self, request: Request) -> Response:
+        episode_id = request.path_params["episode_id"]
+        episode = self._stored(episode_id)
+        html = self._traces.get(episode_id)
+        if html is None:
+            html = await anyio.to_thread.run_sync(self._render_trace, episode, limiter=self._decode_limiter)
+            self._traces[episode_id] = html
+            while len(self._traces) > 16:
+                self._traces.popitem(last=False)
+        return HTMLResponse(html)
+
+    def _render_trace(self, episode: dict[str, Any]) -> str:
+        from love_r1.viz import render_trace_html, thumbnails
+
+        video = episode.get("video") or {}
+        duration = float(video.get("duration_seconds") or 0.0)
+        thumbs = thumbnails(video["path"], duration_seconds=duration, num_thumbnails=self.settings.num_thumbnails) \
+            if video.get("path") and duration > 0 else []
+        return render_trace_html(episode, thumbs=thumbs)
+
+    async def frames(self, request: Request) -> Response:
+        episode_id = request.path_params["episode_id"]
+        video = self.worker.video_of(episode_id)
+        if video is None:
+            raise ApiError(404, "not_found_error", f"no queued, running or recent episode {episode_id!r}",
+                           param="episode_id")
+        start = _float_param(request, "start_seconds", default=0.0)
+        end = _float_param(request, "end_seconds", default=math.inf)
+        num_frames = _int_param(request, "num_frames", default=8, low=1, high=32)
+
+        def decode() -> list[dict[str, Any]]:
+            try:
+                return preview_frames(video, start_seconds=start, end_seconds=end, num_frames=num_frames,
+                                      open_video=self.catalog._open_video)
+            except ApiError:
+                raise
+            except Exception as error:  # not swallowed: the client gets the reason (the video broke or vanished)
+                raise ApiError(422, "episode_error", f"cannot decode frames of {video}: {type(error).__name__}: "
+                               f"{error}", param="video") from None
+
+        frames = await anyio.to_thread.run_sync(decode, limiter=self._decode_limiter)
+        return _json({"episode_id": episode_id, "start_seconds": start, "end_seconds": end, "frames": frames})
+
+    # -- chat ------------------------------------------------------------------------------
+    async def chat(self, request: Request) -> Response:
+        body = await read_json_body(request, limit=self.settings.max_body_bytes)
+        chat = parse_chat_request(body, video_root=self.settings.video_root, upload_dir=self.settings.upload_dir)
+        ticket = self.worker.submit(chat.episode)
+        if chat.stream:
+            return StreamingResponse(self._chat_chunks(ticket, include_usage=chat.include_usage),
+                                     media_type="text/event-stream", headers=SSE_HEADERS)
+        return _json(chat_completion(await ticket.result(), model_name=self.settings.model_name))
+
+    async def _chat_chunks(self, ticket: Ticket, *, include_usage: bool) -> AsyncIterator[str]:
+        """OpenAI streaming: a role chunk, each zoom step's text as ``reasoning_content``, the final reply as
+        ``content``, a finish chunk (with ``love_r1``), the usage chunk when asked, then ``[DONE]``."""
+        base = {"id": f"chatcmpl-{ticket.episode_id}", "created": int(time.time()), "model": self.settings.model_name}
+
+        def chunk(delta: Delta, finish_reason: str | None = None, **extra: Any) -> str:
+            data = ChatCompletionChunk(**base, choices=[ChunkChoice(delta=delta, finish_reason=finish_reason)],
+                                       **extra)
+            return _sse(None, data.model_dump(mode="json", exclude_none=True))
+
+        yield chunk(Delta(role="assistant", content=""))
+        async for event in self._events(ticket):
+            if event is None:
+                yield ": keep-alive\n\n"
+                continue
+            kind, payload = event
+            if kind == "step":
+                if payload["kind"] == "zoom":
+                    yield chunk(Delta(reasoning_content=payload["assistant_prefix"] + payload["raw_text"] + "\n\n"))
+            elif kind == "done":
+                completion = chat_completion(payload, model_name=self.settings.model_name)
+                choice = completion["choices"][0]
+                yield chunk(Delta(content=choice["message"]["content"]))
+                yield chunk(Delta(), finish_reason=choice["finish_reason"], love_r1=_extra(payload))
+                if include_usage:
+                    usage = ChatCompletionChunk(**base, choices=[], usage=_usage(payload))
+                    yield _sse(None, usage.model_dump(mode="json", exclude_none=True))
+                yield _sse(None, "[DONE]")
+            else:  # the OpenAI clients raise an APIError on an event holding "error"
+                yield _sse(None, {**payload.to_dict(), "status": payload.status})
+
+    # -- videos ----------------------------------------------------------------------------
+    async def videos(self, request: Request) -> Response:
+        return await (self.upload_video(request) if request.method == "POST" else self.list_videos(request))
+
+    async def list_videos(self, request: Request) -> Response:
+        listing = await anyio.to_thread.run_sync(self.catalog.listing, limiter=self._decode_limiter)
+        return _json({**listing, "max_upload_bytes": self.settings.max_upload_bytes})
+
+    async def upload_video(self, request: Request) -> Response:
+        folder = self.settings.upload_dir
+        if folder is None:
+            raise ApiError(403, "permission_error", "uploads are off on this server: start it with --upload-dir DIR "
+                           "to accept videos (stored there under server-chosen names)", param="file")
+        if not UPLOAD_TYPE.match(_media_type(request)):
+            raise ApiError(415, "invalid_request_error", "send the video file as the raw request body with "
+                           "'Content-Type: video/mp4' (or another video/* type, or application/octet-stream); got "
+                           f"{request.headers.get('content-type')!r}", param="Content-Type")
+        limit = self.settings.max_upload_bytes
+        too_large = ApiError(413, "request_too_large", f"the video is larger than {limit} bytes (--max-upload-bytes)",
+                             param="file")
+        length = _content_length(request)
+        if length is not None and length > limit:
+            raise too_large
+        used = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+        if used + (length or 0) > self.settings.max_upload_folder_bytes:
+            raise ApiError(507, "insufficient_storage_error", f"the upload folder holds {used} bytes; all uploads "
+                           f"together may take {self.settings.max_upload_folder_bytes} bytes "
+                           "(--max-upload-folder-bytes); delete old uploads", param="file")
+        name = upload_name(request.query_params.get("filename"))
+        partial, final = folder / (name + PARTIAL_SUFFIX), folder / name
+        total = 0
+        try:
+            async with await anyio.open_file(partial, "wb") as out:
+                async for chunk in request.stream():
+                    total += len(chunk)
+                    if total > limit:
+                        raise too_large
+                    await out.write(chunk)
+        except (ApiError, ClientDisconnect, OSError):
+            partial.unlink(missing_ok=True)
+            raise
+        if total == 0:
+            partial.unlink(missing_ok=True)
+            raise bad_request("the upload is empty: send the video file as the request body", param="file")
+        info = await anyio.to_thread.run_sync(lambda: check_upload(partial, final, catalog=self.catalog),
+                                              limiter=self._decode_limiter)
+        logger.info("stored an upload of %d bytes as %s", total, final)
+        return _json(info, 201)
 
 
-def _wait(ticket: Ticket) -> dict[str, Any]:
-    """Block until the episode of ``ticket`` ends; its dict, or raise its ``ApiError``."""
-    while True:
-        kind, payload = ticket.events.get()
-        if kind == "done":
-            return payload
-        if kind == "error":
-            raise payload
+def _float_param(request: Request, name: str, *, default: float) -> float:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise bad_request(f"{name} must be a number of seconds, got {text!r}", param=name) from None
+    if math.isnan(value) or value < 0:
+        raise bad_request(f"{name} must be >= 0, got {text!r}", param=name)
+    return value
+
+
+def _int_param(request: Request, name: str, *, default: int, low: int, high: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise bad_request(f"{name} must be an integer in [{low}, {high}], got {text!r}", param=name)
+    return value
+
+
+async def _api_error(request: Request, error: ApiError) -> Response:
+    return _error_response(error)
+
+
+async def _http_error(request: Request, error: HTTPException) -> Response:
+    path, method = request.url.path, request.method
+    if error.status_code == 405:
+        allowed = (error.headers or {}).get("Allow", "")
+        return _error_response(ApiError(405, "invalid_request_error", f"{path} takes {allowed}, not {method}",
+                                        headers={"Allow": allowed}))
+    if error.status_code == 404:
+        return _error_response(ApiError(404, "not_found_error", f"no route {method} {path}; routes: {ROUTES_HELP}"))
+    return _error_response(ApiError(error.status_code, "invalid_request_error", str(error.detail)))
+
+
+async def _server_error(request: Request, error: Exception) -> Response:
+    # Starlette's ServerErrorMiddleware re-raises after this reply, so the server logs the traceback
+    return _error_response(ApiError(500, "server_error", f"{type(error).__name__}: {error}"))
+
+
+def build_app(worker: EpisodeWorker, settings: AppSettings, catalog: VideoCatalog) -> Starlette:
+    """The ASGI app: the routes behind the :class:`~love_r1.serve._security.Guard` (and CORS when
+    origins are allowed)."""
+    routes = Routes(worker, settings, catalog)
+    table = [
+        Route("/", routes.index, methods=["GET"]),
+        Route("/healthz", routes.health, methods=["GET"]),
+        Route("/v1/models", routes.models, methods=["GET"]),
+        Route("/v1/episodes", routes.episodes, methods=["GET", "POST"]),
+        Route("/v1/episodes/{episode_id}", routes.get_episode, methods=["GET"]),
+        Route("/v1/episodes/{episode_id}/trace.html", routes.trace, methods=["GET"]),
+        Route("/v1/episodes/{episode_id}/frames", routes.frames, methods=["GET"]),
+        Route("/v1/chat/completions", routes.chat, methods=["POST"]),
+        Route("/v1/videos", routes.videos, methods=["GET", "POST"]),
+    ]
+    middleware = [Middleware(Guard, hosts=settings.hosts, allow_origins=settings.allow_origins,
+                             api_key=settings.api_key)]
+    if settings.allow_origins:
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.allow_origins),
+                                     allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
+                                     max_age=600))
+    return Starlette(routes=table, middleware=middleware, exception_handlers={
+        ApiError: _api_error, HTTPException: _http_error, Exception: _server_error})

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any, Literal
 
 ErrorType = Literal[
-    "invalid_request_error",  # 400: bad JSON, missing field, bad options, video outside the root / not found
+    "invalid_request_error",  # 400/405/415: bad JSON, missing field, bad options, video outside the roots / not
+    # found, a Host the server does not answer to, a wrong method, a body that is not JSON (or not a video)
+    "authentication_error",  # 401: --server-api-key-env is set and the request has no or a wrong key
+    "permission_error",  # 403: a cross-origin request from an origin not given with --allow-origin; uploads off
     "not_found_error",  # 404: unknown route or episode id
     "request_too_large",  # 413: body above the limit
     "rate_limit_error",  # 429: the episode queue is full
     "episode_error",  # 422: the episode itself failed (an unreadable video)
-    "backend_error",  # 500: the model backend failed (BackendError)
+    "backend_error",  # 500: the model backend failed for this request (BackendError, a malformed reply, ...)
     "server_error",  # 500: an unexpected fault in the service
+    "insufficient_storage_error",  # 507: the upload folder is full (--max-upload-folder-bytes)
     "unavailable_error",  # 503: the service is shutting down
 ]
 
@@ -23,8 +27,8 @@ class ApiError(Exception):
         status: HTTP status code.
         type: one of :data:`ErrorType`.
         message: what went wrong, naming the field or file and a hint.
-        param: the request field at fault (``None`` when no single field is).
-        headers: extra response headers (``Retry-After`` on 429).
+        param: the request field (or header) at fault (``None`` when no single one is).
+        headers: extra response headers (``Retry-After`` on 429/503, ``Allow`` on 405).
         episode: the failed episode (``Episode.to_dict()``) when there is one.
     """
 

@@ -1,6 +1,6 @@
 """Request bodies -> validated :class:`EpisodeRequest` (pure functions; every failure is a 400 ``ApiError``).
 
-Two request shapes are accepted:
+Two request shapes are accepted (typed in :mod:`love_r1.serve._models`):
 
 * ``POST /v1/episodes``: ``{"video", "question", "options"?, "evidence"?, "gold"?, "answer_instruction"?,
   "stream"?}`` (unknown fields are rejected, so a typo does not go unnoticed);
@@ -9,11 +9,13 @@ Two request shapes are accepted:
   (``file://`` URL), a ``video`` part, or a top-level ``"video"`` field.
 
 Video paths are resolved against the server's video root when it has one; a path that resolves
-outside it (``..``, an absolute path elsewhere, a symlink out) is rejected.
+outside it (``..``, an absolute path elsewhere, a symlink out) is rejected, except inside the
+upload folder (where uploaded videos are stored).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,10 +24,10 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from love_r1.serve._errors import bad_request
+from love_r1.serve._models import ChatRequestBody, EpisodeBody, ImageOrVideoUrl, validate_body
 
 _LETTERED = re.compile(r"^\s*[(\[]?([A-Za-z])[)\].:]\s+(.*\S)\s*$", re.DOTALL)
 _OPTION_LINE = re.compile(r"^\s*\(?([A-Z])[.)]\s+\S")
-_EPISODE_FIELDS = ("video", "question", "options", "evidence", "gold", "answer_instruction", "stream")
 MAX_OPTIONS = 26
 
 
@@ -34,7 +36,7 @@ class EpisodeRequest:
     """One validated question about one video.
 
     Attributes:
-        video: the resolved video file (exists; inside the video root when there is one).
+        video: the resolved video file (exists; inside the video root or the upload folder when there is one).
         question: the question text, stripped.
         options: ``"A. text"`` strings (empty for an open question).
         answer_instruction: appended after the options; ``None`` = the policy's instruction when there
@@ -60,9 +62,30 @@ class EpisodeRequest:
         return None if self.options else ""
 
 
-def resolve_video(value: Any, *, video_root: Path | None, param: str = "video") -> Path:
+@dataclass(frozen=True)
+class ChatRequest:
+    """A validated chat completion request: the episode to run and how to reply.
+
+    Attributes:
+        episode: the question and video.
+        stream: reply with ``chat.completion.chunk`` events (Server-Sent Events, ending in ``[DONE]``).
+        include_usage: with ``stream``, send a last chunk holding the usage (``stream_options``).
+    """
+
+    episode: EpisodeRequest
+    stream: bool = False
+    include_usage: bool = False
+
+
+def _inside(path: Path, root: Path | None) -> bool:
+    return root is not None and path.is_relative_to(root)
+
+
+def resolve_video(value: Any, *, video_root: Path | None, upload_dir: Path | None = None,
+                  param: str = "video") -> Path:
     """The video file named by ``value``: relative paths are taken under ``video_root`` (or the
-    working directory when there is none); the result must exist and stay inside ``video_root``."""
+    working directory when there is none); with a ``video_root``, the result must stay inside it
+    or inside ``upload_dir``; it must exist."""
     if not isinstance(value, str) or not value.strip():
         raise bad_request(f"{param!r} must be a non-empty string path to a video file, got {value!r}", param=param)
     where = f"--video-root {video_root}" if video_root is not None else "the server's working directory"
@@ -71,9 +94,11 @@ def resolve_video(value: Any, *, video_root: Path | None, param: str = "video") 
         if video_root is not None:
             root = video_root.resolve()
             candidate = (raw if raw.is_absolute() else root / raw).resolve()
-            if not candidate.is_relative_to(root):
+            uploads = upload_dir.resolve() if upload_dir is not None else None
+            if not (_inside(candidate, root) or _inside(candidate, uploads)):
+                also = f" (or the upload folder {uploads})" if uploads is not None else ""
                 raise bad_request(
-                    f"video {value!r} resolves outside {where}; give a path inside it (relative paths are "
+                    f"video {value!r} resolves outside {where}{also}; give a path inside it (relative paths are "
                     "taken from the video root; '..' and symlinks out of it are refused)", param=param)
         else:
             candidate = raw.resolve()
@@ -110,57 +135,32 @@ def normalize_options(values: Any, *, param: str = "options") -> tuple[str, ...]
                  for i, (m, text) in enumerate(zip(matches, cleaned, strict=True)))
 
 
-def _evidence(value: Any) -> tuple[tuple[float, float], ...] | None:
+def _evidence(value: list[list[float]] | None) -> tuple[tuple[float, float], ...] | None:
     if value is None:
         return None
     hint = "give a list of [start_seconds, end_seconds] pairs with 0 <= start < end, e.g. [[12, 20]]"
-    if not isinstance(value, list):
-        raise bad_request(f"'evidence' must be a list; {hint}; got {value!r}", param="evidence")
     pairs = []
     for index, pair in enumerate(value):
-        ok = (isinstance(pair, list | tuple) and len(pair) == 2
-              and all(isinstance(x, int | float) and not isinstance(x, bool) for x in pair))
-        if not ok or not 0 <= pair[0] < pair[1]:
+        if len(pair) != 2 or not all(math.isfinite(x) for x in pair) or not 0 <= pair[0] < pair[1]:
             raise bad_request(f"evidence[{index}] = {pair!r} is not an interval; {hint}", param="evidence")
         pairs.append((float(pair[0]), float(pair[1])))
     return tuple(pairs)
 
 
-def _optional_str(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise bad_request(f"{name!r} must be a string, got {value!r}", param=name)
-    return value
-
-
-def _stream_flag(body: dict[str, Any]) -> bool:
-    value = body.get("stream", False)
-    if not isinstance(value, bool):
-        raise bad_request(f"'stream' must be true or false, got {value!r}", param="stream")
-    return value
-
-
-def _require_object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise bad_request(f"the request body must be a JSON object, got {type(body).__name__}")
-    return body
-
-
-def parse_episode_request(body: Any, *, video_root: Path | None) -> EpisodeRequest:
-    """Validate a ``POST /v1/episodes`` body."""
-    body = _require_object(body)
-    unknown = sorted(set(body) - set(_EPISODE_FIELDS))
-    if unknown:
-        raise bad_request(f"unknown field(s) {unknown}; known fields: {list(_EPISODE_FIELDS)}", param=unknown[0])
-    question = body.get("question")
-    if not isinstance(question, str) or not question.strip():
-        raise bad_request(f"'question' must be a non-empty string, got {question!r}", param="question")
-    if "video" not in body:
-        raise bad_request("'video' is required: a path to the video file", param="video")
+def parse_episode_request(body: bytes | str | dict[str, Any], *, video_root: Path | None,
+                          upload_dir: Path | None = None) -> EpisodeRequest:
+    """Validate a ``POST /v1/episodes`` body (raw JSON bytes or a decoded object)."""
+    data = validate_body(EpisodeBody, body)
+    if not data.question.strip():
+        raise bad_request(f"'question' must be a non-empty string, got {data.question!r}", param="question")
+    options = normalize_options(data.options)
+    letters = [option[0] for option in options]
+    if data.gold is not None and options and data.gold.strip().upper() not in letters:
+        raise bad_request(f"'gold' {data.gold!r} is not one of the option letters {letters}", param="gold")
     return EpisodeRequest(
-        video=resolve_video(body["video"], video_root=video_root), question=question.strip(),
-        options=normalize_options(body.get("options")), answer_instruction=_optional_str(body, "answer_instruction"),
-        evidence=_evidence(body.get("evidence")), gold=_optional_str(body, "gold"), stream=_stream_flag(body),
+        video=resolve_video(data.video, video_root=video_root, upload_dir=upload_dir), question=data.question.strip(),
+        options=options, answer_instruction=data.answer_instruction, evidence=_evidence(data.evidence),
+        gold=data.gold.strip().upper() if data.gold is not None and options else data.gold, stream=data.stream,
     )
 
 
@@ -201,50 +201,45 @@ def _video_from_url(url: Any, *, param: str) -> str:
     return url
 
 
-def parse_chat_request(body: Any, *, video_root: Path | None) -> EpisodeRequest:
+def parse_chat_request(body: bytes | str | dict[str, Any], *, video_root: Path | None,
+                       upload_dir: Path | None = None) -> ChatRequest:
     """Validate a ``POST /v1/chat/completions`` body (see the module docstring)."""
-    body = _require_object(body)
-    if _stream_flag(body):
-        raise bad_request("'stream': true is not supported on /v1/chat/completions; use POST /v1/episodes with "
-                          "\"stream\": true for a step-by-step event stream", param="stream")
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise bad_request("'messages' must be a non-empty list of chat messages", param="messages")
-    user = next((m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), None)
+    data = validate_body(ChatRequestBody, body)
+    user = next((m for m in reversed(data.messages) if m.role == "user"), None)
     if user is None:
         raise bad_request("'messages' holds no user message; the last user message is the question",
                           param="messages")
-    content = user.get("content")
+    index = max(i for i, m in enumerate(data.messages) if m is user)
     texts: list[str] = []
     videos: list[str] = []
-    if isinstance(content, str):
-        texts.append(content)
-    elif isinstance(content, list):
-        for index, part in enumerate(content):
-            param = f"messages[-1].content[{index}]"
-            kind = part.get("type") if isinstance(part, dict) else None
-            if kind == "text":
-                texts.append(str(part.get("text", "")))
-            elif kind == "video_url":
-                video_url = part.get("video_url")
-                url = video_url.get("url") if isinstance(video_url, dict) else video_url
+    if isinstance(user.content, str):
+        texts.append(user.content)
+    elif isinstance(user.content, list):
+        for number, part in enumerate(user.content):
+            param = f"messages[{index}].content[{number}]"
+            if part.type == "text":
+                texts.append(part.text or "")
+            elif part.type == "video_url":
+                url = part.video_url.url if isinstance(part.video_url, ImageOrVideoUrl) else part.video_url
                 videos.append(_video_from_url(url, param=f"{param}.video_url.url"))
-            elif kind == "video":
-                videos.append(_video_from_url(part.get("video"), param=f"{param}.video"))
+            elif part.type == "video":
+                videos.append(_video_from_url(part.video, param=f"{param}.video"))
             else:
-                raise bad_request(f"{param} has type {kind!r}; supported part types: 'text', 'video_url' "
+                raise bad_request(f"{param} has type {part.type!r}; supported part types: 'text', 'video_url' "
                                   "(file:// URL), 'video' (a path)", param="messages")
     else:
         raise bad_request("the user message's 'content' must be a string or a list of parts", param="messages")
-    if body.get("video") is not None:
-        videos.append(_video_from_url(body["video"], param="video"))
+    if data.video is not None:
+        videos.append(_video_from_url(data.video, param="video"))
     if len(videos) != 1:
         raise bad_request(f"exactly one video is needed (a 'video_url' part with a file:// URL, or a top-level "
                           f"'video' field), got {len(videos)}", param="video")
     question, options, instruction = split_options("\n".join(texts))
     if not question:
         raise bad_request("the last user message has no question text", param="messages")
-    return EpisodeRequest(
-        video=resolve_video(videos[0], video_root=video_root), question=question,
-        options=normalize_options(list(options)), answer_instruction=instruction,
+    episode = EpisodeRequest(
+        video=resolve_video(videos[0], video_root=video_root, upload_dir=upload_dir), question=question,
+        options=normalize_options(list(options)), answer_instruction=instruction, stream=data.stream,
     )
+    include_usage = data.stream_options is not None and data.stream_options.include_usage
+    return ChatRequest(episode=episode, stream=data.stream, include_usage=include_usage)

@@ -1,6 +1,7 @@
 """The episode worker: one model thread owns the backend; batched rounds with admission between rounds.
 
-HTTP handler threads :meth:`EpisodeWorker.submit` a request and read its :class:`Ticket` queue.
+Request handlers (on the server's event loop) :meth:`EpisodeWorker.submit` a request and await
+its :class:`Ticket`.
 
 * Queued episodes are admitted in **groups** while fewer than ``max_concurrent_episodes`` run.
   When nothing runs, the first queued episode waits at most ``max_batch_wait_seconds`` for company.
@@ -10,23 +11,28 @@ HTTP handler threads :meth:`EpisodeWorker.submit` a request and read its :class:
   ``backend.generate`` call and hands each group its share. So every round is one call over all
   running episodes, and an episode that arrives mid-way joins at the next round instead of
   waiting for the running ones to finish.
+* A merged call that raises (or returns the wrong number of replies) is retried one request at a
+  time, so a request the backend cannot answer (a malformed reply, a refused input) fails only
+  its own episode (500 ``backend_error``); the others go on.
 
-Outcomes put on a ticket's queue, in order: ``("step", step_dict)`` per step, then exactly one of
+Outcomes put on a ticket, in order: ``("step", step_dict)`` per step, then exactly one of
 ``("done", episode_dict)`` or ``("error", ApiError)`` (422 for a broken video, 500 for a backend
-fault, 503 at shutdown).
+fault, 503 at shutdown). Every outcome is counted in :meth:`EpisodeWorker.stats`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
-import queue
+import math
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from love_r1.agent.loop import EpisodeTask, run_episodes
@@ -39,15 +45,42 @@ from love_r1.serve._requests import EpisodeRequest
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)
 class Ticket:
-    """One submitted episode: the handler reads ``events`` until ``"done"`` or ``"error"``."""
+    """One submitted episode: its handler awaits :meth:`next` until ``"done"`` or ``"error"``.
+
+    Outcomes are put from the worker's threads and delivered on ``loop`` (the server's event loop).
+    """
 
     episode_id: str
     request: EpisodeRequest
-    events: queue.Queue = field(default_factory=queue.Queue)
+    loop: asyncio.AbstractEventLoop
+    events: asyncio.Queue = field(default_factory=asyncio.Queue)
     submitted_at: float = field(default_factory=time.monotonic)
     closed: bool = False
+
+    def put(self, kind: str, payload: Any) -> None:
+        """Deliver one outcome (any thread)."""
+        try:
+            self.loop.call_soon_threadsafe(self.events.put_nowait, (kind, payload))
+        except RuntimeError:  # the event loop is closed: the server stopped and nobody is listening
+            logger.debug("episode %s: %s not delivered, the event loop is closed", self.episode_id, kind)
+
+    async def next(self, *, timeout_seconds: float | None = None) -> tuple[str, Any] | None:
+        """The next outcome, or ``None`` when ``timeout_seconds`` pass first (for keep-alive comments)."""
+        try:
+            return await asyncio.wait_for(self.events.get(), timeout_seconds)
+        except asyncio.TimeoutError:
+            return None
+
+    async def result(self) -> dict[str, Any]:
+        """Wait for the end of the episode: its dict, or raise its ``ApiError`` (steps are skipped)."""
+        while True:
+            kind, payload = await self.events.get()
+            if kind == "done":
+                return payload
+            if kind == "error":
+                raise payload
 
 
 @dataclass
@@ -62,7 +95,11 @@ class _Group:
 
 
 class _GroupBackend:
-    """The backend as one group sees it: ``generate`` parks the requests for the model thread."""
+    """The backend as one group sees it: ``generate`` parks the requests for the model thread.
+
+    A request the model thread could not get a reply for comes back as a ``finish_reason="error"``
+    generation (its episode fails alone); the fault is remembered to answer 500 ``backend_error``.
+    """
 
     def __init__(self, worker: EpisodeWorker, group: _Group) -> None:
         self._worker = worker
@@ -71,9 +108,7 @@ class _GroupBackend:
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         requests = list(requests)
         result = self._worker._round_trip(self._group, requests)
-        if isinstance(result, BaseException):
-            if isinstance(result, BackendError) and len(requests) == 1:  # the loop retries failed batches singly
-                self._group.faults[requests[0].session_id] = str(result)
+        if isinstance(result, BaseException):  # only at shutdown (a BackendError)
             raise result
         for request, generation in zip(requests, result, strict=True):
             if generation.finish_reason == "error":
@@ -126,13 +161,18 @@ class EpisodeWorker:
         self._groups: dict[int, _Group] = {}
         self._group_ids = itertools.count()
         self._stored: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._finished_at: dict[str, float] = {}
         self._stopping = False
         self._abort = False
         self._thread: threading.Thread | None = None
+        self._episode_seconds: float | None = None  # moving average of submit -> end, for Retry-After
         self.num_completed = 0
         self.num_failed = 0
+        self.num_rejected = 0
+        self.failed_by_type: dict[str, int] = {}
         self.num_groups = 0
         self.num_model_calls = 0
+        self.num_isolation_calls = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -167,14 +207,19 @@ class EpisodeWorker:
             thread.join(timeout=1.0)
 
     # -- handler side ----------------------------------------------------------------------
-    def submit(self, request: EpisodeRequest) -> Ticket:
-        """Queue one episode; raises ``ApiError`` 429 when the queue is full, 503 when stopping."""
-        ticket = Ticket(episode_id=uuid.uuid4().hex[:12], request=request)
+    def submit(self, request: EpisodeRequest, *, loop: asyncio.AbstractEventLoop | None = None) -> Ticket:
+        """Queue one episode; its outcomes are delivered on ``loop`` (default: the running event loop).
+
+        Raises:
+            ApiError: 429 with ``Retry-After`` when the queue is full, 503 when stopping.
+        """
+        ticket = Ticket(episode_id=uuid.uuid4().hex[:12], request=request, loop=loop or asyncio.get_running_loop())
         with self._cond:
             if self._stopping:
                 raise _unavailable("the server is shutting down; retry on another instance")
             if len(self._pending) >= self.max_queued_episodes:
-                retry = max(1, round(self.max_batch_wait_seconds + 1))
+                self.num_rejected += 1
+                retry = self._retry_after_seconds()
                 raise ApiError(
                     429, "rate_limit_error",
                     f"the episode queue is full ({len(self._pending)} waiting, {self._num_running()} running; "
@@ -184,6 +229,12 @@ class EpisodeWorker:
             self._cond.notify_all()
         return ticket
 
+    def _retry_after_seconds(self) -> int:
+        """About when a queue slot frees: one running episode's share of the mean episode time (1-60 s)."""
+        if self._episode_seconds is None:
+            return 1
+        return int(min(60, max(1, math.ceil(self._episode_seconds / self.max_concurrent_episodes))))
+
     def episode(self, episode_id: str) -> dict[str, Any] | None:
         """A recently finished episode (``Episode.to_dict()``), or ``None``."""
         with self._cond:
@@ -192,11 +243,38 @@ class EpisodeWorker:
                 self._stored.move_to_end(episode_id)
             return data
 
+    def video_of(self, episode_id: str) -> Path | None:
+        """The video of a queued, running or stored episode, or ``None`` for an unknown id."""
+        with self._cond:
+            for ticket in self._tickets():
+                if ticket.episode_id == episode_id:
+                    return ticket.request.video
+            data = self._stored.get(episode_id)
+        return Path(data["video"]["path"]) if data is not None else None
+
+    def episodes(self, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Summaries of the queued, running and stored episodes, newest first (at most ``limit``)."""
+        with self._cond:
+            live = [_summary_of_ticket(t, "running" if t in self._running_tickets() else "queued")
+                    for t in self._tickets()]
+            stored = [_summary_of_episode(data, self._finished_at.get(episode_id, 0.0))
+                      for episode_id, data in reversed(self._stored.items())]
+        stored.sort(key=lambda s: s["finished_at"], reverse=True)
+        return (live[::-1] + stored)[:limit]
+
+    def _tickets(self) -> list[Ticket]:
+        return [*self._running_tickets(), *self._pending]
+
+    def _running_tickets(self) -> list[Ticket]:
+        return [t for g in self._groups.values() for t in g.tickets.values()]
+
     def stats(self) -> dict[str, Any]:
         with self._cond:
             return {
                 "queued": len(self._pending), "running": self._num_running(), "completed": self.num_completed,
-                "failed": self.num_failed, "episode_groups": self.num_groups, "model_calls": self.num_model_calls,
+                "failed": self.num_failed, "failed_by_type": dict(self.failed_by_type),
+                "rejected": self.num_rejected, "episode_groups": self.num_groups,
+                "model_calls": self.num_model_calls, "isolation_calls": self.num_isolation_calls,
                 "stored": len(self._stored), "stopping": self._stopping,
             }
 
@@ -223,21 +301,37 @@ class EpisodeWorker:
                     self._cond.wait(timeout)
                 merged = [r for g in parked for r in g.requests or ()]
                 self.num_model_calls += 1
-            result: list[Generation] | BaseException
-            try:
-                result = list(self._backend.generate(merged))
-                if len(result) != len(merged):
-                    result = BackendError(f"backend returned {len(result)} generations for {len(merged)} requests")
-            except Exception as error:  # not swallowed: re-raised in every group's loop (see _GroupBackend)
-                result = error
+            results = self._generate(merged)
             with self._cond:
                 offset = 0
                 for group in parked:
                     count = len(group.requests or ())
-                    group.result = result if isinstance(result, BaseException) else result[offset: offset + count]
+                    group.result = results[offset: offset + count]
                     group.requests = None
                     offset += count
                 self._cond.notify_all()
+
+    def _generate(self, requests: list[GenerationRequest]) -> list[Generation]:
+        """One merged call; when it fails, each request alone, so a failure stays with its own request.
+
+        A request whose call raises gets a ``finish_reason="error"`` generation naming the error."""
+        try:
+            return _checked(self._backend.generate(requests), len(requests))
+        except Exception as error:  # not swallowed: logged, then each request is retried and reported on its own
+            if len(requests) == 1:
+                return [_failed_generation(requests[0], error)]
+            logger.warning("a batched generate of %d requests failed (%s: %s); retrying one at a time",
+                           len(requests), type(error).__name__, error)
+        results = []
+        for request in requests:
+            with self._cond:
+                self.num_model_calls += 1
+                self.num_isolation_calls += 1
+            try:
+                results.extend(_checked(self._backend.generate([request]), 1))
+            except Exception as error:  # not swallowed: this request's episode fails with the message (500)
+                results.append(_failed_generation(request, error))
+        return results
 
     def _admit(self) -> float | None:
         """Start a group from the queue when there is room; returns how long to wait (``None``: until notified)."""
@@ -287,7 +381,7 @@ class EpisodeWorker:
             for event in events:
                 ticket = tickets[event.episode_id]
                 if event.step is not None and not ticket.closed:
-                    ticket.events.put(("step", event.step.to_dict()))
+                    ticket.put("step", event.step.to_dict())
                 if event.episode_done:
                     self._finish(ticket, event.episode, group.faults.get(ticket.episode_id))
                     with self._cond:
@@ -311,17 +405,16 @@ class EpisodeWorker:
         data = episode.to_dict()
         with self._cond:
             self._stored[ticket.episode_id] = data
+            self._finished_at[ticket.episode_id] = time.time()
             self._stored.move_to_end(ticket.episode_id)
             while len(self._stored) > self.max_stored_episodes:
-                self._stored.popitem(last=False)
-            if episode.error is None:
-                self.num_completed += 1
-            else:
-                self.num_failed += 1
+                dropped, _ = self._stored.popitem(last=False)
+                self._finished_at.pop(dropped, None)
         if episode.error is None:
             self._close(ticket, "done", data)
         elif fault is not None:
-            self._close(ticket, "error", ApiError(500, "backend_error", f"the model backend failed: {episode.error}",
+            self._close(ticket, "error", ApiError(500, "backend_error",
+                                                  f"the model backend failed: {episode.error.removeprefix('backend: ')}",
                                                   episode=data))
         else:
             self._close(ticket, "error", ApiError(422, "episode_error", f"the episode failed: {episode.error}",
@@ -332,7 +425,43 @@ class EpisodeWorker:
             if ticket.closed:
                 return
             ticket.closed = True
-        ticket.events.put((kind, payload))
+            if kind == "done":
+                self.num_completed += 1
+            else:
+                self.num_failed += 1
+                self.failed_by_type[payload.type] = self.failed_by_type.get(payload.type, 0) + 1
+            seconds = time.monotonic() - ticket.submitted_at
+            self._episode_seconds = seconds if self._episode_seconds is None else (
+                0.8 * self._episode_seconds + 0.2 * seconds)
+        ticket.put(kind, payload)
+
+
+def _checked(generations: Sequence[Generation], expected: int) -> list[Generation]:
+    generations = list(generations)
+    if len(generations) != expected:
+        raise BackendError(f"backend returned {len(generations)} generations for {expected} requests")
+    return generations
+
+
+def _failed_generation(request: GenerationRequest, error: BaseException) -> Generation:
+    logger.error("generate failed for episode %s: %s: %s", request.session_id, type(error).__name__, error,
+                 exc_info=not isinstance(error, BackendError))
+    return Generation(text=f"{type(error).__name__}: {error}", finish_reason="error")
+
+
+def _summary_of_ticket(ticket: Ticket, status: str) -> dict[str, Any]:
+    request = ticket.request
+    return {"episode_id": ticket.episode_id, "status": status, "question": request.question,
+            "options": list(request.options), "video": str(request.video), "answer": None, "gold": request.gold,
+            "error": None, "num_steps": None, "finished_at": None, "trace_url": None}
+
+
+def _summary_of_episode(data: dict[str, Any], finished_at: float) -> dict[str, Any]:
+    return {"episode_id": data["episode_id"], "status": "failed" if data.get("error") else "done",
+            "question": data["question"], "options": data.get("options", []), "video": data["video"]["path"],
+            "answer": data.get("answer"), "gold": data.get("gold"), "error": data.get("error"),
+            "num_steps": len(data.get("steps") or ()), "finished_at": finished_at,
+            "trace_url": f"/v1/episodes/{data['episode_id']}/trace.html"}
 
 
 def _unavailable(message: str) -> ApiError:
