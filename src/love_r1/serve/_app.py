@@ -34,6 +34,7 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
+from starlette.datastructures import Secret
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -84,7 +85,8 @@ class AppSettings:
         max_upload_bytes: largest uploaded video (bytes).
         max_upload_folder_bytes: all uploads together (bytes); beyond it uploads get 507.
         num_thumbnails: keyframe thumbnails on served traces (count).
-        hosts, allow_origins, api_key: see :mod:`love_r1.serve._security` (the key never appears in a repr).
+        hosts, allow_origins, api_key: see :mod:`love_r1.serve._security` (the key is a ``Secret``: its
+            repr is masked).
     """
 
     video_root: Path | None
@@ -95,7 +97,7 @@ class AppSettings:
     max_upload_folder_bytes: int
     hosts: HostPolicy
     allow_origins: tuple[str, ...] = ()
-    api_key: str | None = field(default=None, repr=False)
+    api_key: Secret | None = None
     num_thumbnails: int = 24
     started_at: float = field(default_factory=time.time)
 

@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.datastructures import Secret
+
 from love_r1.serve._errors import ApiError
 
 logger = logging.getLogger("love_r1.serve")
@@ -115,11 +117,11 @@ class Guard:
     log line per request (method, path, status, seconds; never headers), and a few security headers."""
 
     def __init__(self, app: Any, *, hosts: HostPolicy, allow_origins: Sequence[str] = (),
-                 api_key: str | None = None) -> None:
+                 api_key: Secret | None = None) -> None:
         self.app = app
         self.hosts = hosts
         self.allow_origins = frozenset(o.rstrip("/") for o in allow_origins)
-        self._api_key = api_key.encode("utf-8") if api_key else None
+        self._api_key = str(api_key).encode("utf-8") if api_key is not None else None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":

@@ -18,6 +18,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from starlette.datastructures import Secret
 
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.backends import Backend
@@ -214,7 +215,7 @@ def make_server(
         video_root=root, upload_dir=uploads, model_name=model_name, max_body_bytes=max_body_bytes,
         max_upload_bytes=max_upload_bytes, max_upload_folder_bytes=max_upload_folder_bytes,
         hosts=HostPolicy(bind_host=host, allowed_hosts=tuple(allowed_hosts)),
-        allow_origins=tuple(allow_origins), api_key=api_key,
+        allow_origins=tuple(allow_origins), api_key=None if api_key is None else Secret(api_key),
     )
     app = build_app(worker, settings, VideoCatalog(video_root=root, upload_dir=uploads, open_video=open_video))
     sock = _bind(host, port, backlog)
