@@ -102,6 +102,7 @@ def test_episode_list_and_preview_frames(video_root):
     image = Image.open(io.BytesIO(base64.b64decode(frames.json["frames"][0]["src"].split(",", 1)[1])))
     assert image.format == "JPEG" and image.width <= 192
     assert [f["seconds"] for f in whole.json["frames"]] == [2.0, 6.0, 10.0]
+    assert (whole.json["start_seconds"], whole.json["end_seconds"]) == (0.0, 12.0)  # the end: the video's
     assert past_end.status == 400 and "past the end" in past_end.json["error"]["message"]
     assert bad.status == 400 and bad.json["error"]["param"] == "num_frames"
     assert unknown.status == 404

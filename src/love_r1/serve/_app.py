@@ -297,7 +297,7 @@ class Routes:
         end = _float_param(request, "end_seconds", default=math.inf)
         num_frames = _int_param(request, "num_frames", default=8, low=1, high=32)
 
-        def decode() -> list[dict[str, Any]]:
+        def decode() -> dict[str, Any]:
             try:
                 return preview_frames(video, start_seconds=start, end_seconds=end, num_frames=num_frames,
                                       open_video=self.catalog._open_video)
@@ -308,7 +308,7 @@ class Routes:
                                f"{error}", param="video") from None
 
         frames = await anyio.to_thread.run_sync(decode, limiter=self._decode_limiter)
-        return _json({"episode_id": episode_id, "start_seconds": start, "end_seconds": end, "frames": frames})
+        return _json({"episode_id": episode_id, **frames})
 
     # -- chat ------------------------------------------------------------------------------
     async def chat(self, request: Request) -> Response:

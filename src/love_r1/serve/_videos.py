@@ -158,9 +158,10 @@ def check_upload(partial: Path, final: Path, *, catalog: VideoCatalog) -> dict[s
 
 
 def preview_frames(path: Path, *, start_seconds: float, end_seconds: float, num_frames: int,
-                   open_video: Callable[..., Any] | None = None) -> list[dict[str, Any]]:
-    """``num_frames`` frames at the centres of equal parts of ``[start_seconds, end_seconds)`` as
-    ``{"seconds", "src"}`` (``src`` a small ``data:image/jpeg`` URL). Blocking (decodes)."""
+                   open_video: Callable[..., Any] | None = None) -> dict[str, Any]:
+    """``num_frames`` frames at the centres of equal parts of ``[start_seconds, end_seconds)`` (the end
+    clamped to the video's) as ``{"start_seconds", "end_seconds", "frames": [{"seconds", "src"}, ...]}``
+    (``src`` a small ``data:image/jpeg`` URL). Blocking (decodes)."""
     from PIL import Image
 
     if not 1 <= num_frames <= MAX_PREVIEW_FRAMES:
@@ -183,4 +184,4 @@ def preview_frames(path: Path, *, start_seconds: float, end_seconds: float, num_
         Image.fromarray(rgb).save(buffer, format="JPEG", quality=75)
         out.append({"seconds": round(float(seconds), 3),
                     "src": "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")})
-    return out
+    return {"start_seconds": start_seconds, "end_seconds": round(end, 6), "frames": out}
