@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -21,7 +22,8 @@ def test_help_explains_every_flag(capsys):
     out = " ".join(capsys.readouterr().out.split())
     for flag in ("--backend", "--model", "--base-url", "--host", "--port", "--video-root", "--preset",
                  "--max-concurrent-episodes", "--max-queued-episodes", "--max-batch-wait-ms", "--max-body-bytes",
-                 "--drain-seconds", "--served-model-name"):
+                 "--drain-seconds", "--served-model-name", "--upload-dir", "--max-upload-bytes",
+                 "--max-upload-folder-bytes", "--allowed-host", "--allow-origin", "--server-api-key-env", "--backlog"):
         assert flag in out, flag
     assert "(milliseconds)" in out and "(bytes)" in out and "default: 127.0.0.1" in out
     assert "POST /v1/episodes" in out and "POST /v1/chat/completions" in out
@@ -32,11 +34,19 @@ def test_bad_video_root_is_exit_2(tmp_path, capsys):
     assert "is not a directory" in capsys.readouterr().err
 
 
+def test_an_unset_api_key_variable_is_exit_2(monkeypatch, capsys):
+    monkeypatch.delenv("LOVE_R1_TEST_SERVE_KEY", raising=False)
+    assert main(["serve", "--backend", "scripted", "--server-api-key-env", "LOVE_R1_TEST_SERVE_KEY"]) == 2
+    assert "LOVE_R1_TEST_SERVE_KEY: that environment variable is not set" in capsys.readouterr().err
+
+
 def test_process_serves_then_drains_on_sigterm(video_root):
+    key = "cli-test-key-4f9a1c"
     process = subprocess.Popen(
         [sys.executable, "-m", "love_r1.cli", "serve", "--backend", "scripted", "--port", "0",
-         "--video-root", str(video_root)],
+         "--video-root", str(video_root), "--server-api-key-env", "LOVE_R1_TEST_SERVE_KEY"],
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "LOVE_R1_TEST_SERVE_KEY": key},
     )
     try:
         url = None
@@ -50,7 +60,9 @@ def test_process_serves_then_drains_on_sigterm(video_root):
             match = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
             url = match.group(1) if match else None
         assert url is not None, "".join(lines)
-        reply = call(f"{url}/v1/episodes", {"video": "clip.mp4", "question": "Which?", "options": ["A. x", "B. y"]})
+        body = {"video": "clip.mp4", "question": "Which?", "options": ["A. x", "B. y"]}
+        assert call(f"{url}/v1/episodes", body).status == 401
+        reply = call(f"{url}/v1/episodes", body, headers={"Authorization": f"Bearer {key}"})
         assert reply.status == 200 and reply.json["answer"] == "A"
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=30)
@@ -61,3 +73,4 @@ def test_process_serves_then_drains_on_sigterm(video_root):
     assert process.returncode == 0
     assert "SIGTERM: draining" in err and err.rstrip().endswith("stopped")
     assert '"POST /v1/episodes HTTP/1.1" 200' in err  # requests are logged by default
+    assert '"POST /v1/episodes HTTP/1.1" 401' in err and key not in err

@@ -117,6 +117,13 @@ def _error(message: str) -> int:
 
 
 def run(options: Options) -> int:
+    from love_r1._imports import require
+
+    try:
+        for module in ("starlette", "uvicorn", "pydantic"):
+            require(module, extra="serve", purpose="love-r1 serve")
+    except ImportError as error:
+        return _error(str(error))
     from love_r1.agent import ZoomPolicy
     from love_r1.backends import BackendError
     from love_r1.serve import make_server

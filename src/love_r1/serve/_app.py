@@ -379,7 +379,8 @@ class Routes:
             raise ApiError(507, "insufficient_storage_error", f"the upload folder holds {used} bytes; all uploads "
                            f"together may take {self.settings.max_upload_folder_bytes} bytes "
                            "(--max-upload-folder-bytes); delete old uploads", param="file")
-        name = upload_name(request.query_params.get("filename"))
+        filename = request.query_params.get("filename")
+        name = upload_name(filename)
         partial, final = folder / (name + PARTIAL_SUFFIX), folder / name
         total = 0
         try:
@@ -395,7 +396,7 @@ class Routes:
         if total == 0:
             partial.unlink(missing_ok=True)
             raise bad_request("the upload is empty: send the video file as the request body", param="file")
-        info = await anyio.to_thread.run_sync(lambda: check_upload(partial, final, catalog=self.catalog),
+        info = await anyio.to_thread.run_sync(lambda: check_upload(partial, final, catalog=self.catalog, filename=filename),
                                               limiter=self._decode_limiter)
         logger.info("stored an upload of %d bytes as %s", total, final)
         return _json(info, 201)

@@ -141,18 +141,21 @@ def upload_name(filename: str | None) -> str:
     return uuid.uuid4().hex[:16] + (suffix if suffix in VIDEO_SUFFIXES else ".mp4")
 
 
-def check_upload(partial: Path, final: Path, *, catalog: VideoCatalog) -> dict[str, Any]:
-    """Probe an uploaded file; keep it as ``final`` when it is a video, else delete it and raise a 415."""
+def check_upload(partial: Path, final: Path, *, catalog: VideoCatalog, filename: str | None) -> dict[str, Any]:
+    """Probe an uploaded file; keep it as ``final`` when it is a video, else delete it and raise a 415
+    whose message names the client's ``filename`` (not the server's temporary path)."""
+    shown = repr(Path(filename).name) if filename else "the uploaded file"
     try:
         info = probe(partial, open_video=catalog._open_video)
     except Exception as error:  # not swallowed: the upload is refused with the reason
         partial.unlink(missing_ok=True)
+        reason = f"{type(error).__name__}: {error}".replace(f"{partial}: ", "").replace(f"'{partial}'", shown)
         raise ApiError(415, "invalid_request_error",
-                       f"the uploaded file is not a video this server can read ({type(error).__name__}: {error}); "
-                       "upload a video file such as .mp4, .mkv, .webm or .mov", param="file") from None
+                       f"{shown} is not a video this server can read ({reason}); upload a video file such as "
+                       ".mp4, .mkv, .webm or .mov", param="file") from None
     if not info["duration_seconds"] or info["duration_seconds"] <= 0:
         partial.unlink(missing_ok=True)
-        raise ApiError(415, "invalid_request_error", "the uploaded video has no frames to show", param="file")
+        raise ApiError(415, "invalid_request_error", f"{shown} has no video frames to show", param="file")
     partial.rename(final)
     return catalog.describe(final, source="upload")
 
