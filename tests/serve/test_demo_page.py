@@ -115,3 +115,26 @@ def test_demo_page_uploads_a_video_and_refuses_a_non_video(needle, tmp_path):
     assert answer.startswith("A") and "3" in answer and listed == 1
     assert "not a video this server can read" in refusal
     assert sorted(p.name for p in uploads.iterdir()) == [Path(uploaded).name]
+
+
+def test_demo_page_with_an_api_key(needle):
+    """The page asks for the key before calling anything, then works; the trace opens with the key."""
+    root, record = needle
+    key = "demo-page-key-8c1d"
+    with serving(ScriptedBackend(), video_root=root, api_key=key) as server, browser_page() as (page, errors):
+        page.goto(f"{server.url}/")
+        page.wait_for_selector("#key-card:not([hidden])")
+        page.fill("#api-key", key)
+        page.click("#save-key")
+        page.wait_for_selector("#videos li[data-video]")
+        page.locator("#videos li[data-video]").first.click()
+        page.fill("#question", "Which digit?")
+        page.click("#ask")
+        page.wait_for_selector("#answer:not([hidden])", timeout=60_000)
+        with page.context.expect_page() as popup:
+            page.click("#trace-link")
+        trace = popup.value
+        trace.wait_for_load_state()
+        trace_text = trace.inner_text("body")
+    assert errors == []
+    assert "Which digit?" in trace_text and "video not available" not in trace_text

@@ -26,7 +26,7 @@ import math
 import re
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -207,7 +207,7 @@ class Routes:
     async def health(self, request: Request) -> Response:
         stats = self.worker.stats()
         return _json({"status": "stopping" if stats["stopping"] else "ok", "model": self.settings.model_name,
-                      "policy": self.worker.policy.name,
+                      "policy": self.worker.policy.name, "api_key_required": self.settings.api_key is not None,
                       "uptime_seconds": round(time.time() - self.settings.started_at, 3), **stats})
 
     async def models(self, request: Request) -> Response:
@@ -230,28 +230,32 @@ class Routes:
         reply = EpisodeReply(episode=episode, answer=episode["answer"], trace_url=_trace_url(ticket.episode_id))
         return _json(reply.model_dump(mode="json"))
 
-    async def _events(self, ticket: Ticket) -> AsyncIterator[tuple[str, Any] | None]:
-        """The ticket's outcomes up to the last; ``None`` after ``KEEPALIVE_SECONDS`` of silence."""
+    async def _stream(self, ticket: Ticket, first: str, render: Callable[[str, Any], list[str]]) -> AsyncIterator[str]:
+        """``first``, then ``render(kind, payload)`` of each outcome up to the last, and a comment line
+        after every ``KEEPALIVE_SECONDS`` of silence."""
+        yield first
         while True:
             event = await ticket.next(timeout_seconds=KEEPALIVE_SECONDS)
-            yield event
-            if event is not None and event[0] != "step":
-                return
-
-    async def _episode_events(self, ticket: Ticket) -> AsyncIterator[str]:
-        yield _sse("start", {"episode_id": ticket.episode_id, "trace_url": _trace_url(ticket.episode_id)})
-        async for event in self._events(ticket):
             if event is None:
                 yield ": keep-alive\n\n"
                 continue
             kind, payload = event
+            for text in render(kind, payload):
+                yield text
+            if kind != "step":
+                return
+
+    def _episode_events(self, ticket: Ticket) -> AsyncIterator[str]:
+        def render(kind: str, payload: Any) -> list[str]:
             if kind == "step":
-                yield _sse("step", payload)
-            elif kind == "done":
+                return [_sse("step", payload)]
+            if kind == "done":
                 reply = EpisodeReply(episode=payload, answer=payload["answer"], trace_url=_trace_url(ticket.episode_id))
-                yield _sse("done", reply.model_dump(mode="json"))
-            else:
-                yield _sse("error", {**payload.to_dict(), "status": payload.status})
+                return [_sse("done", reply.model_dump(mode="json"))]
+            return [_sse("error", {**payload.to_dict(), "status": payload.status})]
+
+        start = {"episode_id": ticket.episode_id, "trace_url": _trace_url(ticket.episode_id)}
+        return self._stream(ticket, _sse("start", start), render)
 
     async def list_episodes(self, request: Request) -> Response:
         limit = _int_param(request, "limit", default=50, low=1, high=1000)
@@ -320,7 +324,7 @@ class Routes:
                                      media_type="text/event-stream", headers=SSE_HEADERS)
         return _json(chat_completion(await ticket.result(), model_name=self.settings.model_name))
 
-    async def _chat_chunks(self, ticket: Ticket, *, include_usage: bool) -> AsyncIterator[str]:
+    def _chat_chunks(self, ticket: Ticket, *, include_usage: bool) -> AsyncIterator[str]:
         """OpenAI streaming: a role chunk, each zoom step's text as ``reasoning_content``, the final reply as
         ``content``, a finish chunk (with ``love_r1``), the usage chunk when asked, then ``[DONE]``."""
         base = {"id": f"chatcmpl-{ticket.episode_id}", "created": int(time.time()), "model": self.settings.model_name}
@@ -330,26 +334,22 @@ class Routes:
                                        **extra)
             return _sse(None, data.model_dump(mode="json", exclude_none=True))
 
-        yield chunk(Delta(role="assistant", content=""))
-        async for event in self._events(ticket):
-            if event is None:
-                yield ": keep-alive\n\n"
-                continue
-            kind, payload = event
+        def render(kind: str, payload: Any) -> list[str]:
             if kind == "step":
-                if payload["kind"] == "zoom":
-                    yield chunk(Delta(reasoning_content=payload["assistant_prefix"] + payload["raw_text"] + "\n\n"))
-            elif kind == "done":
-                completion = chat_completion(payload, model_name=self.settings.model_name)
-                choice = completion["choices"][0]
-                yield chunk(Delta(content=choice["message"]["content"]))
-                yield chunk(Delta(), finish_reason=choice["finish_reason"], love_r1=_extra(payload))
-                if include_usage:
-                    usage = ChatCompletionChunk(**base, choices=[], usage=_usage(payload))
-                    yield _sse(None, usage.model_dump(mode="json", exclude_none=True))
-                yield _sse(None, "[DONE]")
-            else:  # the OpenAI clients raise an APIError on an event holding "error"
-                yield _sse(None, {**payload.to_dict(), "status": payload.status})
+                if payload["kind"] != "zoom":
+                    return []  # the final step's text is the content, sent with "done"
+                return [chunk(Delta(reasoning_content=payload["assistant_prefix"] + payload["raw_text"] + "\n\n"))]
+            if kind == "error":  # the OpenAI clients raise an APIError on an event holding "error"
+                return [_sse(None, {**payload.to_dict(), "status": payload.status})]
+            choice = chat_completion(payload, model_name=self.settings.model_name)["choices"][0]
+            texts = [chunk(Delta(content=choice["message"]["content"])),
+                     chunk(Delta(), finish_reason=choice["finish_reason"], love_r1=_extra(payload))]
+            if include_usage:
+                usage = ChatCompletionChunk(**base, choices=[], usage=_usage(payload))
+                texts.append(_sse(None, usage.model_dump(mode="json", exclude_none=True)))
+            return [*texts, _sse(None, "[DONE]")]
+
+        return self._stream(ticket, chunk(Delta(role="assistant", content="")), render)
 
     # -- videos ----------------------------------------------------------------------------
     async def videos(self, request: Request) -> Response:
