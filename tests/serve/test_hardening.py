@@ -267,3 +267,15 @@ def test_a_malformed_reply_fails_only_its_own_episode(video_root, fault):
     assert [len(c) for c in backend.calls] == [6, 1, 1, 1, 1, 1, 1, 5]
     assert (health["completed"], health["failed"], health["failed_by_type"]) == (5, 1, {"backend_error": 1})
     assert (health["model_calls"], health["isolation_calls"]) == (8, 6)
+
+
+def test_an_unexpected_fault_in_a_route_is_a_json_500(video_root, monkeypatch):
+    with serving(ScriptedBackend(), video_root=video_root) as server:
+        monkeypatch.setattr(server.worker, "stats", lambda: 1 / 0)
+        broken = call(f"{server.url}/healthz")
+        monkeypatch.undo()
+        after = call(f"{server.url}/healthz")
+    assert broken.status == 500 and broken.headers["content-type"] == "application/json; charset=utf-8"
+    assert broken.json["error"] == {"type": "server_error", "message": "ZeroDivisionError: division by zero",
+                                    "param": None}
+    assert after.status == 200
