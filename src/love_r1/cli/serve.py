@@ -65,6 +65,10 @@ class Options:
         "help": "zoom policy preset (frame and pixel budgets, widening)"})
     max_zoom_steps: int | None = field(default=None, metadata={
         "metavar": "N", "help": "free steps before the answer is forced (count; None = the preset's, 2)"})
+    time_base: Literal["presentation", "index"] = field(default="presentation", metadata={
+        "help": "clock of D, frame selection, clip bounds, labels and the overlay: presentation (each frame's "
+                "presentation time in seconds from the first frame) or index (the reference's frame_index / "
+                "header fps); identical on constant-frame-rate files (docs/protocol.md, Time base)"})
     max_concurrent_episodes: int = field(default=8, metadata={
         "metavar": "N", "help": "episodes running at once (count); every round is one generate call over all of "
                              "them, and queued episodes join at the next round when a slot frees up"})
@@ -96,7 +100,7 @@ def run(options: Options) -> int:
     if options.video_root is not None and not options.video_root.is_dir():
         return _error(f"--video-root {str(options.video_root)!r} is not a directory")
     try:
-        policy = ZoomPolicy.preset(options.preset)
+        policy = ZoomPolicy.preset(options.preset, time_base=options.time_base)
         if options.max_zoom_steps is not None:
             policy = policy.replace(max_free_steps=options.max_zoom_steps)
     except (ValueError, TypeError) as error:
