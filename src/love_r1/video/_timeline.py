@@ -16,14 +16,18 @@ timeline to that part of the file, as the reference does when it cuts a clip int
 (MVBench's bounded tasks): the window's first frame is the frame shown at ``start``, its times are
 measured from that frame, and ``D`` is the cut's length.
 
-* index base, the reference's cut (moviepy ``subclip(start, min(end, duration))`` re-encoded at
-  the same rate): frames ``a0 + k`` with ``a0 = int(fps * start + 1e-5)`` (moviepy's frame lookup)
-  for ``k < len(numpy.arange(0, L, 1 / fps))``, ``L = min(end, N / fps) - start``; ``D = count / fps``.
-* presentation base: the frame shown at ``start`` and every later frame that starts less than
-  ``L`` seconds after it; ``D`` = end of the last of them minus the start of the first.
+The reference's cut (moviepy ``subclip(start, min(end, duration))`` re-encoded at the file's rate)
+holds ``M = len(numpy.arange(0, L, 1 / fps))`` frames, ``L = min(end, D_file) - start`` (numpy's float
+``arange`` rounds ``L * fps`` up by one frame in about a quarter of MVBench's 30 fps windows; we count
+the same way), so its length is ``M / fps`` seconds:
 
-The same frames on a constant-frame-rate file, except that numpy's float ``arange`` may count one
-more frame when ``L * fps`` is an integer. Intervals are half-open ``[start_seconds, end_seconds)``.
+* index base: frames ``a0 .. a0 + M - 1`` with ``a0 = int(fps * start + 1e-5)`` (moviepy's frame
+  lookup); ``D = M / fps``.
+* presentation base: the frame shown at ``start`` and every later frame that starts less than
+  ``M / fps`` seconds after it; ``D`` = end of the last of them minus the start of the first.
+
+Both are the reference's cut on a constant-frame-rate file. Intervals are half-open
+``[start_seconds, end_seconds)``.
 """
 
 from __future__ import annotations
@@ -153,15 +157,17 @@ def timeline(reader: VideoReader, *, time_base: TimeBase = DEFAULT_TIME_BASE,
                                 f"({file_seconds:.3f} s on the {time_base} time base) (hint: check the item's "
                                 "start/end against the video)")
         length = min(window.end_seconds, file_seconds) - window.start_seconds
+        cut_frames = len(np.arange(0, length, 1.0 / fps))  # the reference's cut: numpy.arange at the file's rate
         if time_base == "index":
             first = min(int(fps * window.start_seconds + _MOVIEPY_FRAME_EPSILON), n_file - 1)
-            count = len(np.arange(0, length, 1.0 / fps))
+            count = cut_frames
         else:
             whole = Timeline(time_base=time_base, first_index=0, num_frames=n_file, duration_seconds=file_seconds,
                              fps=fps, window=None, pts=pts, origin_pts=begin, seconds_per_tick=spt,
                              end_pts=int(index.end_pts), path=path)
             first = whole.frame_at(window.start_seconds)
-            limit = (Fraction(length) - Fraction(TIME_TOLERANCE_SECONDS)) / spt + (int(pts[first]) - begin)
+            cut_seconds = Fraction(cut_frames) / Fraction(fps)
+            limit = (cut_seconds - Fraction(TIME_TOLERANCE_SECONDS)) / spt + (int(pts[first]) - begin)
             count = int(np.searchsorted(pts - begin, math.ceil(limit), side="left")) - first
         count = max(1, min(count, n_file - first))
     origin = int(pts[first])
