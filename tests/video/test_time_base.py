@@ -264,3 +264,25 @@ def test_time_base_is_a_closed_choice(cfr_files):
         timeline(reader, time_base="decode")
     assert ZoomPolicy().to_dict()["time_base"] == "presentation"
     assert ZoomPolicy.from_dict({**ZoomPolicy().to_dict(), "time_base": "index"}).time_base == "index"
+
+
+def test_nearest_in_time_is_the_reference_rounding_on_any_uniform_grid():
+    """Evenly spaced frame starts (any spacing, any offset up to 3 hours of 90 kHz ticks): the frames nearest in
+    time are exactly ``torch.linspace(a, b, n).round()``, ties at halves included."""
+    import torch
+
+    from love_r1.video.sampling import _nearest_in_time, linspace_positions
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        num_frames = int(rng.integers(2, 400_000))
+        spacing, offset = int(rng.integers(1, 5000)), int(rng.integers(0, 10**9))
+        a = int(rng.integers(0, num_frames - 1))
+        b = int(rng.integers(a + 1, num_frames))
+        ticks = offset + spacing * np.arange(b + 1, dtype=np.int64)  # frames after b play no part
+        num = int(rng.integers(1, 769))
+        got = _nearest_in_time(ticks, a=a, b=b, positions=linspace_positions(start=a, end=b, num=num))
+        assert got.tolist() == torch.linspace(a, b, num).round().long().tolist(), (num_frames, spacing, offset, a, b)
+    # exact halves: 4 frames, 3 targets -> positions 0, 1.5, 3 -> rounded half to even: 0, 2, 3
+    ticks = np.array([7, 10, 13, 16])
+    assert _nearest_in_time(ticks, a=0, b=3, positions=linspace_positions(start=0, end=3, num=3)).tolist() == [0, 2, 3]

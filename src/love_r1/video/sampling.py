@@ -192,19 +192,27 @@ def _nearest_in_time(ticks: np.ndarray, *, a: int, b: int, positions: np.ndarray
     """The frame nearest in time to each of ``positions`` (float32 points of ``[a, b]`` on a uniform grid).
 
     Position ``x`` stands for the time ``t_a + (x - a) / (b - a) * (t_b - t_a)``; its frame is found by
-    interpolating the frame starts to a fractional position and rounding half to even, all in exact
-    tick arithmetic. When frame starts are evenly spaced the fractional position is ``x`` itself, so
-    the result is ``round(x)``: the reference's index arithmetic, bit for bit.
+    interpolating the frame starts to a fractional position and rounding half to even. When frame starts
+    are evenly spaced the fractional position is ``x`` itself, so the result is ``round(x)``: the
+    reference's index arithmetic, bit for bit. Vectorised in float64; positions within 1e-6 of a half
+    (where float error could flip the rounding) are redone in exact tick arithmetic.
     """
+    ticks = np.asarray(ticks, dtype=np.int64)
     t_a, t_b = int(ticks[a]), int(ticks[b])
+    x = positions.astype(np.float64)
+    target = t_a + (x - a) * ((t_b - t_a) / (b - a))
+    j = np.clip(np.searchsorted(ticks, target, side="right") - 1, a, b)
+    lo = ticks[j].astype(np.float64)
+    hi = ticks[np.minimum(j + 1, b)].astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where(hi > lo, j + (target - lo) / (hi - lo), j.astype(np.float64))
+    out = np.round(u).astype(np.int64)
     ticks_per_step = Fraction(t_b - t_a, b - a)
-    out = np.empty(len(positions), dtype=np.int64)
-    for k, x in enumerate(positions.tolist()):
-        target = t_a + (Fraction(x) - a) * ticks_per_step
-        j = int(np.searchsorted(ticks, math.floor(target), side="right")) - 1
-        j = min(max(j, a), b)
-        lo, hi = (int(ticks[j]), int(ticks[j + 1])) if j < b else (0, 0)
-        out[k] = round(j + (target - lo) / (hi - lo)) if hi > lo else j
+    for k in np.flatnonzero(np.abs(u - np.floor(u) - 0.5) < 1e-6).tolist():
+        exact = t_a + (Fraction(float(x[k])) - a) * ticks_per_step
+        i = min(max(int(np.searchsorted(ticks, math.floor(exact), side="right")) - 1, a), b)
+        low, high = (int(ticks[i]), int(ticks[i + 1])) if i < b else (0, 0)
+        out[k] = round(i + (exact - low) / (high - low)) if high > low else i
     return out
 
 
