@@ -117,14 +117,8 @@ def fast_view_indices(
     """
     _check_rate(fps=fps, num_frames_total=num_frames_total, frames_per_second=frames_per_second,
                 max_frames=max_frames)
-    duration = num_frames_total / fps
-    n = min(int(frames_per_second * duration), max_frames)
-    if n < 1 or num_frames_total < 2:
-        raise FrameCountError(
-            f"a fast view of {num_frames_total} frames at {fps:g} fps (D={duration:.3f} s) gets n={n} frames "
-            f"(n = min(int({frames_per_second:g} * D), {max_frames})); at least 2 source frames and n >= 1 needed "
-            "(hint: the video is too short to sample)"
-        )
+    n = _fast_view_count(num_frames=num_frames_total, duration_seconds=num_frames_total / fps,
+                         frames_per_second=frames_per_second, max_frames=max_frames, what=f"at {fps:g} fps ")
     indices = linspace_indices(start=0, end=num_frames_total - 1, num=n)
     return FrameSelection(frame_indices=indices, sample_fps=_rate(n, 0, num_frames_total - 1, fps))
 
@@ -142,25 +136,50 @@ def clip_indices(
     """
     _check_rate(fps=fps, num_frames_total=num_frames_total, frames_per_second=frames_per_second,
                 max_frames=max_frames)
-    duration = num_frames_total / fps
-    interval = f"[{start_seconds:g}, {end_seconds:g}]"
-    if not (np.isfinite(start_seconds) and np.isfinite(end_seconds)):
-        raise IntervalError(f"clip {interval} has a non-finite bound (hint: pass seconds as numbers)")
-    if end_seconds <= start_seconds:
-        raise IntervalError(f"clip {interval} is reversed or empty (hint: end_seconds must be > start_seconds)")
-    if start_seconds < 0 or start_seconds >= duration:
-        raise IntervalError(f"clip {interval} starts outside the video [0, {duration:g}) seconds "
-                            "(hint: clamp the interval to the video duration)")
+    interval = _check_clip_bounds(start_seconds=start_seconds, end_seconds=end_seconds,
+                                  duration_seconds=num_frames_total / fps)
     a = max(0, int(start_seconds * fps))
     b = min(num_frames_total - 1, int(end_seconds * fps))
     n = min(int(frames_per_second * (end_seconds - start_seconds)), max_frames)
     if b <= a or n < 1:
         raise IntervalError(
-            f"clip {interval} is too short: frames a={a}..b={b}, n={n} (n = min(int({frames_per_second:g} * "
+            f"{interval} is too short: frames a={a}..b={b}, n={n} (n = min(int({frames_per_second:g} * "
             f"(e - s)), {max_frames})) (hint: widen the clip to at least {1 / frames_per_second:g} s and 1/fps)"
         )
     indices = linspace_indices(start=a, end=b, num=n)
     return FrameSelection(frame_indices=indices, sample_fps=_rate(n, a, b, fps))
+
+
+def _fast_view_count(*, num_frames: int, duration_seconds: float, frames_per_second: float, max_frames: int,
+                     what: str = "") -> int:
+    """``n = min(int(frames_per_second * D), max_frames)``, or :class:`FrameCountError` when ``n == 0`` or ``N < 2``."""
+    n = min(int(frames_per_second * duration_seconds), max_frames)
+    if n < 1 or num_frames < 2:
+        raise FrameCountError(
+            f"a fast view of {num_frames} frames {what}(D={duration_seconds:.3f} s) gets n={n} frames (n = min(int("
+            f"{frames_per_second:g} * D), {max_frames})); at least 2 source frames and n >= 1 needed (hint: the "
+            "video is too short to sample)"
+        )
+    return n
+
+
+def _check_clip_bounds(*, start_seconds: float, end_seconds: float, duration_seconds: float) -> str:
+    """The clip's name for messages; :class:`IntervalError` for a non-finite, reversed or empty interval or a
+    start outside ``[0, D)``."""
+    interval = f"clip [{start_seconds:g}, {end_seconds:g}]"
+    if not (np.isfinite(start_seconds) and np.isfinite(end_seconds)):
+        raise IntervalError(f"{interval} has a non-finite bound (hint: pass seconds as numbers)")
+    if end_seconds <= start_seconds:
+        raise IntervalError(f"{interval} is reversed or empty (hint: end_seconds must be > start_seconds)")
+    if start_seconds < 0 or start_seconds >= duration_seconds:
+        raise IntervalError(f"{interval} starts outside the video [0, {duration_seconds:g}) seconds "
+                            "(hint: clamp the interval to the video duration)")
+    return interval
+
+
+def _naming(path: str, error: Exception) -> Exception:
+    """The same error with the file named first (the pure index functions do not know it)."""
+    return type(error)(f"{path}: {error}")
 
 
 def fast_view_pixels(
@@ -237,19 +256,17 @@ def fast_view_selection(
     Raises:
         FrameCountError: fewer than 2 frames on the timeline or ``n == 0`` (a video under ``1 / frames_per_second`` s).
     """
-    if timeline.time_base == "index":
-        selection = fast_view_indices(num_frames_total=timeline.num_frames, fps=timeline.fps, max_frames=max_frames,
-                                      frames_per_second=frames_per_second)
-        return _shifted(selection, timeline.first_index)
-    _check_counts(frames_per_second=frames_per_second, max_frames=max_frames)
-    total, duration = timeline.num_frames, timeline.duration_seconds
-    n = min(int(frames_per_second * duration), max_frames)
-    if n < 1 or total < 2:
-        raise FrameCountError(
-            f"{timeline.path}: a fast view of {total} frames (D={duration:.3f} s) gets n={n} frames (n = min(int("
-            f"{frames_per_second:g} * D), {max_frames})); at least 2 source frames and n >= 1 needed (hint: the "
-            "video is too short to sample)"
-        )
+    try:
+        if timeline.time_base == "index":
+            selection = fast_view_indices(num_frames_total=timeline.num_frames, fps=timeline.fps,
+                                          max_frames=max_frames, frames_per_second=frames_per_second)
+            return _shifted(selection, timeline.first_index)
+        _check_counts(frames_per_second=frames_per_second, max_frames=max_frames)
+        total = timeline.num_frames
+        n = _fast_view_count(num_frames=total, duration_seconds=timeline.duration_seconds,
+                             frames_per_second=frames_per_second, max_frames=max_frames)
+    except FrameCountError as error:
+        raise _naming(timeline.path, error) from None
     positions = linspace_positions(start=0, end=total - 1, num=n)
     indices = _nearest_in_time(timeline.ticks, a=0, b=total - 1, positions=positions)
     return FrameSelection(frame_indices=indices + timeline.first_index,
@@ -272,25 +289,21 @@ def clip_selection(
         IntervalError: a non-finite, reversed or empty interval, a start outside ``[0, D)``, ``n == 0``; index
             base also ``b == a`` (the reference divides by zero there).
     """
-    if timeline.time_base == "index":
-        selection = clip_indices(start_seconds=start_seconds, end_seconds=end_seconds,
-                                 num_frames_total=timeline.num_frames, fps=timeline.fps, max_frames=max_frames,
-                                 frames_per_second=frames_per_second)
-        return _shifted(selection, timeline.first_index)
-    _check_counts(frames_per_second=frames_per_second, max_frames=max_frames)
-    duration = timeline.duration_seconds
-    interval = f"{timeline.path}: clip [{start_seconds:g}, {end_seconds:g}]"
-    if not (np.isfinite(start_seconds) and np.isfinite(end_seconds)):
-        raise IntervalError(f"{interval} has a non-finite bound (hint: pass seconds as numbers)")
-    if end_seconds <= start_seconds:
-        raise IntervalError(f"{interval} is reversed or empty (hint: end_seconds must be > start_seconds)")
-    if start_seconds < 0 or start_seconds >= duration:
-        raise IntervalError(f"{interval} starts outside the video [0, {duration:g}) seconds "
-                            "(hint: clamp the interval to the video duration)")
-    n = min(int(frames_per_second * (end_seconds - start_seconds)), max_frames)
-    if n < 1:
-        raise IntervalError(f"{interval} is too short for one frame: n = min(int({frames_per_second:g} * (e - s)), "
-                            f"{max_frames}) = {n} (hint: widen the clip to at least {1 / frames_per_second:g} s)")
+    try:
+        if timeline.time_base == "index":
+            selection = clip_indices(start_seconds=start_seconds, end_seconds=end_seconds,
+                                     num_frames_total=timeline.num_frames, fps=timeline.fps, max_frames=max_frames,
+                                     frames_per_second=frames_per_second)
+            return _shifted(selection, timeline.first_index)
+        _check_counts(frames_per_second=frames_per_second, max_frames=max_frames)
+        interval = _check_clip_bounds(start_seconds=start_seconds, end_seconds=end_seconds,
+                                      duration_seconds=timeline.duration_seconds)
+        n = min(int(frames_per_second * (end_seconds - start_seconds)), max_frames)
+        if n < 1:
+            raise IntervalError(f"{interval} is too short for one frame: n = min(int({frames_per_second:g} * (e - s)), "
+                                f"{max_frames}) = {n} (hint: widen the clip to at least {1 / frames_per_second:g} s)")
+    except (IntervalError, FrameCountError) as error:
+        raise _naming(timeline.path, error) from None
     a = timeline.frame_at(start_seconds)
     b = timeline.frame_at(end_seconds)
     if b == a:
