@@ -156,3 +156,16 @@ def test_window_in_the_loop_and_the_recorded_episode(header_lies):
     fast_times = _true_times(path, fast, times)
     assert fast_times[0] == 20.0 and fast_times[-1] < 35.5
     np.testing.assert_allclose(episode.fast_view.timestamps_seconds, np.array(fast_times) - 20.0, atol=1e-3)
+
+
+def test_sub_second_video_forced_answer_without_the_whole_video_clip(tmp_path):
+    """0.8 s: the fast view has one frame and the whole-video fallback ``[0, int(D)] = [0, 0]`` holds none; the
+    forced answer goes without it (the reference fails and answers "")."""
+    from love_r1.synth import write_indexed_video
+
+    path = write_indexed_video(tmp_path / "blink.mp4", duration_seconds=0.8, fps=10.0, width=64, height=48)
+    backend = ScriptedBackend(["no box here", "\\boxed{B}"])
+    episode = run_episode(backend, EpisodeTask("e", path, "Which?", ("A. x", "B. y")), ZoomPolicy(**SMALL))
+    assert episode.error is None and episode.answer == "B"
+    assert [(s.kind, s.stop_reason) for s in episode.steps] == [("zoom", "no_box"), ("forced_answer", "no_box")]
+    assert episode.steps[-1].clips_in_prompt == () and _labels(backend.calls[1][0]) == ["Full video [0, 0]:"]

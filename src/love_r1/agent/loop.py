@@ -18,6 +18,10 @@ step, and force the answer (``"token_budget"``) when a clip does not fit the pro
 ``policy.skip_zoom_below_seconds`` answers short videos in one forced step (``"short_video"``).
 See ``docs/protocol.md`` §8.
 
+``D``, the frames of the fast view and of every clip, the clip bounds, the labels and the overlay all
+use ``policy.time_base`` (``docs/protocol.md`` §9) and the task's ``window``; an accepted zoom that holds
+no frame to sample is rejected as ``"too_short"`` instead of failing the episode.
+
 Malformed replies are data (recorded on the step). A video that cannot be read, or a backend
 ``BackendError``, fails only the episodes it concerns (``Episode.error``); a failed batch call is
 retried one request at a time to find them. Every other exception propagates.
