@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -81,6 +82,10 @@ class FakeVideos:
             raise OSError(f"cannot open {path}")
         return FakeReader(self, path)
 
+    def timeline(self, reader: FakeReader, *, time_base: str, window=None) -> SimpleNamespace:
+        meta = reader.metadata
+        return SimpleNamespace(duration_seconds=meta.duration_seconds, num_frames=meta.num_frames)
+
     def sample_fast_view(self, reader: FakeReader, **kwargs) -> Frames:
         self.fast_kwargs.append(kwargs)
         duration = reader.metadata.duration_seconds
@@ -101,7 +106,8 @@ class FakeVideos:
         )
 
     def kwargs(self) -> dict:
-        return dict(open_video=self.open_video, sample_fast_view=self.sample_fast_view, sample_clip=self.sample_clip)
+        return dict(open_video=self.open_video, sample_fast_view=self.sample_fast_view, sample_clip=self.sample_clip,
+                    timeline=self.timeline)
 
 
 @pytest.fixture

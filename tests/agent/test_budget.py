@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -181,7 +182,7 @@ REFERENCE_POLICY_KEYS = {
     "name", "max_free_steps", "pad_seconds", "min_clip_seconds", "min_length_seconds", "min_length_fraction",
     "widen", "iou_stop", "fast_max_frames", "fast_pixels_per_frame", "slow_max_frames", "slow_pixels_per_frame",
     "short_video_seconds", "short_video_factor", "frames_per_second", "overlay", "sampling", "strict_parsing",
-    "answer_instruction",
+    "answer_instruction", "time_base",
 }
 
 
@@ -277,15 +278,18 @@ class SizedVideos:
     def open_video(self, path, **kwargs) -> _Reader:
         return _Reader(str(path), self.durations[str(path)], self.width, self.height)
 
+    def timeline(self, reader, *, time_base, window=None) -> SimpleNamespace:
+        return SimpleNamespace(duration_seconds=reader.metadata.duration_seconds, num_frames=0)
+
     def sample_fast_view(self, reader, *, max_frames, frames_per_second, pixels_per_frame, short_video_seconds,
-                         short_video_factor, overlay) -> Frames:
+                         short_video_factor, overlay, time_base, window) -> Frames:
         duration = reader.metadata.duration_seconds
         factor = short_video_factor if duration < short_video_seconds else 1
         hw = self.fast_size or budget_hw(height=self.height, width=self.width, pixels_per_frame=pixels_per_frame * factor)
         return self._frames(min(int(frames_per_second * duration), max_frames), hw, 0.0, duration)
 
     def sample_clip(self, reader, start_seconds, end_seconds, *, max_frames, frames_per_second, pixels_per_frame,
-                    resolution_factor, overlay) -> Frames:
+                    resolution_factor, overlay, time_base, window) -> Frames:
         self.clip_kwargs.append(dict(max_frames=max_frames, frames_per_second=frames_per_second,
                                      pixels_per_frame=pixels_per_frame, resolution_factor=resolution_factor))
         n = min(int(frames_per_second * (end_seconds - start_seconds)), max_frames)  # sample_clip's count
@@ -293,7 +297,8 @@ class SizedVideos:
         return self._frames(n, hw, start_seconds, end_seconds)
 
     def kwargs(self) -> dict:
-        return dict(open_video=self.open_video, sample_fast_view=self.sample_fast_view, sample_clip=self.sample_clip)
+        return dict(open_video=self.open_video, sample_fast_view=self.sample_fast_view, sample_clip=self.sample_clip,
+                    timeline=self.timeline)
 
 
 def _task(path="v.mp4") -> EpisodeTask:

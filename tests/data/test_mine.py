@@ -28,7 +28,8 @@ def _frames(n):
 
 
 VIDEO_OPS = {"open_video": _open_video, "sample_fast_view": lambda reader, **kw: _frames(4),
-             "sample_clip": lambda reader, s, e, **kw: _frames(2)}
+             "sample_clip": lambda reader, s, e, **kw: _frames(2),
+             "timeline": lambda reader, **kw: SimpleNamespace(duration_seconds=40.0, num_frames=400)}
 
 
 def _replies(request: GenerationRequest) -> str:

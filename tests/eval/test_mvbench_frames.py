@@ -25,7 +25,7 @@ def _mvbench_root(tmp_path):
         Image.fromarray(rgb).save(clip / f"{i}.jpg", quality=95)
     write_json(root / "json" / "episodic_reasoning.json", [{
         "video": "castle_s01e01_seg02_clip_00", "question": "What does Castle hold?",
-        "candidates": ["a book", "a cup", "a phone"], "answer": "a book"}])
+        "candidates": ["a book", "a cup", "a phone"], "answer": "a book", "start": 1.5, "end": 9.0}])
     write_indexed_video(root / "video" / "ssv2_video" / "1.mp4", duration_seconds=2.0, fps=10.0,
                         width=128, height=96)
     write_json(root / "json" / "action_antonym.json", [{

@@ -18,6 +18,10 @@ step, and force the answer (``"token_budget"``) when a clip does not fit the pro
 ``policy.skip_zoom_below_seconds`` answers short videos in one forced step (``"short_video"``).
 See ``docs/protocol.md`` §8.
 
+``D``, the frames of the fast view and of every clip, the clip bounds, the labels and the overlay all
+use ``policy.time_base`` (``docs/protocol.md`` §9) and the task's ``window``; an accepted zoom that holds
+no frame to sample is rejected as ``"too_short"`` instead of failing the episode.
+
 Malformed replies are data (recorded on the step). A video that cannot be read, or a backend
 ``BackendError``, fails only the episodes it concerns (``Episode.error``); a failed batch call is
 retried one request at a time to find them. Every other exception propagates.
@@ -74,6 +78,9 @@ class EpisodeTask:
             prompt with the fast view's frame timestamps and the accepted zoom clips so far (sorted
             by start); its text is put before the question text of that prompt (the evaluation
             harness uses it for subtitles). ``None`` (default): prompts are unchanged.
+        window: the part of the file the question is about (MVBench's ``start``/``end``), seconds on
+            the policy's time base: the episode sees only that window, as the reference's cut file
+            (times and ``D`` measured from the window's first frame). ``None``: the whole video.
     """
 
     episode_id: str
@@ -84,6 +91,7 @@ class EpisodeTask:
     evidence: tuple[Interval, ...] | None = None
     gold: str | None = None
     context_text: Callable[[tuple[float, ...], tuple[Interval, ...]], str] | None = None
+    window: Interval | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.episode_id, str) or not self.episode_id:
@@ -96,6 +104,8 @@ class EpisodeTask:
                 self, "evidence",
                 tuple(e if isinstance(e, Interval) else Interval(float(e[0]), float(e[1])) for e in self.evidence),
             )
+        if self.window is not None and not isinstance(self.window, Interval):
+            object.__setattr__(self, "window", Interval(float(self.window[0]), float(self.window[1])))
 
 
 @dataclass(frozen=True)
@@ -149,25 +159,25 @@ class _VideoOps:
     open_video: Callable[..., Any]
     sample_fast_view: Callable[..., Frames]
     sample_clip: Callable[..., Frames]
+    timeline: Callable[..., Any]
     errors: tuple[type[BaseException], ...]
+    clip_errors: tuple[type[BaseException], ...]
 
 
 def _video_ops(open_video: Callable[..., Any] | None, sample_fast_view: Callable[..., Frames] | None,
-               sample_clip: Callable[..., Frames] | None) -> _VideoOps:
-    errors: tuple[type[BaseException], ...] = (OSError, ValueError)
-    if open_video is None or sample_fast_view is None or sample_clip is None:
-        from love_r1 import video
+               sample_clip: Callable[..., Frames] | None, timeline: Callable[..., Any] | None = None) -> _VideoOps:
+    """The video engine's functions, each replaced by the injected one when given (tests inject fakes).
 
-        open_video = open_video or video.open_video
-        sample_fast_view = sample_fast_view or video.sample_fast_view
-        sample_clip = sample_clip or video.sample_clip
-    try:
-        from love_r1.video import VideoError
+    ``timeline(reader, *, time_base, window)`` gives the object whose ``duration_seconds`` is the run's D
+    (``love_r1.video.timeline``); it must use the same time base as the samplers.
+    """
+    from love_r1 import video
 
-        errors = (*errors, VideoError)
-    except ImportError:  # the video engine is optional when all three functions are injected
-        pass
-    return _VideoOps(open_video, sample_fast_view, sample_clip, errors)
+    return _VideoOps(
+        open_video=open_video or video.open_video, sample_fast_view=sample_fast_view or video.sample_fast_view,
+        sample_clip=sample_clip or video.sample_clip, timeline=timeline or video.timeline,
+        errors=(OSError, ValueError, video.VideoError), clip_errors=(video.IntervalError, video.FrameCountError),
+    )
 
 
 class _Run:
@@ -198,24 +208,26 @@ class _Run:
         """Open the video and decode the fast view (once per episode)."""
         self.reader = self.stack.enter_context(ops.open_video(self.task.video_path))
         meta = self.reader.metadata
-        duration = meta.duration_seconds
+        policy = self.policy
+        line = ops.timeline(self.reader, time_base=policy.time_base, window=self.task.window)
+        duration = line.duration_seconds
         if duration is None or not duration > 0:
             raise ValueError(f"video {self.task.video_path} has no usable duration ({duration!r} seconds)")
         self.duration_seconds = float(duration)
-        skip = self.policy.skip_zoom_below_seconds
+        skip = policy.skip_zoom_below_seconds
         if skip is not None and self.duration_seconds < skip and self.forced_reason is None:
             self.forced_reason = "short_video"
         self.episode.video = VideoInfo(
             path=str(self.task.video_path), duration_seconds=self.duration_seconds,
-            fps=float(getattr(meta, "fps", 0.0) or 0.0), num_frames=int(getattr(meta, "num_frames", 0) or 0),
+            fps=float(getattr(meta, "fps", 0.0) or 0.0), num_frames=int(line.num_frames),
             width=int(getattr(meta, "width", 0) or 0), height=int(getattr(meta, "height", 0) or 0),
+            window=self.task.window,
         )
-        policy = self.policy
         began = time.perf_counter()
         fast = ops.sample_fast_view(
             self.reader, max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
             pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
-            short_video_factor=policy.short_video_factor, overlay=policy.overlay,
+            short_video_factor=policy.short_video_factor, overlay=policy.overlay, **self.video_kwargs(),
         )
         self.episode.ledger.add_decode(num_frames=len(fast), seconds=time.perf_counter() - began)
         self.fast_view = fast
@@ -224,6 +236,10 @@ class _Run:
             num_frames=fast.num_frames, width=fast.width, height=fast.height, sample_fps=fast.sample_fps,
             timestamps_seconds=tuple(float(t) for t in fast.timestamps_seconds),
         )
+
+    def video_kwargs(self) -> dict[str, Any]:
+        """The time base and window every sampler call of this episode uses."""
+        return {"time_base": self.policy.time_base, "window": self.task.window}
 
     def _clip(self, interval: Interval, ops: _VideoOps) -> Frames:
         key = (interval.start_seconds, interval.end_seconds)
@@ -237,12 +253,13 @@ class _Run:
                     self.reader, interval.start_seconds, interval.end_seconds, max_frames=policy.slow_max_frames,
                     frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
                     resolution_factor=policy.resolution_factor(self.duration_seconds), overlay=policy.overlay,
+                    **self.video_kwargs(),
                 )
             else:  # planned: exactly plan.num_frames (<= int(fps * length)) at plan.pixels_per_frame
                 frames = ops.sample_clip(
                     self.reader, interval.start_seconds, interval.end_seconds, max_frames=plan.num_frames,
                     frames_per_second=policy.frames_per_second, pixels_per_frame=plan.pixels_per_frame,
-                    resolution_factor=1, overlay=policy.overlay,
+                    resolution_factor=1, overlay=policy.overlay, **self.video_kwargs(),
                 )
             self.episode.ledger.add_decode(num_frames=len(frames), seconds=time.perf_counter() - began)
             self.clip_frames[key] = frames
@@ -305,6 +322,12 @@ class _Run:
 
     def next_request(self, ops: _VideoOps) -> tuple[GenerationRequest, list[Interval]]:
         clips = self.prompt_clips()
+        if self.forced_reason is not None and not self.episode.clips and clips:
+            try:  # the whole-video fallback of a video too short to sample (under 1 s): answer without it
+                self._clip(clips[0], ops)
+            except ops.clip_errors as error:
+                logger.info("episode %s: forced answer without the whole-video clip: %s", self.task.episode_id, error)
+                clips = []
         pairs = [(c, self._clip(c, ops)) for c in clips]
         if self.fast_view is None:
             raise RuntimeError(f"episode {self.task.episode_id}: next_request() before start()")
@@ -321,14 +344,33 @@ class _Run:
         )
         return request, clips
 
-    def apply(self, generation: Generation, clips: list[Interval], seconds: float) -> Step:
-        """Record one reply; returns its step. Sets ``done`` state via the episode's steps."""
+    def samplable(self, interval: Interval, plan: ClipPlan | None, ops: _VideoOps) -> bool:
+        """Decode an accepted zoom clip now; ``False`` when the interval holds no samplable frames (e.g. a
+        frame rate below 1 frame per clip, or ``min_clip_seconds`` under half a second), which then forces
+        the answer like a too-short interval instead of failing the episode. Other video errors raise."""
+        key = (interval.start_seconds, interval.end_seconds)
+        if plan is not None:
+            self.clip_plans[key] = plan
+        try:
+            self._clip(interval, ops)
+        except ops.clip_errors as error:
+            logger.info("episode %s: zoom %s cannot be sampled: %s", self.task.episode_id, interval.as_list(), error)
+            self.clip_plans.pop(key, None)
+            return False
+        return True
+
+    def apply(self, generation: Generation, clips: list[Interval], seconds: float, ops: _VideoOps) -> Step:
+        """Record one reply; returns its step. Sets ``done`` state via the episode's steps.
+
+        An accepted zoom clip is decoded here; a video error other than an unsamplable interval is raised
+        after the step is recorded."""
         episode = self.episode
         episode.ledger.add_usage(generation.usage)
         common: dict[str, Any] = dict(
             index=len(episode.steps), raw_text=generation.text, clips_in_prompt=tuple(clips),
             usage=generation.usage, seconds=seconds, finish_reason=generation.finish_reason,
         )
+        decode_error: BaseException | None = None
         if self.forced_reason is not None:
             parsed = parse_reply(FORCED_ANSWER_PREFIX + generation.text, strict=self.policy.strict_parsing)
             fallback = None if episode.clips or not clips else self.clip_plans.get(
@@ -360,6 +402,12 @@ class _Run:
                     except BudgetError as error:
                         logger.info("episode %s: zoom %s refused: %s", self.task.episode_id, interval.as_list(), error)
                         interval, reason_or_none = None, "token_budget"
+                if interval is not None:
+                    try:
+                        if not self.samplable(interval, plan, ops):
+                            interval, reason_or_none, plan = None, "too_short", None
+                    except ops.errors as error:  # recorded with the zoom, then the episode fails
+                        decode_error = error
                 step = ZoomStep(
                     parsed=parsed, requested_interval=requested, applied_interval=interval,
                     stop_reason=reason_or_none, clip_plan=plan, **common,
@@ -374,6 +422,8 @@ class _Run:
                     if self.num_free_steps >= self.policy.max_free_steps:
                         self.forced_reason = "step_limit"
         episode.steps.append(step)
+        if decode_error is not None:
+            raise decode_error
         if self.done:
             self.finish()
         return step
@@ -441,6 +491,7 @@ def run_episodes(
     open_video: Callable[..., Any] | None = None,
     sample_fast_view: Callable[..., Frames] | None = None,
     sample_clip: Callable[..., Frames] | None = None,
+    timeline: Callable[..., Any] | None = None,
     max_active_episodes: int | None = None,
 ) -> Iterator[StepEvent]:
     """Run many episodes together; yield a :class:`StepEvent` after every step of every episode.
@@ -449,8 +500,8 @@ def run_episodes(
         backend: anything with a batched ``generate(requests)``.
         tasks: the questions; consumed lazily when ``max_active_episodes`` is set.
         policy: loop settings (default: ``ZoomPolicy()``, the reference inference settings).
-        open_video, sample_fast_view, sample_clip: the video engine (default ``love_r1.video``);
-            tests inject fakes that return ``Frames`` directly.
+        open_video, sample_fast_view, sample_clip, timeline: the video engine (default ``love_r1.video``);
+            tests inject fakes that return ``Frames`` directly. All four use ``policy.time_base``.
         max_active_episodes: at most this many episodes in flight (and open videos, and decoded
             frames in memory); ``None`` starts all of them at once.
 
@@ -460,7 +511,7 @@ def run_episodes(
     policy = policy if policy is not None else ZoomPolicy()
     if max_active_episodes is not None and max_active_episodes < 1:
         raise ValueError(f"max_active_episodes must be >= 1 or None, got {max_active_episodes}")
-    ops = _video_ops(open_video, sample_fast_view, sample_clip)
+    ops = _video_ops(open_video, sample_fast_view, sample_clip, timeline)
     pending = iter(tasks)
     active: list[_Run] = []
     exhausted = False
@@ -503,7 +554,13 @@ def run_episodes(
                     run.fail(f"backend: {detail}")
                     yield StepEvent(run.task.episode_id, None, True, run.episode)
                     continue
-                step = run.apply(result, clips, seconds)
+                try:
+                    step = run.apply(result, clips, seconds, ops)
+                except ops.errors as error:
+                    active.remove(run)
+                    run.fail(f"video {run.task.video_path}: {type(error).__name__}: {error}")
+                    yield StepEvent(run.task.episode_id, None, True, run.episode)
+                    continue
                 if run.done:
                     active.remove(run)
                 yield StepEvent(run.task.episode_id, step, run.done, run.episode)

@@ -14,6 +14,7 @@ from love_r1.agent.budget import (
 )
 from love_r1.backends import SamplingParams
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
+from love_r1.time_base import DEFAULT_TIME_BASE, TimeBase, check_time_base
 
 PresetName = Literal["reference", "mlvu", "longvideobench", "budget"]
 
@@ -68,6 +69,10 @@ class ZoomPolicy:
         skip_zoom_below_seconds: any-horizon routing: videos shorter than this (seconds) are answered
             in one forced step with the whole video as the zoom clip (stop reason ``"short_video"``).
             ``None`` (default): never.
+        time_base: the clock of D, frame selection, clip bounds, labels and the overlay (``docs/protocol.md``
+            "Time base"): ``"presentation"`` (default; each frame's presentation time measured from the
+            first frame) or ``"index"`` (the reference: ``frame_index / header fps``, ``D = N / fps``).
+            Identical on constant-frame-rate files.
     """
 
     name: str = "reference"
@@ -92,8 +97,10 @@ class ZoomPolicy:
     zoom_token_budget: int | None = None
     total_token_budget: int | None = None
     skip_zoom_below_seconds: float | None = None
+    time_base: TimeBase = DEFAULT_TIME_BASE
 
     def __post_init__(self) -> None:
+        check_time_base(self.time_base, name="ZoomPolicy.time_base")
         if isinstance(self.sampling, dict):
             object.__setattr__(self, "sampling", SamplingParams(**self.sampling))
         if not isinstance(self.sampling, SamplingParams):

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from love_r1.agent.grammar import ParsedReply, parse_reply
-from love_r1.agent.loop import EpisodeTask, _video_ops
+from love_r1.agent.loop import EpisodeTask, _video_ops, _VideoOps
 from love_r1.agent.messages import full_video_label, question_text, sort_clips, zoom_clip_label
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.agent.steps import AnswerStep, Episode, FastViewInfo, VideoInfo
@@ -73,29 +73,31 @@ def answer_of(text: str) -> str:
     return parsed.box_content if parsed.box_content is not None else text.strip()
 
 
-def _prepare(task: EpisodeTask, policy: ZoomPolicy, reader: Any, sample_fast_view: Callable[..., Any],
-             sample_clip: Callable[..., Any], episode: Episode) -> tuple[GenerationRequest, Interval]:
+def _prepare(task: EpisodeTask, policy: ZoomPolicy, reader: Any, ops: _VideoOps,
+             episode: Episode) -> tuple[GenerationRequest, Interval]:
     meta = reader.metadata
-    duration = meta.duration_seconds
+    video_kwargs = {"time_base": policy.time_base, "window": task.window}
+    line = ops.timeline(reader, **video_kwargs)
+    duration = line.duration_seconds
     if duration is None or not duration > 0:
         raise ValueError(f"video {task.video_path} has no usable duration ({duration!r} seconds)")
     duration = float(duration)
     episode.video = VideoInfo(
         path=str(task.video_path), duration_seconds=duration, fps=float(getattr(meta, "fps", 0.0) or 0.0),
-        num_frames=int(getattr(meta, "num_frames", 0) or 0), width=int(getattr(meta, "width", 0) or 0),
-        height=int(getattr(meta, "height", 0) or 0),
+        num_frames=int(line.num_frames), width=int(getattr(meta, "width", 0) or 0),
+        height=int(getattr(meta, "height", 0) or 0), window=task.window,
     )
     began = time.perf_counter()
-    fast = sample_fast_view(
+    fast = ops.sample_fast_view(
         reader, max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
         pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
-        short_video_factor=policy.short_video_factor, overlay=policy.overlay,
+        short_video_factor=policy.short_video_factor, overlay=policy.overlay, **video_kwargs,
     )
     interval = whole_video_clip(duration)
-    slow = sample_clip(
+    slow = ops.sample_clip(
         reader, interval.start_seconds, interval.end_seconds, max_frames=policy.slow_max_frames,
         frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
-        resolution_factor=policy.resolution_factor(duration), overlay=policy.overlay,
+        resolution_factor=policy.resolution_factor(duration), overlay=policy.overlay, **video_kwargs,
     )
     episode.ledger.add_decode(num_frames=len(fast) + len(slow), seconds=time.perf_counter() - began)
     episode.fast_view = FastViewInfo(num_frames=fast.num_frames, width=fast.width, height=fast.height,
@@ -120,18 +122,19 @@ def run_single_pass(
     open_video: Callable[..., Any] | None = None,
     sample_fast_view: Callable[..., Any] | None = None,
     sample_clip: Callable[..., Any] | None = None,
+    timeline: Callable[..., Any] | None = None,
 ) -> Iterator[Episode]:
     """Answer every task in one call (see the module docstring); yields each finished :class:`Episode`.
 
     Up to ``batch_size`` requests go into one ``backend.generate`` call. A video that cannot be read,
     or a ``BackendError``, fails only its own episodes (``Episode.error``); other exceptions propagate.
-    Only ``policy``'s fast/slow frame and pixel settings and its sampling are used.
+    Only ``policy``'s fast/slow frame and pixel settings, its time base and its sampling are used; a task's
+    ``window`` restricts its video as in :func:`~love_r1.agent.loop.run_episodes`.
     """
     policy = policy if policy is not None else ZoomPolicy()
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1 requests per generate call, got {batch_size}")
-    ops = _video_ops(open_video, sample_fast_view, sample_clip)
-    opener, fast_fn, clip_fn, errors = ops.open_video, ops.sample_fast_view, ops.sample_clip, ops.errors
+    ops = _video_ops(open_video, sample_fast_view, sample_clip, timeline)
     pending = iter(tasks)
     while True:
         batch: list[tuple[Episode, GenerationRequest, Interval, float]] = []
@@ -143,9 +146,9 @@ def run_single_pass(
                               policy=policy.to_dict(), evidence=task.evidence, gold=task.gold)
             try:
                 with contextlib.ExitStack() as stack:
-                    reader = stack.enter_context(opener(task.video_path))
-                    request, interval = _prepare(task, policy, reader, fast_fn, clip_fn, episode)
-            except errors as error:
+                    reader = stack.enter_context(ops.open_video(task.video_path))
+                    request, interval = _prepare(task, policy, reader, ops, episode)
+            except ops.errors as error:
                 episode.error = f"video {task.video_path}: {type(error).__name__}: {error}"
                 episode.ledger.total_seconds = time.perf_counter() - began
                 logger.warning("episode %s failed: %s", task.episode_id, episode.error)

@@ -156,7 +156,12 @@ def step_from_dict(data: dict[str, Any]) -> Step:
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """What the episode knew about its video (resolved metadata)."""
+    """What the episode knew about its video (resolved metadata).
+
+    ``duration_seconds`` is the episode's ``D`` and ``num_frames`` its frame count, on the policy's time
+    base and within ``window`` (the part of the file the question is restricted to; ``None`` = the
+    whole file, and then absent from ``to_dict()``); ``fps`` is the header's average rate.
+    """
 
     path: str
     duration_seconds: float = 0.0
@@ -164,9 +169,19 @@ class VideoInfo:
     num_frames: int = 0
     width: int = 0
     height: int = 0
+    window: Interval | None = None
+
+    def __post_init__(self) -> None:
+        if self.window is not None and not isinstance(self.window, Interval):
+            object.__setattr__(self, "window", _interval_from_list(self.window))
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        if self.window is None:
+            del data["window"]
+        else:
+            data["window"] = _interval_to_list(self.window)
+        return data
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,10 @@ class Options:
         "help": "zoom policy preset (frame and pixel budgets, widening; budget = token-budgeted zoom clips, see docs/protocol.md)"})
     max_zoom_steps: int | None = field(default=None, metadata={
         "metavar": "N", "help": "free steps before the answer is forced (count; None = the preset's, 2)"})
+    time_base: Literal["presentation", "index"] = field(default="presentation", metadata={
+        "help": "clock of D, frame selection, clip bounds, labels and the overlay: presentation (each frame's "
+                "presentation time in seconds from the first frame) or index (the reference's frame_index / "
+                "header fps); identical on constant-frame-rate files (docs/protocol.md, Time base)"})
     evidence: list[float] = field(default_factory=list, metadata={
         "metavar": "SECONDS", "help": "ground-truth intervals as pairs START END ... (seconds; shown in the trace)"})
     gold: str | None = field(default=None, metadata={"help": "the correct answer, if known (shown in the trace)"})
@@ -217,7 +221,7 @@ def run(options: Options) -> int:
     from love_r1.agent import EpisodeTask, ZoomPolicy, run_episodes
 
     try:
-        policy = ZoomPolicy.preset(options.preset)
+        policy = ZoomPolicy.preset(options.preset, time_base=options.time_base)
         if options.max_zoom_steps is not None:
             policy = policy.replace(max_free_steps=options.max_zoom_steps)
     except (ValueError, TypeError) as error:

@@ -71,6 +71,10 @@ class Options:
                 "LongVideoBench, else reference; always reference for --method stage1)"})
     max_zoom_steps: int | None = field(default=None, metadata={
         "help": "free steps before the answer is forced (count; default: the preset's, 2)"})
+    time_base: Literal["presentation", "index"] = field(default="presentation", metadata={
+        "help": "clock of D, frame selection, clip bounds, labels and the overlay: presentation (each frame's "
+                "presentation time in seconds from the first frame) or index (the reference's frame_index / "
+                "header fps); identical on constant-frame-rate files (docs/protocol.md, Time base)"})
     subtitles: bool = field(default=False, metadata={
         "help": "show subtitles (Video-MME, LongVideoBench): the lines active at the fast view's frame times, as "
                 "'Subtitles:' + '[mm:ss] line' before the question; a video without a subtitle file gets none"})
@@ -124,7 +128,7 @@ def run(options: Options) -> int:
         if options.download:
             bench.download(token=os.environ.get("HF_TOKEN"))
         default_preset = "reference" if options.method == "stage1" else bench.policy_preset
-        policy = ZoomPolicy.preset(options.policy_preset or default_preset)
+        policy = ZoomPolicy.preset(options.policy_preset or default_preset, time_base=options.time_base)
         if options.max_zoom_steps is not None:
             policy = policy.replace(max_free_steps=options.max_zoom_steps)
         bench.load()  # validate the data before loading a model

@@ -72,6 +72,10 @@ class Options:
         "help": "zoom policy preset (frame and pixel budgets, widening)"})
     max_zoom_steps: int | None = field(default=None, metadata={
         "metavar": "N", "help": "free steps before the answer is forced (count; None = the preset's, 2)"})
+    time_base: Literal["presentation", "index"] = field(default="presentation", metadata={
+        "help": "clock of D, frame selection, clip bounds, labels and the overlay: presentation (each frame's "
+                "presentation time in seconds from the first frame) or index (the reference's frame_index / "
+                "header fps); identical on constant-frame-rate files (docs/protocol.md, Time base)"})
     max_concurrent_episodes: int = field(default=8, metadata={
         "metavar": "N", "help": "episodes running at once (count); every round is one generate call over all of "
                              "them, and queued episodes join at the next round when a slot frees up"})
@@ -138,7 +142,7 @@ def run(options: Options) -> int:
                           "set or empty; export the key first (e.g. export "
                           f"{options.server_api_key_env}=$(python -c 'import secrets; print(secrets.token_urlsafe(32))'))")
     try:
-        policy = ZoomPolicy.preset(options.preset)
+        policy = ZoomPolicy.preset(options.preset, time_base=options.time_base)
         if options.max_zoom_steps is not None:
             policy = policy.replace(max_free_steps=options.max_zoom_steps)
     except (ValueError, TypeError) as error:

@@ -88,7 +88,7 @@ def run_mine_hard(
 ) -> tuple[str, RunStats]:
     """Roll out the policy ``num_samples`` times per item (skipping stored rollouts); returns (hash, stats).
 
-    ``video_ops`` (``open_video``, ``sample_fast_view``, ``sample_clip``) are passed to
+    ``video_ops`` (``open_video``, ``sample_fast_view``, ``sample_clip``, ``timeline``) are passed to
     ``run_episodes`` (default: the ``love_r1.video`` engine); ``max_active_episodes`` bounds
     the rollouts in flight, and with them the decoded frames held in memory.
     """

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from love_r1.interval import Interval
+
 LETTERS = string.ascii_uppercase
 CategoryValue = str | tuple[str, ...]
 
@@ -33,6 +35,9 @@ class Sample:
         subtitle_offset_seconds: subtracted from the subtitle file's times (LongVideoBench's
             ``starting_timestamp_for_subtitles``; ``0.0`` elsewhere).
         evidence: ground-truth intervals ``(start_seconds, end_seconds)``, half-open, when annotated.
+        window: the part of the video file the question is about (MVBench's ``start``/``end``): the
+            episode sees only this window, as the reference's cut clip (times and ``D`` measured from
+            its start); ``None`` = the whole file.
     """
 
     qid: str
@@ -48,6 +53,7 @@ class Sample:
     subtitle_path: Path | None = None
     evidence: tuple[tuple[float, float], ...] = ()
     subtitle_offset_seconds: float = 0.0
+    window: Interval | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.qid, str) or not self.qid:
@@ -63,6 +69,8 @@ class Sample:
         object.__setattr__(self, "evidence", tuple((float(s), float(e)) for s, e in self.evidence))
         cats = {k: (tuple(v) if isinstance(v, list | tuple) else str(v)) for k, v in dict(self.categories).items()}
         object.__setattr__(self, "categories", cats)
+        if self.window is not None and not isinstance(self.window, Interval):
+            object.__setattr__(self, "window", Interval(float(self.window[0]), float(self.window[1])))
 
     @property
     def answer_index(self) -> int:
@@ -79,6 +87,7 @@ class Sample:
             "subtitle_path": str(self.subtitle_path) if self.subtitle_path else None,
             "evidence": [list(e) for e in self.evidence],
             **({"subtitle_offset_seconds": self.subtitle_offset_seconds} if self.subtitle_offset_seconds else {}),
+            **({"window": self.window.as_list()} if self.window is not None else {}),
         }
 
     @classmethod
@@ -91,6 +100,7 @@ class Sample:
             subtitle_path=Path(data["subtitle_path"]) if data.get("subtitle_path") else None,
             evidence=tuple(tuple(e) for e in data.get("evidence", ())),
             subtitle_offset_seconds=float(data.get("subtitle_offset_seconds") or 0.0),
+            window=Interval(*map(float, data["window"])) if data.get("window") else None,
         )
 
 

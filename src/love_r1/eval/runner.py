@@ -385,7 +385,7 @@ def _tasks(samples: Sequence[Sample], prefetcher: _Prefetcher,
         yield EpisodeTask(
             episode_id=sample.qid, video_path=sample.video_path, question=sample.question_text, options=(),
             answer_instruction="", evidence=sample.evidence or None, gold=sample.answer_letter,
-            context_text=_subtitle_hook(subtitles, sample),
+            context_text=_subtitle_hook(subtitles, sample), window=sample.window,
         )
 
 
@@ -398,7 +398,7 @@ def _run_zoom(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *
     def fast_view_kwargs() -> dict[str, Any]:
         return dict(max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
                     pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
-                    short_video_factor=policy.short_video_factor, overlay=policy.overlay)
+                    short_video_factor=policy.short_video_factor, overlay=policy.overlay, time_base=policy.time_base)
 
     def job(path: str) -> None:
         with opener(path) as reader:
@@ -425,21 +425,23 @@ def _run_stage1(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy,
                 concurrency: int, prefetch_workers: int, cache_bytes: int, visual: bool = True,
                 subtitles: SubtitleProvider | None = None) -> None:
     from love_r1.agent.single_pass import run_single_pass, whole_video_clip
+    from love_r1.video import timeline
 
     _, opener = _video_engine(cache_bytes)
     sample_fast_view, sample_clip = _samplers(visual)
     fast_kwargs = dict(max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
                        pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
-                       short_video_factor=policy.short_video_factor, overlay=policy.overlay)
+                       short_video_factor=policy.short_video_factor, overlay=policy.overlay, time_base=policy.time_base)
 
     def job(path: str) -> None:
         with opener(path) as reader:
             sample_fast_view(reader, **fast_kwargs)
-            duration = float(reader.metadata.duration_seconds)
+            duration = float(timeline(reader, time_base=policy.time_base).duration_seconds)
             clip = whole_video_clip(duration)
             sample_clip(reader, clip.start_seconds, clip.end_seconds, max_frames=policy.slow_max_frames,
                         frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
-                        resolution_factor=policy.resolution_factor(duration), overlay=policy.overlay)
+                        resolution_factor=policy.resolution_factor(duration), overlay=policy.overlay,
+                        time_base=policy.time_base)
 
     prefetcher = _Prefetcher(job, workers=prefetch_workers, lookahead=prefetch_workers + concurrency)
 
@@ -455,20 +457,18 @@ def _run_stage1(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy,
         prefetcher.close()
 
 
-def uniform_frames(reader: Any, *, num_frames: int, pixels_per_frame: int) -> Any:
-    """``num_frames`` frames spread uniformly over the video, both ends included (qwen-vl-utils style)."""
+def uniform_frames(reader: Any, *, num_frames: int, pixels_per_frame: int, time_base: str = "presentation",
+                   window: Any = None) -> Any:
+    """``num_frames`` frames spread uniformly over the video (or ``window``), both ends included (qwen-vl-utils
+    style), on ``time_base`` (:func:`love_r1.video.uniform_selection`)."""
     from dataclasses import replace
 
-    from love_r1.video import linspace_indices
+    from love_r1.video import timeline, uniform_selection
 
-    meta = reader.metadata
-    total = int(meta.num_frames)
-    count = max(1, min(num_frames, total))
-    count -= count % 2 if count > 1 else 0  # Qwen2.5-VL groups frames in pairs
-    indices = linspace_indices(start=0, end=total - 1, num=count)
-    frames = reader.get_frames_at(indices, max_pixels=pixels_per_frame, overlay=False)
-    duration = float(meta.duration_seconds or total / float(meta.fps))
-    return replace(frames, sample_fps=round(count / duration, 6) if duration > 0 else None)
+    line = timeline(reader, time_base=time_base, window=window)
+    selection = uniform_selection(timeline=line, num_frames=num_frames)
+    frames = reader.get_frames_at(selection.frame_indices, max_pixels=pixels_per_frame, overlay=False)
+    return replace(frames, timestamps_seconds=line.seconds_of(frames.frame_indices), sample_fps=selection.sample_fps)
 
 
 def _run_uniform(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy, *, record: Callable[..., None],
@@ -482,7 +482,8 @@ def _run_uniform(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy
 
     def job(path: str) -> None:
         with opener(path) as reader:
-            uniform_frames(reader, num_frames=num_frames, pixels_per_frame=pixels_per_frame)
+            uniform_frames(reader, num_frames=num_frames, pixels_per_frame=pixels_per_frame,
+                           time_base=policy.time_base)
 
     prefetcher = _Prefetcher(job, workers=prefetch_workers, lookahead=prefetch_workers + concurrency)
     sampling = policy.sampling
@@ -506,7 +507,8 @@ def _run_uniform(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy
                     continue
                 try:
                     with opener(sample.video_path) as reader:
-                        frames = uniform_frames(reader, num_frames=num_frames, pixels_per_frame=pixels_per_frame)
+                        frames = uniform_frames(reader, num_frames=num_frames, pixels_per_frame=pixels_per_frame,
+                                                time_base=policy.time_base, window=sample.window)
                         meta = reader.metadata
                 except _video_errors() as error:
                     record(sample.qid, episode.to_dict(), f"video {sample.video_path}: {type(error).__name__}: {error}")

@@ -34,6 +34,10 @@ class _VideoDataFields:
                                                                               "per frame (pixels)"})
     slow_pixels_per_frame: int | None = field(default=None, metadata={"help": "override: slow-clip pixel budget "
                                                                               "per frame (pixels)"})
+    time_base: Literal["presentation", "index"] = field(default="presentation", metadata={
+        "help": "clock of D, frame selection, clip bounds, labels and the overlay: 'presentation' (each frame's "
+                "presentation time from the first frame) or 'index' (the reference's frame_index / header fps); "
+                "the same on constant-frame-rate files (docs/protocol.md, Time base)"})
     decode_mode: Literal["exact", "keyframe"] = field(default="exact", metadata={
         "help": "frame decoding: 'exact' frames or nearest keyframes (faster, approximate)"})
     freeze_vision_tower: bool = field(default=True, metadata={"help": "keep the vision encoder's weights fixed "
@@ -42,7 +46,7 @@ class _VideoDataFields:
 
     def clip_policy(self) -> ClipPolicy:
         overrides = {name: getattr(self, name) for name in _FRAME_OVERRIDES if getattr(self, name) is not None}
-        return ClipPolicy.preset(self.clip_preset, **overrides)
+        return ClipPolicy.preset(self.clip_preset, time_base=self.time_base, **overrides)
 
     def _check_video_fields(self) -> None:
         for name in _FRAME_OVERRIDES:

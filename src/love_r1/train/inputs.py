@@ -2,7 +2,8 @@
 
 The prompt is always built by :func:`love_r1.agent.messages.build_messages`; records trained
 without the decision instruction (stage-1 SFT, as in ``sft_video.py``) get the same layout with
-the question text as the last item.
+the question text as the last item. ``D``, frame selection, clip bounds, labels and the overlay use
+``ClipPolicy.time_base`` (the same setting as ``ZoomPolicy.time_base`` at inference).
 """
 
 from __future__ import annotations
@@ -92,16 +93,17 @@ class RecordDecoder:
 
         ``clips`` overrides the record's clips (GRPO steps); otherwise the SFT plan is used.
         """
-        from love_r1.video import sample_clip, sample_fast_view
+        from love_r1.video import sample_clip, sample_fast_view, timeline
 
         policy = self.policy
+        time_base = policy.time_base
         short = policy.sft_short_video_seconds if stage == "sft" else policy.grpo_short_video_seconds
         inference_rules = record.kind == "step"  # our own trajectories: re-render exactly what inference saw
         if inference_rules:
             short = policy.inference_short_video_seconds
         with self._open(record) as reader:
             meta = reader.metadata
-            duration = float(meta.num_frames / meta.fps)
+            duration = float(timeline(reader, time_base=time_base).duration_seconds)
             if clips is None:
                 plan = sft_clip_plan(record, duration_seconds=duration, policy=policy, seed=seed)
                 intervals, frames_per_clip = plan.intervals, plan.slow_max_frames
@@ -112,7 +114,8 @@ class RecordDecoder:
             fast = sample_fast_view(reader, max_frames=policy.fast_max_frames,
                                     frames_per_second=policy.frames_per_second,
                                     pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=short,
-                                    short_video_factor=policy.short_video_factor, mode=self.mode)
+                                    short_video_factor=policy.short_video_factor, mode=self.mode,
+                                    time_base=time_base)
             factor = resolution_factor(duration_seconds=duration, short_video_seconds=short, policy=policy)
             slow_factor = factor if (policy.factor_on_slow_clips or inference_rules) else 1
             decoded = []
@@ -122,7 +125,7 @@ class RecordDecoder:
                 frames = sample_clip(reader, start, end, max_frames=frames_per_clip,
                                      frames_per_second=policy.frames_per_second,
                                      pixels_per_frame=policy.slow_pixels_per_frame, resolution_factor=slow_factor,
-                                     mode=self.mode)
+                                     mode=self.mode, time_base=time_base)
                 decoded.append((interval, frames))
         messages = prompt_messages(fast_view=fast, clips=decoded, duration_seconds=duration,
                                    question_text=record.question_text,

@@ -355,23 +355,26 @@ def check_record(record: TrainRecord, *, duration_seconds: float) -> list[Record
     return issues
 
 
-def probe_duration(path: Path, *, open_video: Any = None) -> float:
-    """The video's duration in seconds (header), raising ``love_r1.video.VideoError`` when unreadable."""
+def probe_duration(path: Path, *, open_video: Any = None, time_base: str = "presentation") -> float:
+    """The video's duration ``D`` in seconds on ``time_base`` (as the input builder computes it), raising
+    ``love_r1.video.VideoError`` when unreadable."""
+    from love_r1.video import timeline
+
     if open_video is None:
         from love_r1.video import open_video
     with open_video(path) as reader:
         reader.check_complete()
-        meta = reader.metadata
-        return float(meta.num_frames / meta.fps) if meta.fps else float(meta.duration_seconds)
+        return float(timeline(reader, time_base=time_base).duration_seconds)
 
 
 def build_manifest(
     records: Sequence[TrainRecord], *, video_root: str | Path | None, issues: Sequence[RecordIssue] = (),
-    probe_videos: bool = True, open_video: Any = None,
+    probe_videos: bool = True, open_video: Any = None, time_base: str = "presentation",
 ) -> Manifest:
     """Check every record up front: the video exists and opens, intervals fit, the answer is readable.
 
-    A record with any issue is left out of ``Manifest.records``; each video is opened once.
+    A record with any issue is left out of ``Manifest.records``; each video is opened once. Intervals are
+    checked against ``D`` on ``time_base`` (the training config's, the clock the input builder uses).
     """
     from love_r1.video import VideoError
 
@@ -385,7 +388,8 @@ def build_manifest(
                 video_failures[key] = f"missing video {key!r} (check --video-root)"
             elif probe_videos:
                 try:
-                    manifest.durations_seconds[key] = probe_duration(path, open_video=open_video)
+                    manifest.durations_seconds[key] = probe_duration(path, open_video=open_video,
+                                                                     time_base=time_base)
                 except VideoError as error:
                     video_failures[key] = f"unreadable video {key!r}: {error}"
             else:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from love_r1.interval import Interval
+from love_r1.time_base import DEFAULT_TIME_BASE, TimeBase, check_time_base
 
 Stage1Kind = Literal["grounding", "qa"]
 PresetName = Literal["reference", "aligned"]
@@ -60,8 +61,12 @@ class ClipPolicy:
                                                  "inference runs): resolution x factor below this, slow clips too (seconds)"})
     short_video_factor: int = field(default=2, metadata={"help": "pixel factor for short videos"})
     factor_on_slow_clips: bool = field(default=False, metadata={"help": "apply the short-video factor to slow clips too"})
+    time_base: TimeBase = field(default=DEFAULT_TIME_BASE, metadata={
+        "help": "clock of D, frames, clip bounds, labels and overlay: 'presentation' (frame pts from the first "
+                "frame) or 'index' (the reference's frame_index / header fps); the same on constant-frame-rate files"})
 
     def __post_init__(self) -> None:
+        check_time_base(self.time_base, name="ClipPolicy.time_base")
         p = self.grounding_moments_probability + self.grounding_whole_video_probability
         for name in ("grounding_moments_probability", "grounding_whole_video_probability", "qa_whole_video_probability"):
             value = getattr(self, name)

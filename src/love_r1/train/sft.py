@@ -53,7 +53,8 @@ def prepare_manifest(config: Any, records: Sequence[TrainRecord] | None = None, 
             raise ValueError("train_file is empty; set it in the config (a .jsonl or .json records file)")
         manifest = check_records(config.train_file, video_root=config.video_root, probe_videos=config.probe_videos)
     else:
-        manifest = build_manifest(records, video_root=config.video_root, probe_videos=config.probe_videos)
+        manifest = build_manifest(records, video_root=config.video_root, probe_videos=config.probe_videos,
+                                  time_base=config.time_base)
     wrong = [r for r in manifest.records if r.kind not in kinds]
     if wrong:
         logger.warning("ignoring %d record(s) of kinds %s (this stage takes %s)", len(wrong),

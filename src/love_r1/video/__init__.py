@@ -1,10 +1,12 @@
 """Video engine: open a video once, request frames by time or index, sample fast views and zoom clips."""
 
+from love_r1.time_base import TIME_BASES, TimeBase
 from love_r1.video._cache import FrameCache
 from love_r1.video._decode import ReaderStats, VideoReader, open_video
 from love_r1.video._folder import FRAME_FOLDER_DEFAULT_FPS, FrameFolderReader
 from love_r1.video._frames import Frames
 from love_r1.video._metadata import VideoMetadata
+from love_r1.video._timeline import Timeline, timeline
 from love_r1.video.errors import (
     CorruptVideoError,
     EmptyVideoError,
@@ -20,16 +22,20 @@ from love_r1.video.resize import budget_hw, resize_frames, smart_resize
 from love_r1.video.sampling import (
     FrameSelection,
     clip_indices,
+    clip_selection,
     fast_view_indices,
     fast_view_pixels,
+    fast_view_selection,
     linspace_indices,
     sample_clip,
     sample_fast_view,
+    uniform_selection,
 )
 
 __all__ = [
     "FRAME_FOLDER_DEFAULT_FPS",
     "OVERLAY_FONT_NAME",
+    "TIME_BASES",
     "CorruptVideoError",
     "EmptyVideoError",
     "FrameCache",
@@ -42,15 +48,19 @@ __all__ = [
     "NotAVideoError",
     "OverlayFonts",
     "ReaderStats",
+    "TimeBase",
+    "Timeline",
     "VideoError",
     "VideoMetadata",
     "VideoNotFoundError",
     "VideoReader",
     "budget_hw",
     "clip_indices",
+    "clip_selection",
     "draw_timestamp",
     "draw_timestamps",
     "fast_view_indices",
+    "fast_view_selection",
     "fast_view_pixels",
     "linspace_indices",
     "open_video",
@@ -58,4 +68,6 @@ __all__ = [
     "sample_clip",
     "sample_fast_view",
     "smart_resize",
+    "timeline",
+    "uniform_selection",
 ]

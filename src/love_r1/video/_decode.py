@@ -25,7 +25,7 @@ from love_r1.video._frames import Frames
 from love_r1.video._index import FrameIndex
 from love_r1.video._metadata import VideoMetadata
 from love_r1.video.errors import CorruptVideoError, EmptyVideoError, FrameCountError, IntervalError, VideoNotFoundError
-from love_r1.video.overlay import OverlayFonts, draw_timestamp, timestamp_text
+from love_r1.video.overlay import OverlayClock, OverlayFonts, draw_timestamp, timestamp_text
 from love_r1.video.resize import budget_hw, resize_image
 
 logger = logging.getLogger(__name__)
@@ -164,6 +164,7 @@ class VideoReader:
         max_pixels: int | None = None,
         mode: Mode = "exact",
         overlay: bool = False,
+        overlay_clock: OverlayClock | None = None,
     ) -> Frames:
         """The frames displayed at the given times (the frame whose ``[pts, next pts)`` contains each time).
 
@@ -175,6 +176,7 @@ class VideoReader:
             mode: ``"exact"`` decodes exactly these frames; ``"keyframe"`` returns, for each time,
                 the keyframe nearest to it (fast, approximate; true timestamps are reported).
             overlay: draw each frame's integer second in red before resizing.
+            overlay_clock: which second to draw (e.g. a ``Timeline``); ``None`` = ``int(index / fps)``.
         """
         ts = np.asarray(timestamps_seconds, dtype=np.float64).reshape(-1)
         missing = self.missing_range_seconds
@@ -193,7 +195,8 @@ class VideoReader:
                 f"{self.path}: timestamps {bad[:5].tolist()} are outside the video [0, {self.index.end_seconds:.6f}) "
                 "seconds (hint: clamp requests to metadata.duration_seconds)"
             )
-        return self.get_frames_at(self.index.indices_played_at(ts), max_pixels=max_pixels, mode=mode, overlay=overlay)
+        return self.get_frames_at(self.index.indices_played_at(ts), max_pixels=max_pixels, mode=mode, overlay=overlay,
+                                  overlay_clock=overlay_clock)
 
     def get_frames_at(
         self,
@@ -202,6 +205,7 @@ class VideoReader:
         max_pixels: int | None = None,
         mode: Mode = "exact",
         overlay: bool = False,
+        overlay_clock: OverlayClock | None = None,
     ) -> Frames:
         """The frames at the given indices (presentation order; same options as :meth:`get_frames_played_at`)."""
         if mode not in _MODES:
@@ -221,13 +225,14 @@ class VideoReader:
             raise IndexError(f"{self.path}: frame indices {bad[:5].tolist()} are outside [0, {n}) "
                              "(hint: the video has metadata.num_frames frames)")
         self.stats.requests += 1
-        key = self._request_key(idx, max_pixels=max_pixels, mode=mode, overlay=overlay)
+        clock = overlay_clock if overlay else None
+        key = self._request_key(idx, max_pixels=max_pixels, mode=mode, overlay=overlay, clock=clock)
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
                 self.stats.cache_hits += 1
                 return hit
-        frames = self._decode_request(idx, max_pixels=max_pixels, mode=mode, overlay=overlay, key=key)
+        frames = self._decode_request(idx, max_pixels=max_pixels, mode=mode, overlay=overlay, key=key, clock=clock)
         if self.cache is not None:
             self.cache.put(key, frames)
         return frames
@@ -237,12 +242,15 @@ class VideoReader:
         h, w = self.metadata.height, self.metadata.width
         return (h, w) if max_pixels is None else budget_hw(height=h, width=w, pixels_per_frame=max_pixels)
 
-    def _request_key(self, idx: np.ndarray, *, max_pixels: int | None, mode: str, overlay: bool) -> str:
+    def _request_key(self, idx: np.ndarray, *, max_pixels: int | None, mode: str, overlay: bool,
+                     clock: OverlayClock | None = None) -> str:
         spec = f"{self.backend}|{self.resampler}|{mode}|{max_pixels}|{overlay}|" + spec_digest(idx.tobytes().hex())
+        if clock is not None:
+            spec += f"|{clock.spec}"
         return f"{self._identity}-{spec_digest(spec)}"
 
     def _decode_request(self, idx: np.ndarray, *, max_pixels: int | None, mode: str, overlay: bool,
-                        key: str) -> Frames:
+                        key: str, clock: OverlayClock | None = None) -> Frames:
         out_h, out_w = self.output_hw(max_pixels)
         fps = self.metadata.fps
         if mode == "keyframe":
@@ -258,14 +266,17 @@ class VideoReader:
         data = np.empty((len(idx), out_h, out_w, 3), dtype=np.uint8)
 
         def finish(frame_index: int, payload: object) -> tuple[int, np.ndarray]:
-            text = timestamp_text(frame_index=frame_index, fps=fps) if overlay else None
+            text = None
+            if overlay:
+                text = (clock.overlay_text(frame_index) if clock is not None
+                        else timestamp_text(frame_index=frame_index, fps=fps))
             if self.resampler == "swscale":
                 fast = self._finish_fast(payload, text=text, height=out_h, width=out_w)
                 if fast is not None:
                     return frame_index, fast
             image = Image.fromarray(self._to_rgb(payload))
-            if overlay:
-                draw_timestamp(image, text=timestamp_text(frame_index=frame_index, fps=fps), fonts=self.fonts)
+            if text is not None:
+                draw_timestamp(image, text=text, fonts=self.fonts)
             return frame_index, np.asarray(resize_image(image, height=out_h, width=out_w))
 
         def place(done: tuple[int, np.ndarray]) -> None:

@@ -3,7 +3,9 @@
 The layout follows the reference (``add_frame_numbers_batch``): font size ``int(min(W, H) / 8)``
 of the ORIGINAL frame, text box = glyph box + 10 px, ``x = W - box_w``,
 ``y = H - box_h - box_h / 3``, fill red. The text is ``str(int(frame_index / fps))``.
-It is drawn before any resize, identically for training and inference.
+It is drawn before any resize, identically for training and inference. A run's time base
+(``love_r1.video.Timeline``, an :class:`OverlayClock`) may give other digits: the frame's
+presentation time measured from the first frame (or from a window's first frame).
 
 Font: the reference loads "Arial Unicode" (not redistributable). We use Pillow's built-in
 scalable font (``ImageFont.load_default(size=...)``, Aileron Regular, CC0), so no font file is
@@ -12,11 +14,25 @@ shipped or looked up on disk. :data:`OVERLAY_FONT_NAME` records it in run metada
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 OVERLAY_FONT_NAME = "Pillow built-in (Aileron Regular, CC0) via ImageFont.load_default(size)"
 OVERLAY_COLOR = "red"
+
+
+class OverlayClock(Protocol):
+    """Which integer second the overlay draws on a frame (``love_r1.video.Timeline`` is one).
+
+    ``spec`` identifies the clock in cache keys: two clocks with the same spec draw the same digits.
+    """
+
+    @property
+    def spec(self) -> str: ...
+
+    def overlay_text(self, frame_index: int) -> str: ...
 
 
 class OverlayFonts:

@@ -9,6 +9,12 @@ directory gets that directory as ``video_path`` and ``love_r1.video.open_video``
 frame-folder backend, whose default rate (``FRAME_FOLDER_DEFAULT_FPS`` = 3.0) is TVQA's
 (``_FOLDER_FPS`` below records each folder task's rate; a test keeps the two equal).
 
+Bounded tasks (``_BOUNDED_TASKS``, 1,000 of 4,000 items) hold ``start``/``end`` seconds: the reference
+cuts that part into a new file (VLMEvalKit ``mvbench.py``, moviepy ``subclip(start, min(end, duration))``)
+and the model sees only the cut. Each such item gets ``Sample.window = Interval(start, end)``; the video
+engine then presents only the window (times and ``D`` measured from its first frame), for files and
+frame folders alike.
+
 Reference question text: ``"{q}\\nOptions:\\n(A) c1\\n..."`` + the single-letter instruction.
 """
 
@@ -17,14 +23,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from love_r1.agent.messages import question_text as plain_question_text
-from love_r1.eval.benchmarks._base import Benchmark, as_list, field, read_table
+from love_r1.eval.benchmarks._base import Benchmark, DataError, as_list, field, read_table
 from love_r1.eval.benchmarks.mlvu import answer_letter
 from love_r1.eval.benchmarks.mlvu import reference_question_text as mcq_reference_text
 from love_r1.eval.records import LETTERS, Sample, letter_options
+from love_r1.interval import Interval
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
 
 # frame-folder tasks -> frames per second of their image folders (spec benchmarks.md §2.5)
 _FOLDER_FPS = {"episodic_reasoning": 3.0}
+
+# tasks whose items are restricted to their start/end seconds (the reference's data_list "bound" flag)
+_BOUNDED_TASKS = frozenset({"action_sequence", "action_prediction", "object_interaction", "action_localization",
+                            "episodic_reasoning"})
 
 # task -> (annotation file, video folder in the hub repo)
 TASKS = {
@@ -76,6 +87,7 @@ class MVBench(Benchmark):
                     question=question, options=letter_options(candidates),
                     answer_letter=LETTERS[gold],
                     categories={"task": task}, question_text=text,
+                    window=item_window(row, source=path, qid=qid) if task in _BOUNDED_TASKS else None,
                 ))
         return samples
 
@@ -87,3 +99,21 @@ class MVBench(Benchmark):
             if candidate.is_dir():
                 return candidate
         return self.find_video(video, folders)
+
+
+def item_window(row: dict, *, source: Path, qid: str) -> Interval:
+    """``Interval(start, end)`` of a bounded item (seconds), or a :class:`DataError` naming the file and item."""
+    values = []
+    for name in ("start", "end"):
+        value = row.get(name)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise DataError(f"{source}: item {qid} of a bounded task needs a number of seconds in {name!r}; got "
+                            f"{value!r} (hint: the reference cuts the video to [start, end])") from None
+        if number != number or number < 0 or number in (float("inf"), float("-inf")):
+            raise DataError(f"{source}: item {qid}: {name}={value!r} is not a finite number of seconds >= 0")
+        values.append(number)
+    if values[1] <= values[0]:
+        raise DataError(f"{source}: item {qid}: end={values[1]!r} is not after start={values[0]!r} seconds")
+    return Interval(values[0], values[1])
