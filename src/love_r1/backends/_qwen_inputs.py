@@ -32,6 +32,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from love_r1.backends import Message, TextPart, VideoPart
+from love_r1.backends._mrope import (
+    DEFAULT_POSITION_RULE,
+    PositionRule,
+    check_position_rule,
+    rope_positions,
+    video_blocks,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -49,7 +56,7 @@ _PROCESSOR_MODEL_TYPES = {"Qwen2_5_VLProcessor": "qwen2_5_vl", "Qwen3VLProcessor
 
 @dataclass(frozen=True)
 class _Family:
-    uses_second_per_grid_ts: bool  # Qwen2.5-VL: temporal M-RoPE spacing from the sampling rate
+    uses_second_per_grid_ts: bool  # Qwen2.5-VL: a video is one M-RoPE block, time ids spaced by the sampling rate
     absolute_frame_timestamps: bool  # Qwen3-VL: <t seconds> text from frames_indices / fps
     min_frames: int  # fewest frames the video processor accepts per clip
 
@@ -236,6 +243,35 @@ def mm_token_type_ids(input_ids: torch.Tensor, config: Any) -> torch.Tensor:
     types[input_ids == config.image_token_id] = 1
     types[input_ids == config.video_token_id] = 2
     return types
+
+
+def mrope_position_ids(
+    input_ids: torch.Tensor,
+    *,
+    config: Any,
+    position_rule: PositionRule = DEFAULT_POSITION_RULE,
+    attention_mask: torch.Tensor | None = None,
+    video_grid_thw: torch.Tensor | None = None,
+    second_per_grid_ts: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The ``[3, batch, length]`` M-RoPE position ids to pass as ``position_ids`` (see :mod:`._mrope`).
+
+    ``config`` is the model's config (``model_type``, token ids, ``vision_config.spatial_merge_size``
+    and, for Qwen2.5-VL, ``vision_config.tokens_per_second``). The other arguments are the
+    processor's batch entries of the same names (left or right padding). Tokens appended to a row
+    (a completion) continue its text positions, so generation and training see the same ids.
+    """
+    check_position_rule(position_rule)
+    family = _family(config.model_type)
+    vision = config.vision_config
+    blocks = video_blocks(
+        video_grid_thw, second_per_grid_ts, spatial_merge_size=int(vision.spatial_merge_size),
+        tokens_per_second=int(vision.tokens_per_second) if family.uses_second_per_grid_ts else 1,
+        frame_pair_blocks=not family.uses_second_per_grid_ts,
+    )
+    return rope_positions(input_ids, blocks=blocks, video_token_id=int(config.video_token_id),
+                          image_token_id=int(config.image_token_id), rule=position_rule,
+                          attention_mask=attention_mask)
 
 
 def video_token_spans(
