@@ -161,3 +161,25 @@ def test_position_rule_is_validated_and_kept():
     assert HFBackend(model, processor, position_rule="spatial_extent").position_rule == "spatial_extent"
     with pytest.raises(ValueError, match=r"position_rule='trained'.*'max_plus_one', 'spatial_extent'"):
         HFBackend(model, processor, position_rule="trained")
+
+
+def test_spatial_extent_reproduces_transformers_5_generate():
+    """For checkpoints fine-tuned under transformers 5: the option gives what its own ``generate`` computes."""
+    family = "qwen2_5_vl"
+    model, processor = tq.build_tiny(family)
+    fast = _frames(16, 2, 3, family, first_index=0, step=110, sample_fps=0.27, key="fast", seed=1)
+    request = GenerationRequest(_messages(fast), sampling=SamplingParams(max_new_tokens=6))
+    ours = HFBackend(model, processor, position_rule="spatial_extent", return_logits=True,
+                     reuse_cache=False).generate([request])[0]
+    batch = qi.build_generation_inputs(processor, [request.messages], model_type=family)
+    model.model.rope_deltas = None
+    with torch.no_grad():
+        native = model.generate(**batch, max_new_tokens=6, do_sample=False, output_logits=True,
+                                return_dict_in_generate=True, suppress_tokens=qi.vision_token_ids(processor.tokenizer),
+                                eos_token_id=[], pad_token_id=processor.tokenizer.pad_token_id)
+    length = len(ours.raw["token_ids"])
+    assert ours.raw["token_ids"] == native.sequences[0, batch["input_ids"].shape[1]:][:length].tolist()
+    torch.testing.assert_close(ours.raw["logits"], torch.stack([s[0] for s in native.logits])[:length],
+                               atol=1e-5, rtol=0)
+    trained = HFBackend(model, processor, return_logits=True, reuse_cache=False).generate([request])[0]
+    assert not torch.allclose(trained.raw["logits"][0], ours.raw["logits"][0], atol=1e-4)  # the rules differ

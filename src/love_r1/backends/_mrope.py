@@ -17,9 +17,11 @@ the text that **follows** a vision block starts. That choice is a :data:`Positio
     gives the same positions as ``"max_plus_one"``.
 
 Tokens generated after the prompt continue the text: the first one sits at the position that text
-appended to the prompt would get (``max + 1`` under the default rule), so a generation forward and
-a training forward over prompt + completion see the same positions. transformers 5.x ``generate``
-without explicit positions instead starts generated tokens at ``max + 1`` under either rule.
+appended to the prompt would get (``max + 1`` under the default rule, as transformers 4.49's decode
+offset ``rope_deltas`` gives it), so a generation forward and a training forward over prompt +
+completion see the same positions. (transformers 5.23 ``generate`` also continues from the prompt's
+last position + 1, under its own rule; only a bare forward given a cache and no positions uses its
+``rope_deltas``, which point at ``max + 1`` and so disagree with its own prompt rule.)
 
 Temporal ids are computed exactly as transformers 4.49 does: ``arange(T) * second_per_grid_t``
 (float32) ``* tokens_per_second``, truncated to an integer. Padding positions are 1, as in 4.49

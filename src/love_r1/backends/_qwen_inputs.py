@@ -1,4 +1,6 @@
-"""Qwen2.5-VL / Qwen3-VL model inputs from love-r1 ``Message`` s (used by the hf backend and by training).
+"""Qwen2.5-VL / Qwen3-VL model inputs from love-r1 ``Message`` s: the implementation behind the public
+:mod:`love_r1.backends.qwen_inputs` (import from there), plus the per-clip helpers of the hf backend's
+cross-step reuse (``process_clip``, ``assemble_prompt_ids``, ``video_token_spans``).
 
 Pure helpers: nothing here owns a model. The conversation is rendered with the processor's own
 chat template, and every clip is handed to the processor as pre-decoded, pre-sized ``uint8``
