@@ -19,40 +19,52 @@ from __future__ import annotations
 import torch
 
 
-def trained_qwen2_5_vl_positions(input_ids, *, config, video_grid_thw, second_per_grid_ts, attention_mask=None):
-    """``[3, B, L]`` positions as transformers 4.49 computes them for Qwen2.5-VL (videos only)."""
+def _scan(input_ids, *, config, grids, seconds, attention_mask):
+    """The scan both releases share: text up to the next placeholder, then the next grid, then max + 1.
+
+    ``grids[k]`` is the ``(t, h, w)`` of the k-th block in token order and ``seconds[k]`` its time
+    spacing (``None``: time indices 0, 1, 2, ...).
+    """
     merge = config.vision_config.spatial_merge_size
-    per_second = config.vision_config.tokens_per_second
     if attention_mask is None:
         attention_mask = torch.ones_like(input_ids)
     positions = torch.ones(3, input_ids.shape[0], input_ids.shape[1], dtype=input_ids.dtype)
-    video_index = 0
+    index = 0
     for i in range(input_ids.shape[0]):
         ids = input_ids[i][attention_mask[i] == 1]
         starts = torch.argwhere(ids == config.vision_start_token_id).squeeze(1)
-        num_videos = int((ids[starts + 1] == config.video_token_id).sum())
+        num_blocks = int((ids[starts + 1] == config.video_token_id).sum())
         tokens = ids.tolist()
         pieces = []
         st = 0
-        for _ in range(num_videos):
+        for _ in range(num_blocks):
             ed = tokens.index(config.video_token_id, st)
-            t, h, w = (int(v) for v in video_grid_thw[video_index])
-            seconds = second_per_grid_ts[video_index]
-            video_index += 1
+            t, h, w = grids[index]
+            spacing = seconds[index]
+            index += 1
             gt, gh, gw = t, h // merge, w // merge
             text_len = ed - st
             st_idx = pieces[-1].max() + 1 if pieces else 0
             pieces.append(torch.arange(text_len).view(1, -1).expand(3, -1) + st_idx)
-            time = (torch.arange(gt).view(-1, 1).expand(-1, gh * gw) * seconds * per_second).long().flatten()
+            time = torch.arange(gt).view(-1, 1).expand(-1, gh * gw)
+            if spacing is not None:
+                time = (time * spacing * config.vision_config.tokens_per_second).long()
             height = torch.arange(gh).view(1, -1, 1).expand(gt, -1, gw).flatten()
             width = torch.arange(gw).view(1, 1, -1).expand(gt, gh, -1).flatten()
-            pieces.append(torch.stack([time, height, width]) + text_len + st_idx)
+            pieces.append(torch.stack([time.flatten(), height, width]) + text_len + st_idx)
             st = ed + gt * gh * gw
         if st < len(tokens):
             st_idx = pieces[-1].max() + 1 if pieces else 0
             pieces.append(torch.arange(len(tokens) - st).view(1, -1).expand(3, -1) + st_idx)
         positions[:, i, attention_mask[i] == 1] = torch.cat(pieces, dim=1).reshape(3, -1)
     return positions
+
+
+def trained_qwen2_5_vl_positions(input_ids, *, config, video_grid_thw, second_per_grid_ts, attention_mask=None):
+    """``[3, B, L]`` positions as transformers 4.49 computes them for Qwen2.5-VL (videos only)."""
+    grids = [tuple(int(v) for v in row) for row in video_grid_thw]
+    seconds = [second_per_grid_ts[k] for k in range(len(grids))]  # float32 0-dim tensors, as 4.49 indexes them
+    return _scan(input_ids, config=config, grids=grids, seconds=seconds, attention_mask=attention_mask)
 
 
 def trained_next_positions(positions, attention_mask=None):
@@ -64,37 +76,8 @@ def trained_next_positions(positions, attention_mask=None):
 
 def official_qwen3_vl_positions(input_ids, *, config, video_grid_thw, attention_mask=None):
     """``[3, B, L]`` positions as the Qwen3-VL release computes them (videos only)."""
-    merge = config.vision_config.spatial_merge_size
-    blocks = [(1, int(h), int(w)) for t, h, w in video_grid_thw.tolist() for _ in range(int(t))]
-    if attention_mask is None:
-        attention_mask = torch.ones_like(input_ids)
-    positions = torch.ones(3, input_ids.shape[0], input_ids.shape[1], dtype=input_ids.dtype)
-    block_index = 0
-    for i in range(input_ids.shape[0]):
-        ids = input_ids[i][attention_mask[i] == 1]
-        starts = torch.argwhere(ids == config.vision_start_token_id).squeeze(1)
-        num_blocks = int((ids[starts + 1] == config.video_token_id).sum())
-        tokens = ids.tolist()
-        pieces = []
-        st = 0
-        for _ in range(num_blocks):
-            ed = tokens.index(config.video_token_id, st)
-            t, h, w = blocks[block_index]
-            block_index += 1
-            gt, gh, gw = t, h // merge, w // merge
-            text_len = ed - st
-            st_idx = pieces[-1].max() + 1 if pieces else 0
-            pieces.append(torch.arange(text_len).view(1, -1).expand(3, -1) + st_idx)
-            time = torch.arange(gt).view(-1, 1).expand(-1, gh * gw).flatten()
-            height = torch.arange(gh).view(1, -1, 1).expand(gt, -1, gw).flatten()
-            width = torch.arange(gw).view(1, 1, -1).expand(gt, gh, -1).flatten()
-            pieces.append(torch.stack([time, height, width]) + text_len + st_idx)
-            st = ed + gt * gh * gw
-        if st < len(tokens):
-            st_idx = pieces[-1].max() + 1 if pieces else 0
-            pieces.append(torch.arange(len(tokens) - st).view(1, -1).expand(3, -1) + st_idx)
-        positions[:, i, attention_mask[i] == 1] = torch.cat(pieces, dim=1).reshape(3, -1)
-    return positions
+    grids = [(1, int(h), int(w)) for t, h, w in video_grid_thw.tolist() for _ in range(int(t))]
+    return _scan(input_ids, config=config, grids=grids, seconds=[None] * len(grids), attention_mask=attention_mask)
 
 
 def oracle_positions(family, input_ids, *, config, video_grid_thw, second_per_grid_ts=None, attention_mask=None):

@@ -183,3 +183,30 @@ def test_spatial_extent_reproduces_transformers_5_generate():
                                atol=1e-5, rtol=0)
     trained = HFBackend(model, processor, return_logits=True, reuse_cache=False).generate([request])[0]
     assert not torch.allclose(trained.raw["logits"][0], ours.raw["logits"][0], atol=1e-4)  # the rules differ
+
+
+def test_several_return_sequences_share_their_prompts_positions():
+    family = "qwen2_5_vl"
+    model, processor = tq.build_tiny(family)
+    fast = _frames(16, 2, 3, family, first_index=0, step=110, sample_fps=0.27, key="fast", seed=1)
+    sampling = SamplingParams(max_new_tokens=3, temperature=1.0, seed=3, num_return_sequences=2)
+    requests = [GenerationRequest(_messages(fast), sampling=sampling, session_id="a"),
+                GenerationRequest(_messages(fast, question="Short?"), sampling=sampling, session_id="b")]
+    recorder = _PositionRecorder(model)
+    try:
+        replies = HFBackend(model, processor).generate(requests)
+    finally:
+        recorder.remove()
+    assert all(len(r.raw["token_ids_all"]) == 2 for r in replies)
+    batch = qi.build_generation_inputs(processor, [r.messages for r in requests], model_type=family)
+    mask = batch["attention_mask"]
+    expected = oracle_positions(family, batch["input_ids"], config=model.config,
+                                video_grid_thw=batch["video_grid_thw"],
+                                second_per_grid_ts=batch["second_per_grid_ts"], attention_mask=mask)
+    prefill = recorder.calls[0]
+    assert prefill.shape[1] == 4
+    for row in range(4):  # rows 0, 1 sample prompt 0; rows 2, 3 prompt 1
+        real = mask[row // 2].bool()
+        assert torch.equal(prefill[:, row, real], expected[:, row // 2, real])
+    starts = trained_next_positions(expected, mask)
+    assert recorder.calls[1][:, :, 0].tolist() == [[starts[0], starts[0], starts[1], starts[1]]] * 3
