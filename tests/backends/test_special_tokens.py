@@ -74,3 +74,16 @@ def test_loop_asks_free_steps_for_special_tokens_and_follows_the_reference(tmp_p
     assert episode.steps[0].applied_interval is None and episode.steps[0].raw_text.endswith("<|im_end|>")
     assert episode.answer == "B" and episode.clips == []
     assert np.isclose(episode.steps[1].clips_in_prompt[0].end_seconds, 12.0)
+
+
+def test_a_recorded_free_step_trains_without_a_doubled_end_of_turn():
+    """Trajectory records take ``raw_text`` as the target; the template closes the turn only once."""
+    from love_r1.backends.qwen_inputs import IGNORE_INDEX, build_training_inputs
+
+    processor = tq.build_processor("qwen2_5_vl")
+    reply = "I need to zoom in on the video.\n\nLook. \\boxed{[4, 9]}"
+    conversations = [(Message("user", "Where?"), Message("assistant", reply + ending)) for ending in ("", "<|im_end|>")]
+    batch = build_training_inputs(processor, conversations, model_type="qwen2_5_vl")
+    assert batch["input_ids"][0].tolist() == batch["input_ids"][1].tolist()
+    kept = batch["labels"][1][batch["labels"][1] != IGNORE_INDEX]
+    assert processor.tokenizer.decode(kept) == reply + "<|im_end|>"

@@ -140,10 +140,29 @@ def render_prompt(processor: Any, messages: Sequence[Message], *, assistant_pref
 
 
 def render_conversation(processor: Any, messages: Sequence[Message]) -> str:
-    """The whole conversation (ending with an assistant turn) as training text."""
+    """The whole conversation (ending with an assistant turn) as training text.
+
+    Special tokens at the end of an assistant turn (a reply recorded as the reference decodes free
+    steps, ``...\\boxed{[3, 9]}<|im_end|>``) are dropped: the chat template closes the turn itself.
+    """
     if not messages or messages[-1].role != "assistant":
         raise ValueError("render_conversation: the last message must be the assistant turn (the training target)")
-    return processor.apply_chat_template(to_hf_messages(messages), tokenize=False, add_generation_prompt=False)
+    specials = sorted(set(processor.tokenizer.all_special_tokens), key=len, reverse=True)
+    conversation = to_hf_messages(messages)
+    for turn in conversation:
+        if turn["role"] == "assistant":
+            turn["content"] = _without_trailing(turn["content"], specials)
+    return processor.apply_chat_template(conversation, tokenize=False, add_generation_prompt=False)
+
+
+def _without_trailing(text: str, tokens: Sequence[str]) -> str:
+    stripped = True
+    while stripped:
+        stripped = False
+        for token in tokens:
+            if token and text.endswith(token):
+                text, stripped = text[: -len(token)], True
+    return text
 
 
 # --------------------------------------------------------------------------- video metadata
