@@ -9,22 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 
-def reset_mrope_state(model: Any) -> None:
-    """Forget the M-RoPE offset a Qwen-VL model stored during its last forward/generate.
-
-    transformers 5.23 keeps ``model.model.rope_deltas`` from the *last* call (possibly another
-    conversation) and reuses it whenever a cache is passed and the uncached tokens hold no vision
-    placeholders; on Qwen2.5-VL that gives positions that differ from a full recomputation (the
-    stored delta counts the temporal extent of a video, the recomputed positions do not). Setting
-    it to ``None`` makes ``generate`` recompute 3D positions over the whole sequence.
-    Remove when: transformers computes the positions from the sequence itself whenever
-    ``input_ids`` cover the whole conversation (check ``compute_3d_position_ids``).
-    """
-    inner = getattr(model, "model", None)
-    if inner is not None and hasattr(inner, "rope_deltas"):
-        inner.rope_deltas = None
-
-
 def crop_cache(cache: Any, *, keep_tokens: int) -> None:
     """Cut a ``DynamicCache`` back to its first ``keep_tokens`` tokens, in place (no-op when shorter).
 
@@ -56,4 +40,4 @@ def copy_cache_prefix(cache: Any, *, keep_tokens: int) -> Any:
     return out
 
 
-__all__ = ["copy_cache_prefix", "crop_cache", "reset_mrope_state"]
+__all__ = ["copy_cache_prefix", "crop_cache"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from love_r1.backends import GenerationRequest, Message, SamplingParams, TextPart, VideoPart
-from love_r1.backends import _qwen_inputs as qi
+from love_r1.backends import qwen_inputs as qi
 from love_r1.backends.vllm import VLLMBackend, to_vllm_prompt, to_vllm_sampling_kwargs
 from love_r1.video._frames import Frames
 from tests.fixtures import tiny_qwen as tq
@@ -48,8 +48,19 @@ def test_sampling_conversion_greedy_and_sampled():
     assert sampled["top_k"] == 50 and sampled["seed"] == 4 and sampled["temperature"] == 0.9
 
 
+def test_vllm_records_the_trained_position_rule_and_refuses_others():
+    processor = tq.build_processor("qwen2_5_vl")
+    backend = VLLMBackend(object(), processor, model_type="qwen2_5_vl")
+    assert backend.position_rule == "max_plus_one"  # what vLLM computes natively (get_mrope_input_positions)
+    with pytest.raises(ValueError, match="vLLM computes M-RoPE positions itself.*--backend hf for 'spatial_extent'"):
+        VLLMBackend(object(), processor, model_type="qwen2_5_vl", position_rule="spatial_extent")
+    with pytest.raises(ValueError, match="vLLM computes M-RoPE positions itself"):
+        VLLMBackend.from_pretrained("/nonexistent/dir", position_rule="spatial_extent")  # before loading anything
+
+
 @pytest.mark.gpu
 def test_vllm_engine_answers_like_hf_greedy(tmp_path):
+    """Same prompt, same greedy tokens: both backends position text after a video with the trained rule."""
     pytest.importorskip("vllm")
     from love_r1.backends.hf import HFBackend
 

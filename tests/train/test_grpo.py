@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from love_r1.backends.qwen_inputs import mrope_position_ids
 from love_r1.train.configs import ZoomGRPOConfig
 from love_r1.train.grpo import clipped_loss
 from love_r1.train.records import load_records
@@ -35,18 +36,17 @@ def test_loss_pass_positions_and_video_inputs_equal_the_sampling_pass(tmp_path, 
                                         max_completion_length=3),
                                 model=model, processor=processor, records=records[1:])  # b.mp4: 20 s at 5 fps
     calls = []
-    original = model.model.get_rope_index
 
-    def spy(input_ids, *args, **kwargs):
-        positions, deltas = original(input_ids, *args, **kwargs)
-        calls.append({"grad": torch.is_grad_enabled(), "ids": input_ids.clone(), "positions": positions.clone(),
-                      "second_per_grid_ts": kwargs.get("second_per_grid_ts")})
-        return positions, deltas
+    def spy(module, args, kwargs):
+        if kwargs.get("position_ids") is not None and kwargs["input_ids"].shape[1] > 1:  # prefill and loss forwards
+            calls.append({"grad": torch.is_grad_enabled(), "ids": kwargs["input_ids"].clone(),
+                          "positions": kwargs["position_ids"].clone(),
+                          "second_per_grid_ts": kwargs.get("second_per_grid_ts")})
 
     forwards = []
     model.register_forward_pre_hook(
         lambda module, args, kwargs: forwards.append((torch.is_grad_enabled(), sorted(kwargs))), with_kwargs=True)
-    model.model.get_rope_index = spy
+    model.register_forward_pre_hook(spy, with_kwargs=True)
     samples = trainer.rollout(trainer.records)
     trainer.update(samples)
     # sampling prefill of step 1 (G identical rows) vs the loss pass over that step's samples
@@ -59,12 +59,12 @@ def test_loss_pass_positions_and_video_inputs_equal_the_sampling_pass(tmp_path, 
     spgt = first.prompt_inputs["second_per_grid_ts"]
     assert torch.equal(loss["second_per_grid_ts"][: len(spgt)], spgt)
     assert float(spgt[0]) != 1.0  # the fast view is not 2 fps: dropping the value would change the time ids
-    without, _ = original(loss["ids"][:1], mm_token_type_ids=(loss["ids"][:1] == model.config.video_token_id).long() * 2,
-                          video_grid_thw=first.prompt_inputs["video_grid_thw"])
+    without = mrope_position_ids(loss["ids"][:1], config=model.config, second_per_grid_ts=torch.ones_like(spgt),
+                                 video_grid_thw=first.prompt_inputs["video_grid_thw"])
     assert not torch.equal(without[:, 0, :prompt_len], loss["positions"][:, 0, :prompt_len])
     grad_forwards = [keys for grad, keys in forwards if grad]
     assert grad_forwards and all({"pixel_values_videos", "video_grid_thw", "second_per_grid_ts",
-                                  "mm_token_type_ids"} <= set(k) for k in grad_forwards)
+                                  "mm_token_type_ids", "position_ids"} <= set(k) for k in grad_forwards)
     # step-2 prompts are their own samples; grounding step 2 has the zoom phrase pre-filled
     assert {s.step for s in samples} == {1, 2} and all(s.assistant_prefix for s in samples)
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from love_r1.backends import GenerationRequest, SamplingParams
-from love_r1.backends._qwen_inputs import IGNORE_INDEX, render_prompt
+from love_r1.backends.qwen_inputs import IGNORE_INDEX, render_prompt
 from love_r1.prompts import constants
 from love_r1.train.collate import SFTCollator, records_to_rows
 from love_r1.train.configs import ZoomSFTConfig
@@ -50,7 +50,7 @@ def test_stage1_prompt_has_no_decision_instruction(records, video_root):
 
 def test_labels_are_the_reply_only_and_masked_tokens_get_no_gradient(records, video_root, tiny):
     model, processor = tiny
-    collator = SFTCollator(processor, decoder=_decoder(video_root), model_type="qwen2_5_vl")
+    collator = SFTCollator(processor, decoder=_decoder(video_root), model_config=model.config)
     rows = records_to_rows(records)
     batch = collator([rows[2], rows[0]])
     assert batch["input_ids"].shape[0] == 2 and "second_per_grid_ts" in batch
@@ -73,7 +73,7 @@ def test_labels_are_the_reply_only_and_masked_tokens_get_no_gradient(records, vi
     assert grad[:, :-1][~predicts_ignored].abs().sum() > 0
     assert grad[:, -1].abs().max() == 0
 
-    reference = SFTCollator(processor, decoder=_decoder(video_root), model_type="qwen2_5_vl", loss_on_prompt=True)
+    reference = SFTCollator(processor, decoder=_decoder(video_root), model_config=model.config, loss_on_prompt=True)
     labels = reference([rows[2]])["labels"][0]
     assert (labels != IGNORE_INDEX).sum() > len(kept) + 20  # prompt text is in the loss too
 
@@ -111,7 +111,7 @@ def test_trajectory_steps_render_exactly_the_prompts_inference_sent(video_root, 
     from love_r1.backends.scripted import ScriptedBackend
     from love_r1.train.records import records_from_episode
 
-    _, processor = tiny
+    model, processor = tiny
     policy = ZoomPolicy(fast_max_frames=SMALL["fast_max_frames"], fast_pixels_per_frame=SMALL["fast_pixels_per_frame"],
                         slow_pixels_per_frame=SMALL["slow_pixels_per_frame"])
     backend = ScriptedBackend(["I need to zoom in on the video.\n\nLook. \\boxed{[2, 5]}", "not sure", "\\boxed{B}"])
@@ -129,7 +129,7 @@ def test_trajectory_steps_render_exactly_the_prompts_inference_sent(video_root, 
         assert len(ours) == len(theirs)
         for a, b in zip(ours, theirs, strict=True):
             assert np.array_equal(a.data, b.data) and a.sample_fps == b.sample_fps
-    collator = SFTCollator(processor, decoder=decoder, model_type="qwen2_5_vl")
+    collator = SFTCollator(processor, decoder=decoder, model_config=model.config)
     batch = collator(records_to_rows(records[2:]))
     kept = batch["labels"][0][batch["labels"][0] != IGNORE_INDEX]
     assert processor.tokenizer.decode(kept) == "\\boxed{B}<|im_end|>"  # the pre-filled phrase is not trained

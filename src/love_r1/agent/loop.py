@@ -341,6 +341,7 @@ class _Run:
         request = GenerationRequest(
             messages=messages, assistant_prefix=prefix, sampling=self.policy.sampling,
             session_id=self.task.episode_id,
+            skip_special_tokens=bool(prefix),  # the reference decodes free steps with special tokens kept
         )
         return request, clips
 

@@ -95,12 +95,17 @@ class GenerationRequest:
         sampling: decoding settings.
         session_id: requests with the same id may share cached state (vision features of
             clips with the same ``Frames.key``, the KV cache of a common token prefix).
+        skip_special_tokens: ``False`` keeps special tokens (such as the closing ``<|im_end|>``)
+            in ``Generation.text``, as the reference decodes its free steps. Backends that decode
+            tokens themselves (hf, vllm) honour it; replies that come as text (openai, scripted)
+            are returned as they come.
     """
 
     messages: tuple[Message, ...]
     assistant_prefix: str = ""
     sampling: SamplingParams = field(default_factory=SamplingParams)
     session_id: str | None = None
+    skip_special_tokens: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "messages", tuple(self.messages))

@@ -31,8 +31,9 @@ def resolve_model_path(
 
     An existing directory is used as is. Anything else is a Hub repo id (``org/name``), looked up
     in the Hub cache (``cache_dir``, else ``$HF_HUB_CACHE``, else the huggingface_hub default) and
-    downloaded when missing. With ``HF_HUB_OFFLINE=1`` or no network and nothing cached, raises
-    :class:`BackendError` saying how to point ``--model`` at a local directory.
+    downloaded when missing. With offline mode on (``HF_HUB_OFFLINE=1``) or no network and nothing
+    cached, raises :class:`BackendError` saying which of the two it is and how to point ``--model`` at
+    a local directory. Only ``huggingface_hub`` is imported here (no torch, no transformers).
     """
     text = os.fspath(model_id_or_dir)
     if not text:
@@ -56,11 +57,19 @@ def resolve_model_path(
             repo_id=text, revision=revision, cache_dir=cache_dir, allow_patterns=_ALLOW_PATTERNS,
         )
     except (errors.OfflineModeIsEnabled, errors.LocalEntryNotFoundError) as error:
+        where = f"the local Hub cache ({cache_dir or hub.constants.HF_HUB_CACHE})"
+        local = ("or download it elsewhere and pass --model /path/to/local/checkpoint (a directory with "
+                 "config.json and *.safetensors)")
+        if hub.constants.is_offline_mode():
+            names = [name for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE") if os.environ.get(name)]
+            values = ", ".join(f"{name}={os.environ[name]}" for name in names)
+            reason = (f"offline mode is on ({values or 'huggingface_hub.constants.HF_HUB_OFFLINE'}), so nothing is "
+                      f"downloaded. Unset {' and '.join(names) or 'it'} to download it, ")
+        else:
+            reason = (f"the Hub could not be reached to download it ({error.__class__.__name__}: no network access?). "
+                      "Check the connection, ")
         raise BackendError(
-            f"model {text!r} (revision {revision or 'main'}) is not in the local Hub cache "
-            f"({cache_dir or 'default cache'}) and cannot be downloaded: {error.__class__.__name__}. "
-            "Either allow network access (unset HF_HUB_OFFLINE) or download it elsewhere and pass "
-            "--model /path/to/local/checkpoint (a directory with config.json and *.safetensors)"
+            f"model {text!r} (revision {revision or 'main'}) is not in {where}; {reason}{local}"
         ) from error
     except errors.RepositoryNotFoundError as error:
         raise BackendError(

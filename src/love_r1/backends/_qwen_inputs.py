@@ -1,4 +1,6 @@
-"""Qwen2.5-VL / Qwen3-VL model inputs from love-r1 ``Message`` s (used by the hf backend and by training).
+"""Qwen2.5-VL / Qwen3-VL model inputs from love-r1 ``Message`` s: the implementation behind the public
+:mod:`love_r1.backends.qwen_inputs` (import from there), plus the per-clip helpers of the hf backend's
+cross-step reuse (``process_clip``, ``assemble_prompt_ids``, ``video_token_spans``).
 
 Pure helpers: nothing here owns a model. The conversation is rendered with the processor's own
 chat template, and every clip is handed to the processor as pre-decoded, pre-sized ``uint8``
@@ -32,6 +34,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from love_r1.backends import Message, TextPart, VideoPart
+from love_r1.backends._mrope import (
+    DEFAULT_POSITION_RULE,
+    PositionRule,
+    check_position_rule,
+    rope_positions,
+    video_blocks,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -49,7 +58,7 @@ _PROCESSOR_MODEL_TYPES = {"Qwen2_5_VLProcessor": "qwen2_5_vl", "Qwen3VLProcessor
 
 @dataclass(frozen=True)
 class _Family:
-    uses_second_per_grid_ts: bool  # Qwen2.5-VL: temporal M-RoPE spacing from the sampling rate
+    uses_second_per_grid_ts: bool  # Qwen2.5-VL: a video is one M-RoPE block, time ids spaced by the sampling rate
     absolute_frame_timestamps: bool  # Qwen3-VL: <t seconds> text from frames_indices / fps
     min_frames: int  # fewest frames the video processor accepts per clip
 
@@ -131,10 +140,29 @@ def render_prompt(processor: Any, messages: Sequence[Message], *, assistant_pref
 
 
 def render_conversation(processor: Any, messages: Sequence[Message]) -> str:
-    """The whole conversation (ending with an assistant turn) as training text."""
+    """The whole conversation (ending with an assistant turn) as training text.
+
+    Special tokens at the end of an assistant turn (a reply recorded as the reference decodes free
+    steps, ``...\\boxed{[3, 9]}<|im_end|>``) are dropped: the chat template closes the turn itself.
+    """
     if not messages or messages[-1].role != "assistant":
         raise ValueError("render_conversation: the last message must be the assistant turn (the training target)")
-    return processor.apply_chat_template(to_hf_messages(messages), tokenize=False, add_generation_prompt=False)
+    specials = sorted(set(processor.tokenizer.all_special_tokens), key=len, reverse=True)
+    conversation = to_hf_messages(messages)
+    for turn in conversation:
+        if turn["role"] == "assistant":
+            turn["content"] = _without_trailing(turn["content"], specials)
+    return processor.apply_chat_template(conversation, tokenize=False, add_generation_prompt=False)
+
+
+def _without_trailing(text: str, tokens: Sequence[str]) -> str:
+    stripped = True
+    while stripped:
+        stripped = False
+        for token in tokens:
+            if token and text.endswith(token):
+                text, stripped = text[: -len(token)], True
+    return text
 
 
 # --------------------------------------------------------------------------- video metadata
@@ -236,6 +264,35 @@ def mm_token_type_ids(input_ids: torch.Tensor, config: Any) -> torch.Tensor:
     types[input_ids == config.image_token_id] = 1
     types[input_ids == config.video_token_id] = 2
     return types
+
+
+def mrope_position_ids(
+    input_ids: torch.Tensor,
+    *,
+    config: Any,
+    position_rule: PositionRule = DEFAULT_POSITION_RULE,
+    attention_mask: torch.Tensor | None = None,
+    video_grid_thw: torch.Tensor | None = None,
+    second_per_grid_ts: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The ``[3, batch, length]`` M-RoPE position ids to pass as ``position_ids`` (see :mod:`._mrope`).
+
+    ``config`` is the model's config (``model_type``, token ids, ``vision_config.spatial_merge_size``
+    and, for Qwen2.5-VL, ``vision_config.tokens_per_second``). The other arguments are the
+    processor's batch entries of the same names (left or right padding). Tokens appended to a row
+    (a completion) continue its text positions, so generation and training see the same ids.
+    """
+    check_position_rule(position_rule)
+    family = _family(config.model_type)
+    vision = config.vision_config
+    blocks = video_blocks(
+        video_grid_thw, second_per_grid_ts, spatial_merge_size=int(vision.spatial_merge_size),
+        tokens_per_second=int(vision.tokens_per_second) if family.uses_second_per_grid_ts else 1,
+        frame_pair_blocks=not family.uses_second_per_grid_ts,
+    )
+    return rope_positions(input_ids, blocks=blocks, video_token_id=int(config.video_token_id),
+                          image_token_id=int(config.image_token_id), rule=position_rule,
+                          attention_mask=attention_mask)
 
 
 def video_token_spans(

@@ -6,7 +6,11 @@ when ``reuse_cache=True``: clips already encoded by the vision tower are not enc
 KV cache of the longest common token prefix with the session's previous prompt (system message and
 fast clip always; earlier zoom clips that kept their place) is reused, so only the changed suffix is
 prefilled. The result equals a full recomputation (tested on logits, ``atol=1e-5``). Other requests
-are batched with left padding. See ``docs/backends-hf.md``.
+are batched with left padding.
+
+Every forward gets explicit M-RoPE ``position_ids`` (:func:`love_r1.backends.qwen_inputs.mrope_position_ids`)
+under ``position_rule``: by default the rule the checkpoints were trained with (text after a video
+starts after the video's largest time id), not transformers 5's own. See ``docs/backends-hf.md``.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from love_r1._compat import copy_cache_prefix, crop_cache, reset_mrope_state
+from love_r1._compat import copy_cache_prefix, crop_cache
 from love_r1._imports import require
 from love_r1.backends import (
     BackendError,
@@ -34,6 +39,7 @@ from love_r1.backends._kv_cache import (
     reusable_prefix_length,
     token_identities,
 )
+from love_r1.backends._mrope import DEFAULT_POSITION_RULE, PositionRule, check_position_rule
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +64,9 @@ def _resolve_device(device: str | None) -> Any:
     except (RuntimeError, TypeError) as error:
         raise ValueError(f"device={device!r} is not a torch device; use one of {list(_DEVICES)}") from error
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise BackendError(f"device={device!r} was requested but CUDA is not available; pass device='cpu'")
+        raise BackendError(f"device={device!r} was requested but this torch sees no CUDA device "
+                           f"(torch {torch.__version__}, CUDA build {torch.version.cuda or 'none'}); "
+                           "run on the CPU: --device cpu on the command line, device='cpu' in Python")
     return resolved
 
 
@@ -119,6 +127,19 @@ class _VisionTimer:
         self._handles = []
 
 
+@dataclass
+class _Prompt:
+    """One cached-path prompt: token ids, its clips and their inputs, spans, identities and positions."""
+
+    input_ids: Any  # LongTensor [1, L]
+    clips: list[Any]  # Frames, in prompt order
+    clip_inputs: list[qi.ClipInputs]
+    tokens_per_video: list[int]
+    spans: list[tuple[int, int]]
+    identities: list[Any]
+    position_ids: Any  # LongTensor [3, 1, L]
+
+
 class HFBackend:
     """A transformers Qwen-VL model plus processor, answering batched requests.
 
@@ -126,6 +147,10 @@ class HFBackend:
         model: a ``Qwen2_5_VLForConditionalGeneration`` or ``Qwen3VLForConditionalGeneration``.
         processor: its processor (chat template, tokenizer, video processor).
         device, dtype: when given, the model is moved/cast; ``None`` leaves it where it is.
+        position_rule: where text after a video starts in the M-RoPE positions (``docs/backends-hf.md``):
+            ``"max_plus_one"`` (default) is how Qwen2.5-VL and LOVE-R1 were trained (transformers 4.49,
+            vLLM); ``"spatial_extent"`` is transformers 5's Qwen2.5-VL rule, for checkpoints fine-tuned
+            with it. Qwen3-VL gets the same positions under both.
         reuse_cache: reuse clip features and the KV cache of a common prompt prefix across
             requests with the same ``session_id``.
         max_cached_sessions: sessions kept at once (least recently used evicted). A KV cache of a
@@ -143,6 +168,7 @@ class HFBackend:
         *,
         device: str | None = None,
         dtype: Any = None,
+        position_rule: PositionRule = DEFAULT_POSITION_RULE,
         reuse_cache: bool = True,
         max_cached_sessions: int = 8,
         share_across_sessions: bool = True,
@@ -154,6 +180,7 @@ class HFBackend:
             raise ValueError(
                 f"model.config.model_type={model_type!r} is not supported; expected one of {sorted(_MODEL_CLASSES)}"
             )
+        self.position_rule: PositionRule = check_position_rule(position_rule)
         if device is not None or dtype is not None:
             target = _resolve_device(device) if device is not None else model.device
             model = model.to(device=target, dtype=_resolve_dtype(dtype, target) if dtype is not None else None)
@@ -198,9 +225,12 @@ class HFBackend:
         ``device="auto"`` picks ``cuda:0`` when available, else CPU; ``dtype="auto"`` is bfloat16 on
         GPU and float32 on CPU. ``device_map`` (e.g. ``"auto"``) shards over devices instead.
         """
+        # the checkpoint is found (or not) before torch and transformers are imported: a missing
+        # model fails in well under a second
+        path = resolve_model_path(model_id_or_dir, revision=revision, cache_dir=cache_dir)
+        check_position_rule(backend_kwargs.get("position_rule", DEFAULT_POSITION_RULE))
         transformers = require("transformers", extra="hf", purpose="the transformers backend")
         resolved_device = None if device_map is not None else _resolve_device(device)
-        path = resolve_model_path(model_id_or_dir, revision=revision, cache_dir=cache_dir)
         try:
             config = transformers.AutoConfig.from_pretrained(path)
         except (OSError, ValueError) as error:
@@ -302,8 +332,14 @@ class HFBackend:
                 return token_ids[: n + 1], "stop"
         return token_ids, "length" if len(token_ids) >= sampling.max_new_tokens else "stop"
 
-    def _decode(self, token_ids: list[int]) -> str:
-        return self.processor.tokenizer.decode(token_ids, skip_special_tokens=True)
+    def _decode(self, token_ids: list[int], request: GenerationRequest) -> str:
+        return self.processor.tokenizer.decode(token_ids, skip_special_tokens=request.skip_special_tokens)
+
+    def _positions(self, input_ids: Any, *, attention_mask: Any = None, video_grid_thw: Any = None,
+                   second_per_grid_ts: Any = None) -> Any:
+        return qi.mrope_position_ids(input_ids, config=self.model.config, position_rule=self.position_rule,
+                                     attention_mask=attention_mask, video_grid_thw=video_grid_thw,
+                                     second_per_grid_ts=second_per_grid_ts)
 
     def _to_device(self, batch: Any) -> dict[str, Any]:
         device = self.model.device
@@ -325,9 +361,11 @@ class HFBackend:
             self.processor, [r.messages for r in requests], model_type=self.model_type,
             assistant_prefixes=[r.assistant_prefix for r in requests], padding_side="left",
         )
+        batch["position_ids"] = self._positions(
+            batch["input_ids"], attention_mask=batch["attention_mask"], video_grid_thw=batch.get("video_grid_thw"),
+            second_per_grid_ts=batch.get("second_per_grid_ts"))
         inputs = self._to_device(batch)
         processed = time.perf_counter()
-        reset_mrope_state(self.model)
         clock = _FirstTokenClock()
         with _VisionTimer(self.model) as vision_timer:  # the ViT runs inside generate on this path
             out = self._run_generate(sampling, clock, **inputs)
@@ -350,7 +388,7 @@ class HFBackend:
             for k in range(n_return):
                 seq = out.sequences[row * n_return + k, prompt_length:].tolist()
                 tokens, finish = self._completion(seq, sampling)
-                texts.append(self._decode(tokens))
+                texts.append(self._decode(tokens, request))
                 finishes.append(finish)
                 completions.append(tokens)
             usage = TokenUsage(
@@ -371,8 +409,147 @@ class HFBackend:
 
     # ------------------------------------------------------------------ cached session path
 
-    def _encode_clips(self, clip_inputs: list[qi.ClipInputs]) -> tuple[list[ClipFeatures], Any]:
-        """Run the vision tower on these clips together; per-clip features and the output class."""
+    def _generate_cached(self, request: GenerationRequest) -> Generation:
+        with self._torch.inference_mode():
+            return self._generate_cached_impl(request)
+
+    def _generate_cached_impl(self, request: GenerationRequest) -> Generation:
+        """Prefix reuse, then encoding of the suffix's new clips, then generation of the suffix only."""
+        started = time.perf_counter()
+        session = self._session(request.session_id)
+        others = self._sessions.others(request.session_id) if self.share_across_sessions else []
+        prompt = self._prompt(request, session, others)
+        cache, cached_length = self._reuse_prefix(session, others, prompt)
+        suffix, encoded = self._encode_suffix(session, prompt, cached_length)
+        encoded_at = time.perf_counter()
+        out, clock = self._generate_suffix(request, prompt, cache, suffix)
+        finished = time.perf_counter()
+
+        prompt_length = len(prompt.identities)
+        crop_cache(out.past_key_values, keep_tokens=prompt_length)  # the next prompt never holds this reply
+        session.cache, session.token_identities = out.past_key_values, prompt.identities
+
+        tokens, finish = self._completion(out.sequences[0, prompt_length:].tolist(), request.sampling)
+        frames_encoded = sum(prompt.clips[i].num_frames for i in encoded)
+        usage = TokenUsage(
+            prompt_tokens=prompt_length, prompt_tokens_cached=cached_length, completion_tokens=len(tokens),
+            vision_tokens=sum(prompt.tokens_per_video), vision_frames_encoded=frames_encoded,
+            vision_frames_cached=sum(c.num_frames for c in prompt.clips) - frames_encoded,
+            encode_seconds=encoded_at - started,
+            prefill_seconds=(clock.first_seconds or finished) - encoded_at,
+            generate_seconds=finished - (clock.first_seconds or finished),
+        )
+        raw: dict[str, Any] = {"token_ids": tokens, "path": "cached", "clips_encoded": len(encoded),
+                               "clips_reused": len(prompt.clips) - len(encoded)}
+        if self.return_logits:
+            raw["logits"] = self._torch.stack([step[0] for step in out.logits])[: len(tokens)]
+        return Generation(text=self._decode(tokens, request), usage=usage, finish_reason=finish, raw=raw)
+
+    def _session(self, session_id: Any) -> Session:
+        evicted_before = self._sessions.num_evicted
+        session = self._sessions.get(session_id)
+        if self._sessions.num_evicted > evicted_before and not self._warned_eviction:
+            self._warned_eviction = True
+            logger.warning("evicting cached sessions (max_cached_sessions=%d); set it to at least the number of "
+                           "episodes in flight to keep cross-step reuse", self._sessions.max_sessions)
+        return session
+
+    def _prompt(self, request: GenerationRequest, session: Session, others: list[Session]) -> _Prompt:
+        """Token ids, clip inputs and positions of the prompt; the processor runs once per clip and session."""
+        clips = qi.videos_of(request.messages)
+        for clip in clips:  # what other sessions computed for a clip is shared, not copied
+            if clip.key is None:
+                continue
+            for store in ("clips", "inputs"):
+                mine = getattr(session, store)
+                if clip.key not in mine:
+                    shared = next((getattr(o, store)[clip.key] for o in others if clip.key in getattr(o, store)), None)
+                    if shared is not None:
+                        mine[clip.key] = shared
+        clip_inputs = []
+        for clip in clips:
+            entry = session.inputs.get(clip.key) if clip.key is not None else None
+            if entry is None:
+                entry = qi.process_clip(self.processor, clip, model_type=self.model_type)
+                if clip.key is not None:
+                    session.inputs[clip.key] = entry
+            clip_inputs.append(entry)
+        torch = self._torch
+        input_ids = torch.tensor([qi.assemble_prompt_ids(self.processor, request.messages, clip_inputs=clip_inputs,
+                                                         assistant_prefix=request.assistant_prefix)])
+        grids = torch.stack([c.grid_thw for c in clip_inputs]) if clip_inputs else None
+        seconds = torch.cat([c.second_per_grid_ts for c in clip_inputs]) \
+            if clip_inputs and clip_inputs[0].second_per_grid_ts is not None else None
+        per_video = qi.tokens_per_video(grids, merge_size=self._merge_size) if grids is not None else []
+        spans = qi.video_token_spans(input_ids[0].numpy(), video_token_id=self._video_token_id,
+                                     tokens_per_video=per_video) if per_video else []
+        return _Prompt(
+            input_ids=input_ids, clips=clips, clip_inputs=clip_inputs, tokens_per_video=per_video,
+            spans=spans, identities=token_identities(input_ids[0].tolist(), video_spans=spans,
+                                                     clip_keys=[c.key for c in clips]),
+            position_ids=self._positions(input_ids, video_grid_thw=grids, second_per_grid_ts=seconds),
+        )
+
+    def _reuse_prefix(self, session: Session, others: list[Session], prompt: _Prompt) -> tuple[Any, int]:
+        """The KV cache to continue from and how many prompt tokens it holds (0: none).
+
+        The session's own cache is cropped to the common prefix; another session holding a longer
+        prefix (same video, another question) lends a copy of it. Positions depend only on the
+        tokens before them, so a cached prefix's keys equal those of a full recomputation.
+        """
+        cached_length = reusable_prefix_length(session.token_identities, prompt.identities, video_spans=prompt.spans) \
+            if session.cache is not None else 0
+        cache = session.cache if cached_length > 0 else None
+        donor, donor_length = None, cached_length
+        for other in others:
+            if other.cache is not None:
+                length = reusable_prefix_length(other.token_identities, prompt.identities, video_spans=prompt.spans)
+                if length > donor_length:
+                    donor, donor_length = other, length
+        if donor is not None:
+            cache, cached_length = copy_cache_prefix(donor.cache, keep_tokens=donor_length), donor_length
+        elif cache is not None:
+            crop_cache(cache, keep_tokens=cached_length)
+        session.cache, session.token_identities = None, []  # being modified: forgotten until this call succeeds
+        return cache, cached_length
+
+    def _encode_suffix(self, session: Session, prompt: _Prompt, cached_length: int) -> tuple[list[ClipFeatures], list[int]]:
+        """Features of the clips after the cached prefix, in order, and which of them went through the ViT."""
+        clips, clip_inputs = prompt.clips, prompt.clip_inputs
+        in_suffix = [i for i, (start, _) in enumerate(prompt.spans) if start >= cached_length]
+        to_encode = [i for i in in_suffix if clips[i].key is None or clips[i].key not in session.clips]
+        encoded: dict[int, ClipFeatures] = {}
+        if to_encode:
+            for i in to_encode:  # pixels are dropped once features exist; re-process if features went missing
+                if clip_inputs[i].pixel_values is None:
+                    clip_inputs[i] = qi.process_clip(self.processor, clips[i], model_type=self.model_type)
+            features = self._encode_clips([clip_inputs[i] for i in to_encode])
+            encoded = dict(zip(to_encode, features, strict=True))
+            for i, feature in encoded.items():
+                if clips[i].key is not None:
+                    session.clips[clips[i].key] = feature
+                    clip_inputs[i].pixel_values = None  # features are kept; the pixels are not needed again
+        return [encoded[i] if i in encoded else session.clips[clips[i].key] for i in in_suffix], to_encode
+
+    def _generate_suffix(self, request: GenerationRequest, prompt: _Prompt, cache: Any,
+                         suffix: list[ClipFeatures]) -> tuple[Any, _FirstTokenClock]:
+        """Prefill the uncached tokens (their clips' features given) and decode, positions passed explicitly."""
+        device = self.model.device
+        input_ids = prompt.input_ids.to(device)
+        inputs: dict[str, Any] = {
+            "input_ids": input_ids, "attention_mask": self._torch.ones_like(input_ids),
+            "mm_token_type_ids": qi.mm_token_type_ids(input_ids, self.model.config),
+            "position_ids": prompt.position_ids.to(device),
+        }
+        if cache is not None:
+            inputs["past_key_values"] = cache
+        if suffix:
+            inputs["mm_encoder_outputs"] = {"video": self._features_output(suffix)}
+        clock = _FirstTokenClock()
+        return self._run_generate(request.sampling, clock, **inputs), clock
+
+    def _encode_clips(self, clip_inputs: list[qi.ClipInputs]) -> list[ClipFeatures]:
+        """Run the vision tower on these clips together; per-clip features."""
         torch = self._torch
         device, dtype = self.model.device, self.model.dtype
         pixels = torch.cat([c.pixel_values for c in clip_inputs]).to(device, dtype)
@@ -386,130 +563,15 @@ class HFBackend:
             layers = tuple(layer[j] for layer in deepstack) if deepstack is not None else None
             num_frames = int(clip.grid_thw[0]) * int(self.processor.video_processor.temporal_patch_size)
             features.append(ClipFeatures(embeddings=embeddings[j], deepstack=layers, num_frames=num_frames))
-        return features, type(output)
+        return features
 
-    def _generate_cached(self, request: GenerationRequest) -> Generation:
-        with self._torch.inference_mode():
-            return self._generate_cached_impl(request)
-
-    def _generate_cached_impl(self, request: GenerationRequest) -> Generation:
-        torch = self._torch
-        started = time.perf_counter()
-        evicted_before = self._sessions.num_evicted
-        session: Session = self._sessions.get(request.session_id)
-        if self._sessions.num_evicted > evicted_before and not self._warned_eviction:
-            self._warned_eviction = True
-            logger.warning("evicting cached sessions (max_cached_sessions=%d); set it to at least the number of "
-                           "episodes in flight to keep cross-step reuse", self._sessions.max_sessions)
-        clips = qi.videos_of(request.messages)
-        others = self._sessions.others(request.session_id) if self.share_across_sessions else []
-        for clip in clips:  # what other sessions computed for a clip is shared, not copied
-            if clip.key is not None:
-                for store in ("clips", "inputs"):
-                    mine = getattr(session, store)
-                    if clip.key not in mine:
-                        shared = next((getattr(o, store)[clip.key] for o in others if clip.key in getattr(o, store)),
-                                      None)
-                        if shared is not None:
-                            mine[clip.key] = shared
-        # the processor's pixel work is done once per clip and session, not once per prompt
-        clip_inputs = []
-        for clip in clips:
-            entry = session.inputs.get(clip.key) if clip.key is not None else None
-            if entry is None:
-                entry = qi.process_clip(self.processor, clip, model_type=self.model_type)
-                if clip.key is not None:
-                    session.inputs[clip.key] = entry
-            clip_inputs.append(entry)
-        input_ids = torch.tensor([qi.assemble_prompt_ids(self.processor, request.messages, clip_inputs=clip_inputs,
-                                                         assistant_prefix=request.assistant_prefix)])
-        grids = torch.stack([c.grid_thw for c in clip_inputs]) if clip_inputs else None
-        per_video = qi.tokens_per_video(grids, merge_size=self._merge_size) if grids is not None else []
-        spans = qi.video_token_spans(input_ids[0].numpy(), video_token_id=self._video_token_id,
-                                     tokens_per_video=per_video) if per_video else []
-        identities = token_identities(input_ids[0].tolist(), video_spans=spans, clip_keys=[c.key for c in clips])
-        cached_length = reusable_prefix_length(session.token_identities, identities, video_spans=spans) \
-            if session.cache is not None else 0
-        cache = session.cache if cached_length > 0 else None
-        donor, donor_length = None, cached_length
-        for other in others:  # another episode on the same video may hold a longer prefix (the fast clip)
-            if other.cache is not None:
-                length = reusable_prefix_length(other.token_identities, identities, video_spans=spans)
-                if length > donor_length:
-                    donor, donor_length = other, length
-        if donor is not None:
-            cache, cached_length = copy_cache_prefix(donor.cache, keep_tokens=donor_length), donor_length
-        elif cache is not None:
-            crop_cache(cache, keep_tokens=cached_length)
-        # the cache is being modified: forget it until this call succeeds
-        session.cache, session.token_identities = None, []
-
-        suffix_clips = [i for i, (start, _) in enumerate(spans) if start >= cached_length]
-        to_encode = [i for i in suffix_clips if clips[i].key is None or clips[i].key not in session.clips]
-        encoded = {}
-        output_cls = None
-        if to_encode:
-            for i in to_encode:  # pixels are dropped once features exist; re-process if features went missing
-                if clip_inputs[i].pixel_values is None:
-                    clip_inputs[i] = qi.process_clip(self.processor, clips[i], model_type=self.model_type)
-            features, output_cls = self._encode_clips([clip_inputs[i] for i in to_encode])
-            encoded = dict(zip(to_encode, features, strict=True))
-            for i, feature in encoded.items():
-                if clips[i].key is not None:
-                    session.clips[clips[i].key] = feature
-                    clip_inputs[i].pixel_values = None  # features are kept; the pixels are not needed again
-        encoded_at = time.perf_counter()
-
-        inputs: dict[str, Any] = {
-            "input_ids": input_ids.to(self.model.device),
-            "attention_mask": torch.ones_like(input_ids).to(self.model.device),
-            "mm_token_type_ids": qi.mm_token_type_ids(input_ids, self.model.config).to(self.model.device),
-        }
-        if grids is not None:
-            inputs["video_grid_thw"] = grids.to(self.model.device)
-            if clip_inputs[0].second_per_grid_ts is not None:
-                inputs["second_per_grid_ts"] = torch.cat([c.second_per_grid_ts for c in clip_inputs]).to(
-                    self.model.device)
-        if cache is not None:
-            inputs["past_key_values"] = cache
-        if suffix_clips:
-            chosen = [encoded[i] if i in encoded else session.clips[clips[i].key] for i in suffix_clips]
-            inputs["mm_encoder_outputs"] = {"video": self._features_output(chosen, output_cls)}
-        reset_mrope_state(self.model)  # stale M-RoPE offset of the last call (love_r1._compat)
-        clock = _FirstTokenClock()
-        out = self._run_generate(request.sampling, clock, **inputs)
-        finished = time.perf_counter()
-
-        prompt_length = input_ids.shape[1]
-        new_cache = out.past_key_values
-        # keep the prompt only: generated tokens were positioned with decode-time M-RoPE deltas
-        crop_cache(new_cache, keep_tokens=prompt_length)
-        session.cache, session.token_identities = new_cache, identities
-
-        tokens, finish = self._completion(out.sequences[0, prompt_length:].tolist(), request.sampling)
-        frames_encoded = sum(clips[i].num_frames for i in to_encode)
-        usage = TokenUsage(
-            prompt_tokens=prompt_length, prompt_tokens_cached=cached_length, completion_tokens=len(tokens),
-            vision_tokens=sum(per_video), vision_frames_encoded=frames_encoded,
-            vision_frames_cached=sum(c.num_frames for c in clips) - frames_encoded,
-            encode_seconds=encoded_at - started,
-            prefill_seconds=(clock.first_seconds or finished) - encoded_at,
-            generate_seconds=finished - (clock.first_seconds or finished),
-        )
-        raw: dict[str, Any] = {"token_ids": tokens, "path": "cached", "clips_encoded": len(to_encode),
-                               "clips_reused": len(clips) - len(to_encode)}
-        if self.return_logits:
-            raw["logits"] = torch.stack([step[0] for step in out.logits])[: len(tokens)]
-        return Generation(text=self._decode(tokens), usage=usage, finish_reason=finish, raw=raw)
-
-    def _features_output(self, features: list[ClipFeatures], output_cls: Any) -> Any:
+    def _features_output(self, features: list[ClipFeatures]) -> Any:
         """The ``mm_encoder_outputs["video"]`` object the model's forward reads for the suffix clips."""
-        if output_cls is None:
-            transformers = require("transformers", extra="hf")
-            output_cls = transformers.modeling_outputs.BaseModelOutputWithPooling
-            if features[0].deepstack is not None:
-                module = require(f"transformers.models.{self.model_type}.modeling_{self.model_type}", extra="hf")
-                output_cls = module.BaseModelOutputWithDeepstackFeatures
+        if features[0].deepstack is None:
+            output_cls = require("transformers.modeling_outputs", extra="hf").BaseModelOutputWithPooling
+        else:
+            module = require(f"transformers.models.{self.model_type}.modeling_{self.model_type}", extra="hf")
+            output_cls = module.BaseModelOutputWithDeepstackFeatures
         kwargs: dict[str, Any] = {"pooler_output": tuple(f.embeddings for f in features)}
         if features[0].deepstack is not None:
             kwargs["deepstack_features"] = [

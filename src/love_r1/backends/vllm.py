@@ -10,6 +10,10 @@ Prompts are rendered with the checkpoint's own chat template (:mod:`love_r1.back
 and each clip is passed as ``(uint8 frames [N, H, W, 3], video_metadata)`` with
 ``do_sample_frames=False`` — the same metadata the hf backend gives the transformers processor, so
 Qwen2.5-VL gets ``second_per_grid_ts = 2 / sample_fps`` and Qwen3-VL absolute ``<t seconds>``.
+
+M-RoPE positions: vLLM computes them itself with the rule Qwen2.5-VL and LOVE-R1 were trained with
+(text after a video starts at the largest position so far + 1, its ``get_mrope_input_positions``),
+i.e. love-r1's ``position_rule="max_plus_one"``; the backend records that value and accepts no other.
 """
 
 from __future__ import annotations
@@ -22,8 +26,16 @@ from love_r1._imports import require
 from love_r1.backends import BackendError, Generation, GenerationRequest, SamplingParams, TokenUsage
 from love_r1.backends import _qwen_inputs as qi
 from love_r1.backends._hub import DEFAULT_MODEL_ID, resolve_model_path
+from love_r1.backends._mrope import DEFAULT_POSITION_RULE, PositionRule, check_position_rule
 
 logger = logging.getLogger(__name__)
+
+
+def _vllm_position_rule(rule: str) -> PositionRule:
+    if check_position_rule(rule) != "max_plus_one":
+        raise ValueError(f"position_rule={rule!r}: vLLM computes M-RoPE positions itself, always with "
+                         "'max_plus_one' (the trained rule); use --backend hf for 'spatial_extent'")
+    return rule  # type: ignore[return-value]
 
 
 def to_vllm_prompt(processor: Any, request: GenerationRequest, *, model_type: str) -> dict[str, Any]:
@@ -39,14 +51,15 @@ def to_vllm_prompt(processor: Any, request: GenerationRequest, *, model_type: st
     return prompt
 
 
-def to_vllm_sampling_kwargs(sampling: SamplingParams, *, stop_token_ids: Sequence[int]) -> dict[str, Any]:
+def to_vllm_sampling_kwargs(sampling: SamplingParams, *, stop_token_ids: Sequence[int],
+                            skip_special_tokens: bool = True) -> dict[str, Any]:
     """Our sampling settings as ``vllm.SamplingParams`` keyword arguments (``temperature == 0``: greedy)."""
     return {
         "n": sampling.num_return_sequences, "max_tokens": sampling.max_new_tokens,
         "temperature": sampling.temperature, "top_p": sampling.top_p if sampling.temperature > 0 else 1.0,
         "top_k": sampling.top_k if sampling.top_k > 0 and sampling.temperature > 0 else -1,
         "repetition_penalty": sampling.repetition_penalty, "seed": sampling.seed,
-        "stop_token_ids": list(stop_token_ids), "skip_special_tokens": True,
+        "stop_token_ids": list(stop_token_ids), "skip_special_tokens": skip_special_tokens,
     }
 
 
@@ -54,10 +67,14 @@ class VLLMBackend:
     """A ``vllm.LLM`` engine plus the checkpoint's processor (for the chat template and metadata rules).
 
     Build it with :meth:`from_pretrained`; ``llm`` may also be an engine you made yourself (then pass
-    the matching ``processor`` and ``model_type``).
+    the matching ``processor`` and ``model_type``). ``position_rule`` can only be ``"max_plus_one"``:
+    vLLM positions Qwen-VL prompts the way the checkpoints were trained (use the hf backend for
+    ``"spatial_extent"``).
     """
 
-    def __init__(self, llm: Any, processor: Any, *, model_type: str) -> None:
+    def __init__(self, llm: Any, processor: Any, *, model_type: str,
+                 position_rule: PositionRule = DEFAULT_POSITION_RULE) -> None:
+        self.position_rule: PositionRule = _vllm_position_rule(position_rule)
         qi.resolve_model_type(processor, model_type)
         self.llm = llm
         self.processor = processor
@@ -77,9 +94,11 @@ class VLLMBackend:
         max_model_len: int | None = 32768,
         max_videos_per_prompt: int = 4,
         seed: int = 0,
+        position_rule: PositionRule = DEFAULT_POSITION_RULE,
         **llm_kwargs: Any,
     ) -> VLLMBackend:
         """Start an offline engine with prefix caching; ``max_videos_per_prompt`` = fast clip + zoom clips."""
+        _vllm_position_rule(position_rule)  # before the engine starts
         vllm = require("vllm", extra="vllm", purpose="the vLLM backend")
         transformers = require("transformers", extra="hf")
         path = resolve_model_path(model_id_or_dir, revision=revision)
@@ -94,7 +113,7 @@ class VLLMBackend:
             )
         except (RuntimeError, ValueError) as error:
             raise BackendError(f"vLLM could not start on {str(path)!r}: {error}") from error
-        return cls(llm, processor, model_type=config.model_type)
+        return cls(llm, processor, model_type=config.model_type, position_rule=position_rule)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         vllm = require("vllm", extra="vllm", purpose="the vLLM backend")
@@ -102,7 +121,8 @@ class VLLMBackend:
         if not requests:
             return []
         prompts = [to_vllm_prompt(self.processor, r, model_type=self.model_type) for r in requests]
-        params = [vllm.SamplingParams(**to_vllm_sampling_kwargs(r.sampling, stop_token_ids=self._stop_token_ids))
+        params = [vllm.SamplingParams(**to_vllm_sampling_kwargs(r.sampling, stop_token_ids=self._stop_token_ids,
+                                                                skip_special_tokens=r.skip_special_tokens))
                   for r in requests]
         outputs = self.llm.generate(prompts, sampling_params=params, use_tqdm=False)
         results = []

@@ -12,12 +12,18 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from love_r1.backends import Backend
+from love_r1.backends.qwen_inputs import PositionRule
 
 BackendKind = Literal["hf", "openai", "vllm", "scripted"]
 BACKEND_KINDS: tuple[str, ...] = get_args(BackendKind)
 DEFAULT_MODEL_ID = "iSEE-Laboratory/love-r1-stage3"
 BACKEND_HELP = ("model backend: hf (transformers, local GPU/CPU), vllm (offline vLLM engine), openai (any "
                 "OpenAI-compatible server: vllm serve, SGLang, OpenAI), scripted (deterministic fake, no model)")
+POSITION_RULE_HELP = ("M-RoPE positions for --backend hf (vllm: max_plus_one only): max_plus_one = how Qwen2.5-VL and "
+                      "the LOVE-R1 checkpoints were trained (text after a video starts after its last time id, as in "
+                      "transformers 4.49 and vLLM); spatial_extent = transformers 5's Qwen2.5-VL rule, for "
+                      "checkpoints fine-tuned with it; Qwen3-VL gets the same positions under both "
+                      "(default: max_plus_one)")
 
 
 def make_backend(
@@ -35,6 +41,7 @@ def make_backend(
     video_mode: str = "frames_as_images",
     assistant_prefix_mode: str = "continue_final_message",
     attn_implementation: str | None = None,
+    position_rule: PositionRule | None = None,
     **backend_kwargs: Any,
 ) -> Backend:
     """Build the backend named ``kind``.
@@ -50,6 +57,7 @@ def make_backend(
         api_key_env, timeout_seconds, max_retries, max_concurrency, video_mode, assistant_prefix_mode:
             ``openai`` settings (see ``love_r1.backends.openai_http.OpenAIBackend``).
         attn_implementation: ``hf`` attention kernel (e.g. ``"flash_attention_2"``, ``"sdpa"``).
+        position_rule: M-RoPE rule for ``hf`` and ``vllm`` (``None``: the backend's default, the trained rule).
         backend_kwargs: passed on to the backend's constructor.
 
     Raises:
@@ -61,6 +69,11 @@ def make_backend(
         raise ValueError(f"backend {kind!r} is not one of {BACKEND_KINDS}")
     if base_url is not None and kind != "openai":
         raise ValueError(f"--base-url is only used by --backend openai, got --backend {kind}")
+    if position_rule is not None:
+        if kind not in ("hf", "vllm"):
+            raise ValueError(f"--position-rule is used by --backend hf and vllm only, got --backend {kind} (a "
+                             "served model is positioned by its server)")
+        backend_kwargs["position_rule"] = position_rule
     if kind == "scripted":
         from love_r1.backends.scripted import ScriptedBackend
 
@@ -83,6 +96,15 @@ def make_backend(
     from love_r1.backends.vllm import VLLMBackend  # kind == "vllm"
 
     return VLLMBackend.from_pretrained(model, dtype=dtype or "auto", **backend_kwargs)
+
+
+def backend_settings(backend: Backend) -> dict[str, Any]:
+    """Settings of a built backend that change its outputs, for run configs and episode files.
+
+    ``{"position_rule": ...}`` for the hf and vLLM backends; ``{}`` for backends without one.
+    """
+    rule = getattr(backend, "position_rule", None)
+    return {} if rule is None else {"position_rule": rule}
 
 
 def load_script(path: str | Path) -> list[str]:
@@ -115,4 +137,5 @@ def load_script(path: str | Path) -> list[str]:
     return replies
 
 
-__all__ = ["BACKEND_HELP", "BACKEND_KINDS", "DEFAULT_MODEL_ID", "BackendKind", "load_script", "make_backend"]
+__all__ = ["BACKEND_HELP", "BACKEND_KINDS", "DEFAULT_MODEL_ID", "POSITION_RULE_HELP", "BackendKind", "backend_settings",
+           "load_script", "make_backend"]

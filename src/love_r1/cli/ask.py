@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID, make_backend
+from love_r1.backends.qwen_inputs import PositionRule
+from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID, POSITION_RULE_HELP, backend_settings, make_backend
 
 HELP = "ask one question about one video; prints every zoom step as it happens"
 DESCRIPTION = f"""Ask one question about one video, the LOVE-R1 way: the model sees the whole video at low
@@ -53,6 +54,7 @@ class Options:
                                                                "None = a GPU when available"})
     dtype: str = field(default="auto", metadata={"help": "weights dtype for --backend hf: auto, bfloat16, float16, "
                                                          "float32"})
+    position_rule: PositionRule | None = field(default=None, metadata={"help": POSITION_RULE_HELP})
     script: Path | None = field(default=None, metadata={
         "help": "replies for --backend scripted: a .json list of strings or text with replies separated by "
                 "'---' lines; None = a built-in dummy policy"})
@@ -234,7 +236,7 @@ def run(options: Options) -> int:
         backend = make_backend(
             options.backend, model=options.model, base_url=options.base_url, device=options.device,
             dtype=options.dtype, script_path=options.script, api_key_env=options.api_key_env,
-            video_mode=options.video_mode,
+            video_mode=options.video_mode, position_rule=options.position_rule,
         )
     except (BackendError, ImportError, ValueError, OSError) as error:
         hint = ("hint: pass --model /path/to/local/checkpoint (a folder with config.json and *.safetensors), "
@@ -277,6 +279,7 @@ def run(options: Options) -> int:
             "command": "ask",
             "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
             "policy": policy.to_dict(),
+            "backend_settings": backend_settings(backend),
             "versions": package_versions(),
             "overlay_font": _font_name(),
         }

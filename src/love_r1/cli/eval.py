@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID
+from love_r1.backends.qwen_inputs import PositionRule
+from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID, POSITION_RULE_HELP
 
 HELP = "run a benchmark (Video-MME, LVBench, MLVU, LongVideoBench, MVBench, CG-Bench, needle); resumable"
 DESCRIPTION = """Evaluate a model on a benchmark with the LOVE-R1 zoom loop (or the uniform-frames baseline).
@@ -52,6 +53,7 @@ class Options:
         "help": "device for --backend hf: cuda, cuda:1, cpu (default: GPU if any)"})
     dtype: str = field(default="auto", metadata={
         "help": "weights dtype for --backend hf/vllm: auto, bfloat16, float16, float32"})
+    position_rule: PositionRule | None = field(default=None, metadata={"help": POSITION_RULE_HELP})
     method: Literal["zoom", "stage1", "uniform"] = field(default="zoom", metadata={
         "help": "zoom: the LOVE-R1 multi-step loop; stage1: the reference's stage-1 path (one pass: fast view + one "
                 "32-frame slow clip of the whole video, no decision instruction); uniform: one pass over "
@@ -112,7 +114,7 @@ def parse_shard(text: str | None, env: dict[str, str] | None = None) -> tuple[in
 
 def run(options: Options) -> int:
     from love_r1.agent.policy import ZoomPolicy
-    from love_r1.cli._backends import make_backend
+    from love_r1.cli._backends import backend_settings, make_backend
     from love_r1.eval.benchmarks import DataError, make_benchmark
     from love_r1.eval.report import render_markdown, summarize
     from love_r1.eval.runner import evaluate
@@ -144,14 +146,14 @@ def run(options: Options) -> int:
     backend = make_backend(options.backend, model=options.model, base_url=options.base_url, device=device,
                            dtype=options.dtype, script_path=options.script,
                            max_concurrency=options.concurrency, api_key_env=options.api_key_env,
-                           video_mode=options.video_mode)
+                           video_mode=options.video_mode, position_rule=options.position_rule)
     key, state = evaluate(
         bench, backend, run_dir=options.out, model=model, policy=policy, method=options.method,
         num_frames=options.num_frames, pixels_per_frame=options.pixels_per_frame, limit=options.limit,
         shard_index=shard_index, num_shards=num_shards, concurrency=options.concurrency,
         prefetch_workers=options.prefetch_workers, check_videos=options.check_videos,
         progress=options.progress and shard_index == 0,  # one bar, on the first shard
-        extra_config={"backend": options.backend}, probe=options.probe, probe_seed=options.probe_seed,
+        extra_config={"backend": options.backend, **backend_settings(backend)}, probe=options.probe, probe_seed=options.probe_seed,
     )
     if state.count_warning:
         print(f"warning: {state.count_warning}", file=sys.stderr)

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID, make_backend
+from love_r1.backends.qwen_inputs import PositionRule
+from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID, POSITION_RULE_HELP, make_backend
 
 HELP = "serve long-video QA over HTTP: a demo page, episodes (JSON or a step stream), OpenAI chat, traces"
 DESCRIPTION = f"""Serve the LOVE-R1 zoom loop as an HTTP API and a demo page (Starlette on uvicorn; binds 127.0.0.1
@@ -57,6 +58,7 @@ class Options:
         "help": "device for --backend hf: cuda, cuda:1, cpu; None = a GPU when available"})
     dtype: str = field(default="auto", metadata={
         "help": "weights dtype for --backend hf: auto, bfloat16, float16, float32"})
+    position_rule: PositionRule | None = field(default=None, metadata={"help": POSITION_RULE_HELP})
     script: Path | None = field(default=None, metadata={
         "help": "replies for --backend scripted: a .json list of strings or '---'-separated text; None = a "
                 "built-in dummy policy (zoom on the middle, answer the first option)"})
@@ -155,7 +157,7 @@ def run(options: Options) -> int:
         backend = make_backend(
             options.backend, model=options.model, base_url=options.base_url, device=options.device,
             dtype=options.dtype, script_path=options.script, api_key_env=options.api_key_env,
-            video_mode=options.video_mode,
+            video_mode=options.video_mode, position_rule=options.position_rule,
         )
     except (BackendError, ImportError, ValueError, OSError) as error:
         hint = ("hint: pass --model /path/to/local/checkpoint, --backend openai --base-url URL for a running "

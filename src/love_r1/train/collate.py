@@ -1,9 +1,12 @@
-"""Video-aware SFT collator: records -> decoded prompts -> padded processor inputs with labels.
+"""Video-aware SFT collator: records -> decoded prompts -> padded processor inputs with labels and positions.
 
-Labels come from :func:`love_r1.backends._qwen_inputs.build_training_inputs`: assistant-only by
+Labels come from :func:`love_r1.backends.qwen_inputs.build_training_inputs`: assistant-only by
 default, every non-pad non-vision token with ``loss_on_prompt=True`` (the reference). Each batch
-carries ``pixel_values_videos``, ``video_grid_thw``, ``mm_token_type_ids`` and (Qwen2.5-VL)
-``second_per_grid_ts``, exactly the inputs the hf backend gives the model at inference.
+carries ``pixel_values_videos``, ``video_grid_thw``, ``mm_token_type_ids``, (Qwen2.5-VL)
+``second_per_grid_ts`` and ``position_ids`` -- exactly the inputs the hf backend gives the model at
+inference. :func:`add_position_ids` is the one place a training batch gets its M-RoPE positions
+(the SFT collator and the GRPO trainer's sampling, old-log-prob and loss batches all call it);
+``position_rule`` defaults to the rule the checkpoints were trained with (``docs/backends-hf.md``).
 
 A row whose video fails to decode mid-epoch is skipped and counted in ``skipped`` (the pre-flight
 manifest should have caught it); a batch whose rows all fail re-uses the last good rows with a
@@ -17,6 +20,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from love_r1.backends.qwen_inputs import (
+    DEFAULT_POSITION_RULE,
+    PositionRule,
+    build_training_inputs,
+    check_position_rule,
+    mrope_position_ids,
+)
 from love_r1.train.inputs import RecordDecoder, with_reply
 from love_r1.train.records import RecordIssue, TrainRecord
 
@@ -32,21 +42,41 @@ def records_to_rows(records: Sequence[TrainRecord]) -> list[dict[str, Any]]:
     return [{"record": json.dumps(r.to_dict()), "index": i} for i, r in enumerate(records)]
 
 
+def add_position_ids(batch: Any, *, model_config: Any, position_rule: PositionRule = DEFAULT_POSITION_RULE) -> Any:
+    """Set ``batch["position_ids"]`` (``[3, batch, length]``) from the batch's ids, padding and video grids.
+
+    Call it on every batch a Qwen-VL model is run on in training, after padding (left or right):
+    completion tokens appended to a prompt get the positions generation gave them.
+    """
+    batch["position_ids"] = mrope_position_ids(
+        batch["input_ids"], config=model_config, position_rule=position_rule,
+        attention_mask=batch.get("attention_mask"), video_grid_thw=batch.get("video_grid_thw"),
+        second_per_grid_ts=batch.get("second_per_grid_ts"))
+    return batch
+
+
 def sample_seed(*, base_seed: int, index: int, epoch: int = 0) -> int:
     """The clip-sampling seed of one sample (pure; differs per record and per epoch)."""
     return (base_seed * 1_000_003 + epoch * 7_919 + index) % (2**31 - 1)
 
 
 class SFTCollator:
-    """Builds SFT batches; owns the processor, the video decoder and the skip log."""
+    """Builds SFT batches; owns the processor, the video decoder and the skip log.
+
+    ``model_config`` is the model's config (family, token ids, M-RoPE geometry); ``position_rule``
+    picks the M-RoPE rule of the emitted ``position_ids`` (default: as the checkpoints were trained).
+    """
 
     def __init__(
-        self, processor: Any, *, decoder: RecordDecoder, model_type: str | None = None, loss_on_prompt: bool = False,
-        seed: int = 0, max_length_tokens: int | None = None,
+        self, processor: Any, *, decoder: RecordDecoder, model_config: Any,
+        position_rule: PositionRule = DEFAULT_POSITION_RULE, loss_on_prompt: bool = False, seed: int = 0,
+        max_length_tokens: int | None = None,
     ) -> None:
         self.processor = processor
         self.decoder = decoder
-        self.model_type = model_type
+        self.model_config = model_config
+        self.model_type = model_config.model_type
+        self.position_rule = check_position_rule(position_rule)
         self.loss_on_prompt = loss_on_prompt
         self.seed = seed
         self.max_length_tokens = max_length_tokens
@@ -80,8 +110,6 @@ class SFTCollator:
         return conversations, prefixes, good
 
     def __call__(self, rows: Sequence[dict[str, Any]]) -> Any:
-        from love_r1.backends._qwen_inputs import build_training_inputs
-
         conversations, prefixes, good = self._build(rows)
         if not conversations:
             if not self._last_good:
@@ -104,7 +132,7 @@ class SFTCollator:
                     batch = build_training_inputs(
                         self.processor, [conversations[i] for i in keep], model_type=self.model_type,
                         assistant_prefixes=[prefixes[i] for i in keep], loss_on_prompt=self.loss_on_prompt)
-        return batch
+        return add_position_ids(batch, model_config=self.model_config, position_rule=self.position_rule)
 
 
-__all__ = ["SFTCollator", "TrainingDataError", "records_to_rows", "sample_seed"]
+__all__ = ["SFTCollator", "TrainingDataError", "add_position_ids", "records_to_rows", "sample_seed"]

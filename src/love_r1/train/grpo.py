@@ -26,6 +26,7 @@ from typing import Any
 from love_r1.interval import Interval
 from love_r1.prompts import constants
 from love_r1.train import rewards as R
+from love_r1.train.collate import add_position_ids
 from love_r1.train.inputs import RecordDecoder
 from love_r1.train.records import TrainRecord
 
@@ -58,7 +59,8 @@ class StepSample:
 
 
 def collate_samples(processor: Any, prompts: Sequence[dict[str, Any]], completions: Sequence[Any] | None = None,
-                    *, padding_side: str = "right", config: Any) -> tuple[dict[str, Any], list[int]]:
+                    *, padding_side: str = "right", config: Any,
+                    position_rule: str = "max_plus_one") -> tuple[dict[str, Any], list[int]]:
     """Pad per-sample prompt inputs (+ completions) into one batch; returns it and each prompt's length.
 
     Videos are concatenated in sample order, so each sample keeps exactly its own grids and
@@ -66,7 +68,7 @@ def collate_samples(processor: Any, prompts: Sequence[dict[str, Any]], completio
     """
     import torch
 
-    from love_r1.backends._qwen_inputs import mm_token_type_ids
+    from love_r1.backends.qwen_inputs import mm_token_type_ids
 
     pad = processor.tokenizer.pad_token_id
     rows, prompt_lengths = [], []
@@ -91,7 +93,7 @@ def collate_samples(processor: Any, prompts: Sequence[dict[str, Any]], completio
         parts = [p[key] for p in prompts if key in p and p[key] is not None]
         if parts:
             batch[key] = torch.cat(parts)
-    return batch, prompt_lengths
+    return add_position_ids(batch, model_config=config, position_rule=position_rule), prompt_lengths
 
 
 def completion_logps(model: Any, batch: dict[str, Any], *, prompt_lengths: Sequence[int],
@@ -136,14 +138,15 @@ class DecoupledGRPOTrainer:
 
     def __init__(self, *, model: Any, processor: Any, args: Any, train_records: Sequence[TrainRecord],
                  decoder: RecordDecoder | None = None, reward_funcs: Sequence[RewardFunc] | None = None,
-                 reward_weights: Sequence[float] | None = None) -> None:
+                 reward_weights: Sequence[float] | None = None, position_rule: str = "max_plus_one") -> None:
         import torch
         from accelerate import Accelerator
         from transformers import get_scheduler
 
-        from love_r1.backends._qwen_inputs import resolve_model_type, vision_token_ids
+        from love_r1.backends.qwen_inputs import resolve_model_type, vision_token_ids
 
         self.args = args
+        self.position_rule = position_rule
         self.processor = processor
         self.records = [r for r in train_records if r.kind == "grpo"]
         if not self.records:
@@ -216,11 +219,13 @@ class DecoupledGRPOTrainer:
     # ------------------------------------------------------------------ rollouts
 
     def _prompt_inputs(self, record: TrainRecord, clips: Sequence[Interval], prefix: str) -> tuple[dict, float]:
-        from love_r1.backends._qwen_inputs import build_generation_inputs
+        from love_r1.backends.qwen_inputs import build_generation_inputs
 
         messages, _, duration = self.decoder.prompt(record, clips=clips, stage="grpo")
         inputs = build_generation_inputs(self.processor, [messages], model_type=self.model_type,
                                          assistant_prefixes=[prefix])
+        add_position_ids(inputs, model_config=self.accelerator.unwrap_model(self.model).config,
+                         position_rule=self.position_rule)
         return {k: v.to(self.accelerator.device) for k, v in inputs.items()}, duration
 
     def _generate(self, batch: dict[str, Any], num_return_sequences: int) -> list[Any]:
@@ -285,7 +290,8 @@ class DecoupledGRPOTrainer:
                     step2_prompts[key] = (self._prompt_inputs(record, clips2, prefix2)[0], clips2, prefix2)
                 plans.append(key)
             batch, _ = collate_samples(self.processor, [step2_prompts[k][0] for k in plans], padding_side="left",
-                                       config=self.accelerator.unwrap_model(self.model).config)
+                                       config=self.accelerator.unwrap_model(self.model).config,
+                                       position_rule=self.position_rule)
             step2 = []
             for g, (key, completion) in enumerate(zip(plans, self._generate(batch, 1), strict=True)):
                 inputs2, clips2, prefix2 = step2_prompts[key]
@@ -335,7 +341,8 @@ class DecoupledGRPOTrainer:
     def _forward(self, samples: Sequence[StepSample]) -> tuple[Any, Any]:
         batch, prompt_lengths = collate_samples(self.processor, [s.prompt_inputs for s in samples],
                                                 [s.completion_ids for s in samples], padding_side="right",
-                                                config=self.accelerator.unwrap_model(self.model).config)
+                                                config=self.accelerator.unwrap_model(self.model).config,
+                                                position_rule=self.position_rule)
         return completion_logps(self.model, batch, prompt_lengths=prompt_lengths,
                                 completion_lengths=[int(s.completion_ids.shape[0]) for s in samples])
 

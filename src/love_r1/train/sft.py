@@ -79,7 +79,7 @@ def make_sft_trainer(config: Any, *, model: Any = None, processor: Any = None,
     manifest = prepare_manifest(config, records, kinds=SFT_KINDS)
     decoder = RecordDecoder(video_root=config.video_root, policy=config.clip_policy(), open_video=open_video,
                             mode=config.decode_mode)
-    collator = SFTCollator(processor, decoder=decoder, model_type=model.config.model_type,
+    collator = SFTCollator(processor, decoder=decoder, model_config=model.config,
                            loss_on_prompt=config.loss_on_prompt, seed=config.seed,
                            max_length_tokens=config.max_sample_tokens)
     trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(records_to_rows(manifest.records)),
