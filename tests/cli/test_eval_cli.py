@@ -111,5 +111,6 @@ def test_eval_stage1_probe_and_report_csv(needle_data, tmp_path, capsys):
     assert main(["report", str(out), "--items", "-1"]) == 0
     text = capsys.readouterr().out
     assert "## items (3 of 3)" in text and "| qid " in text
-    assert main(["report", str(out), str(out), "--format", "csv"]) == 2
-    assert "--format csv takes one run directory" in capsys.readouterr().err
+    assert main(["report", str(out), str(out), "--format", "csv"]) == 0  # both runs per item, and the flip
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == 3 and {r["flip"] for r in rows} <= {"both_right", "both_wrong"}

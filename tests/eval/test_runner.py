@@ -16,7 +16,8 @@ import pytest
 
 from love_r1.backends.scripted import ScriptedBackend
 from love_r1.eval.benchmarks import make_benchmark
-from love_r1.eval.report import render_html, render_markdown, summarize
+from love_r1.eval.explorer import render_explorer
+from love_r1.eval.report import render_markdown, summarize
 from love_r1.eval.runner import evaluate, preflight, select_samples
 from love_r1.eval.store import db_files, export_jsonl, read_run
 
@@ -50,8 +51,8 @@ def test_mlvu_end_to_end_with_dummy_policy(mlvu_root, tmp_path):
     # questions on the same video run together; one batched generate per round of 2 episodes
     assert all(len(call) <= 2 for call in backend.calls)
     assert "macro over task" in render_markdown(summary)
-    page = render_html(summary, run)
-    assert page.count("<svg") >= 1 and "zoom clips" in page
+    page = render_explorer(run, frame_items=0)
+    assert '"benchmark":"mlvu"' in page and '"aggregation":"macro over task"' in page
     lines = export_jsonl(run, tmp_path / "x.jsonl").read_text().splitlines()
     assert len(lines) == 5 and json.loads(lines[0])["episode"]["answer"] == "A"
     # same command again: nothing re-run, nothing duplicated

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import copy
-import shutil
-import subprocess
+import io
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from love_r1.viz import render_trace_html, write_trace_html
+from love_r1.viz import TraceFrames, render_trace_html, trace_frames, write_trace_html
+from tests.browser import browser_page, requires_browser
 
 XSS = "<script>alert('x')</script>"
 
@@ -101,7 +103,7 @@ def test_page_structure_steps_bands_and_ledger():
     for expected in ("stop: no box in the reply", "finish: length", "parse error: no \\boxed{} in the reply", "model calls", "36,000",
                      "wrong", "[100, 110] s (1:40–1:50)", "[90, 120] s (1:30–2:00)", "猫", "I get the answer."):
         assert expected in text, expected
-    assert "video not available" in text  # no thumbnails without a video
+    assert "no thumbnails" in text  # none were given
 
 
 def test_all_text_is_escaped():
@@ -163,29 +165,21 @@ def test_input_is_not_modified(tmp_path):
     assert episode == before
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed")
+@requires_browser
 def test_renders_in_a_headless_browser(tmp_path):
-    from PIL import Image
-
     from love_r1.synth import write_indexed_video
+    from tests.viz.screens import SMALL_TEXT_JS
 
     video = write_indexed_video(tmp_path / "v.mp4", duration_seconds=30.0, fps=10.0, width=320, height=180)
-    page = write_trace_html(_episode(str(video), duration=30.0) | {"evidence": [[5.0, 9.0]]}, tmp_path / "t.html")
-    shot = tmp_path / "shot.png"
-    command = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run",
-               f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,1600",
-               Path(page).resolve().as_uri()]
-    subprocess.run(command, check=True, capture_output=True, timeout=120)
-    image = Image.open(shot).convert("RGB")
-    assert image.size == (1280, 1600)
-    colours = image.getcolors(maxcolors=1 << 20)
-    assert colours is not None and len(colours) > 50  # not a blank page
+    page_path = write_trace_html(_episode(str(video), duration=30.0) | {"evidence": [[5.0, 9.0]]}, tmp_path / "t.html")
+    with browser_page() as (page, errors):
+        page.goto(Path(page_path).resolve().as_uri())
+        assert page.locator(".thumbs img").count() == 24
+        assert page.locator("section.step").count() == 3
+        assert page.locator("script").count() == 1  # the page's own; the reply's <script> stayed text
+        assert page.evaluate(SMALL_TEXT_JS) == []
+    assert errors == []
 
 
 def _budget_episodes(tmp_path) -> tuple[dict, dict]:
@@ -234,3 +228,89 @@ def test_budget_episode_shows_clip_plans_and_stop_labels(tmp_path):
     zoomed["steps"][2] = zoomed["steps"][2] | {"stop_reason": "new_reason"}
     text = " ".join(" ".join(_parse(render_trace_html(zoomed)).text).split())
     assert "stop: token budget spent" in text and "stop: new reason" in text
+
+
+def _prompt_clips(backend) -> dict[tuple[float, float], object]:
+    """Every zoom clip the backend was shown (the frames of each request's video parts after the fast view),
+    keyed by the interval its label names."""
+    from love_r1.backends import TextPart, VideoPart
+
+    clips = {}
+    for call in backend.calls:
+        for request in call:
+            parts = [p for m in request.messages for p in m.content]
+            for before, part in zip(parts, parts[1:], strict=False):
+                label = re.search(r"\[([\d.]+), ([\d.]+)\]:\s*$", before.text) if isinstance(before, TextPart) else None
+                if isinstance(part, VideoPart) and label and "zoom-in" in before.text:
+                    clips[(float(label.group(1)), float(label.group(2)))] = part.frames
+    return clips
+
+
+@pytest.mark.parametrize("preset", ["reference", "budget"])
+def test_zoom_clip_frames_are_the_frames_the_model_got(tmp_path, preset):
+    """Oracle: the frames the real agent loop put into the prompts (recorded by the scripted backend)."""
+    import numpy as np
+    from PIL import Image
+
+    from love_r1.agent.loop import EpisodeTask, run_episode
+    from love_r1.agent.policy import ZoomPolicy
+    from love_r1.backends.scripted import ScriptedBackend
+    from love_r1.synth import write_indexed_video
+    from love_r1.viz import ClipFrames
+
+    video = write_indexed_video(tmp_path / "v.mp4", duration_seconds=50.0, fps=10.0, width=320, height=240,
+                                gop_seconds=1.0)
+    zoom = "I need to zoom in on the video.\n\nLook closer. \\boxed{{[{}, {}]}}"
+    backend = ScriptedBackend([zoom.format(10, 14), zoom.format(30, 44), "I get the answer.\n\n\\boxed{B}"])
+    task = EpisodeTask(episode_id="e", video_path=str(video), question="Which?", options=("A. x", "B. y"), gold="B",
+                       evidence=((12.0, 16.0),))
+    episode = run_episode(backend, task, ZoomPolicy.preset(preset)).to_dict()
+    assert len(episode["clips"]) == 2
+    shown = _prompt_clips(backend)
+    frames = trace_frames(episode, num_thumbnails=0)
+    assert [c.interval for c in frames.clips] == [tuple(c) for c in episode["clips"]] and set(shown) == {
+        tuple(c) for c in episode["clips"]}
+    for clip in frames.clips:
+        assert isinstance(clip, ClipFrames)
+        model = shown[clip.interval]
+        assert (clip.num_frames, clip.width, clip.height) == (model.num_frames, model.width, model.height)
+        assert [p.seconds for p in clip.pictures] == [float(t) for t in model.timestamps_seconds]
+        first = np.asarray(Image.open(io.BytesIO(base64.b64decode(clip.pictures[0].jpeg_base64))))
+        expected = np.asarray(Image.fromarray(model.data[0]).resize(first.shape[1::-1], Image.BICUBIC))
+        assert np.abs(first.astype(int) - expected.astype(int)).mean() < 6  # same picture (JPEG noise only)
+    subset = trace_frames(episode, num_thumbnails=0, max_frames_per_clip=3)
+    for clip, full in zip(subset.clips, frames.clips, strict=True):
+        times = [p.seconds for p in full.pictures]
+        assert [p.seconds for p in clip.pictures] == [times[0], times[len(times) // 2], times[-1]][: len(times)]
+    # the page shows them, marking the frames inside the evidence
+    page = render_trace_html(episode, frames=frames)
+    doc = _parse(page)
+    figures = [a for t, a in doc.tags if t == "figure" and a.get("class") == "in-evidence"]
+    inside = sum(12.0 <= p.seconds < 16.0 for c in frames.clips for p in c.pictures)
+    assert len(figures) == inside > 0
+    assert page.count('src="data:image/jpeg;base64,') == sum(len(c.pictures) for c in frames.clips)
+
+
+def test_missing_video_and_bad_arguments(tmp_path):
+    episode = _episode()
+    frames = trace_frames(episode)
+    assert frames.thumbs == () and frames.clips == () and "does not exist" in frames.notes[0]
+    assert "video not available: /nonexistent/video.mp4 does not exist" in render_trace_html(episode, frames=frames)
+    with pytest.raises(ValueError):
+        trace_frames(episode, num_thumbnails=-1)
+    with pytest.raises(ValueError):
+        render_trace_html(episode, thumbs=[(1.0, "x")], frames=TraceFrames())
+
+
+def test_timeline_axis_rejected_zoom_and_ious():
+    episode = _episode()
+    episode["steps"][1] = episode["steps"][1] | {"requested_interval": [92.0, 118.0], "stop_reason": "repeat_iou"}
+    doc = _parse(render_trace_html(episode))
+    text = " ".join(" ".join(doc.text).split())
+    assert "time in the video (m:ss; video length 10:00)" in text
+    assert "step 2 rejected" in text and "applied none (rejected)" in text
+    # requested [100, 110] vs evidence [95, 105]: 5/15; applied [90, 120]: 10/30
+    assert "(IoU with evidence: requested 0.33, applied 0.33)" in text
+    assert [a["stroke"] for a in doc.find("rect") if a.get("stroke-dasharray")] == ["#0f172a", "#dc2626"]
+    ticks = [t for t in doc.text if re.fullmatch(r"\d+:\d\d", t)]
+    assert ticks == ["0:00", "2:00", "4:00", "6:00", "8:00", "10:00"]  # 600 s: 8 steps wanted, minute-friendly

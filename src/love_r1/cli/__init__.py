@@ -20,6 +20,7 @@ _COMMANDS = {
     "eval": "love_r1.cli.eval",
     "report": "love_r1.cli.report",
     "rescore": "love_r1.cli.rescore",
+    "trace": "love_r1.cli.trace",
     "train": "love_r1.cli.train",
     "data": "love_r1.cli.data",
     "serve": "love_r1.cli.serve",

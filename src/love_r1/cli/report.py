@@ -1,29 +1,41 @@
-"""``love-r1 report RUN_DIR [RUN_DIR_B]``: accuracy with the official aggregation, breakdowns, zoom and cost stats."""
+"""``love-r1 report RUN_DIR [RUN_DIR_B]``: accuracy with the official aggregation, breakdowns, zoom and cost stats;
+``--format html`` writes the results explorer."""
 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-HELP = "summarise an eval run (or compare two): official metric, breakdowns, zoom and cost statistics"
+HELP = "summarise an eval run (or compare two): official metric, breakdowns, zoom and cost statistics, explorer"
 DESCRIPTION = """Summarise a run directory written by `love-r1 eval` (all shard files merged):
 headline metric with the benchmark's official aggregation (MLVU: M-Avg over 7 tasks; MVBench: mean
 over tasks; LVBench: per-ability, multi-label), breakdowns, extraction failures, errors, zoom statistics
-(steps and zooms per question, zoom length, IoU with annotated evidence) and the cost ledger.
+(steps and zooms per question, zoom length, IoU with annotated evidence) and the cost ledger. With a
+second run directory every number is shown for both runs (A, B) with the difference B - A.
 
   love-r1 report runs/vmme                       (Markdown)
-  love-r1 report runs/vmme runs/vmme-baseline    (side by side)
-  love-r1 report runs/vmme --format html --output report.html
+  love-r1 report runs/vmme runs/vmme-baseline    (side by side: columns A, B, delta)
+  love-r1 report runs/vmme --format html --output vmme.html    (the results explorer; see docs/eval.md)
+  love-r1 report runs/vmme runs/vmme-baseline --format html --output compare.html   (flips included)
   love-r1 report runs/vmme --format json         (one JSON object)
   love-r1 report runs/vmme --format csv --output items.csv   (one row per question)
   love-r1 report runs/vmme --items 20            (Markdown plus a per-item table of 20 questions)
 
 CSV columns: qid, video, gold, pred (extracted letter, empty on failure), correct (1/0), steps (model
 calls), zooms (zoom clips), best_iou (best IoU of the zoom clips with the annotated evidence; empty
-without evidence), seconds, error.
+without evidence), seconds, error. With two runs: qid, video, gold, then pred/correct/steps/zooms/
+best_iou/seconds/error suffixed _a and _b, then flip (right_to_wrong, wrong_to_right, both_right,
+both_wrong, only_a, only_b).
+
+The HTML explorer is one self-contained file (no network): summary, breakdowns with plots, a
+filterable and sortable item table whose rows open each item's trace, plots of the filtered items,
+errors with item, video and message, configurations and their differences. `love-r1 trace RUN QID`
+writes one item's full trace page.
 """
 
 
@@ -31,53 +43,147 @@ without evidence), seconds, error.
 class Options:
     run_dir: Path = field(metadata={"positional": True, "help": "run directory (--out of love-r1 eval)"})
     other_run_dir: Path | None = field(default=None, metadata={
-        "positional": True, "help": "a second run directory to compare with (optional)"})
+        "positional": True, "help": "a second run directory to compare with (optional; run B)"})
     format: Literal["md", "html", "json", "csv"] = field(default="md", metadata={
-        "help": "output format: md (aligned Markdown tables), html, json (one object), csv (one row per item)"})
-    items: int = field(default=0, metadata={
-        "help": "with --format md: append a per-item table of the first N items (count; 0: none, -1: all)"})
+        "help": "output format: md (aligned Markdown tables), html (the results explorer), json (one object), "
+                "csv (one row per item)"})
+    items: int | None = field(default=None, metadata={
+        "help": "per-item rows to include (count; -1: all; default: none for md and json, all for csv and html): "
+                "md appends a table, json an \"items\" list, csv and html keep the first N items"})
     output: Path | None = field(default=None, metadata={"help": "write to this file instead of stdout"})
     extractor: Literal["default", "classic"] = field(default="default", metadata={
         "help": "answer extractor: default (priority rule, last occurrence) or classic (first capital letter)"})
     config_hash: str | None = field(default=None, metadata={
         "help": "which configuration of the run directory (default: the newest)"})
+    frame_items: int = field(default=40, metadata={
+        "help": "with --format html: items whose traces carry pictures decoded from the videos (count; -1: all, "
+                "0: none); flipped items first, then wrong ones"})
+
+
+def read_runs(paths: list[Path], *, config_hash: str | None = None):
+    """Read run directories for a command; a :class:`ValueError` names what is wrong with which folder."""
+    from love_r1.eval.store import read_run
+
+    runs = []
+    for number, path in enumerate(paths):
+        if not path.exists():
+            raise ValueError(f"run directory {str(path)!r} does not exist")
+        if not path.is_dir():
+            raise ValueError(f"{str(path)!r} is a file, not a run directory (the --out folder of `love-r1 eval`)")
+        try:
+            runs.append(read_run(path, config_hash_=config_hash if number == 0 else None))
+        except FileNotFoundError as error:
+            raise ValueError(str(error)) from None
+        except sqlite3.DatabaseError as error:
+            raise ValueError(f"{str(path)!r}: a results*.sqlite file is not a readable run store ({error})") from None
+    return runs
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write ``text`` to ``output`` (saying so) or to stdout; a reader that stops early (``| head``) is fine."""
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {output} ({output.stat().st_size / 1e6:.2f} MB)" if output.stat().st_size > 1e5 else f"wrote {output}")
+        return
+    try:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader closed the pipe: stop quietly (and keep Python from failing again at exit)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _items_markdown(rows, other_rows, total: int) -> str:
+    from love_r1.eval.report import FLIP_NAMES, compare_rows, item_status, markdown_table
+
+    def cells(r):
+        if r is None:
+            return ["-", "absent", "-", "-", "-"]
+        failed = bool(r["error"])
+        return [r["pred"] or "-", item_status(r).replace("_", " "), "-" if failed else str(r["zooms"]),
+                "-" if failed or r["best_iou"] is None else f"{r['best_iou']:.3f}", f"{r['seconds']:.2f}"]
+
+    if other_rows is None:
+        table = [[r["qid"], Path(r["video"]).name, r["gold"], r["pred"] or "-", "yes" if r["correct"] else "no",
+                  str(r["steps"]), str(r["zooms"]), "-" if r["best_iou"] is None else f"{r['best_iou']:.3f}",
+                  f"{r['seconds']:.2f}", (r["error"][:60] or "-")] for r in rows]
+        header = ["qid", "video", "gold", "pred", "correct", "steps", "zooms", "best IoU", "seconds", "error"]
+        right = [False] * 5 + [True] * 4 + [False]
+    else:
+        table = [[c["qid"], c["gold"], *cells(c["a"]), *cells(c["b"]), FLIP_NAMES[c["flip"]]]
+                 for c in compare_rows(rows, other_rows)]
+        header = ["qid", "gold", *(f"{t} {n}" for t in "AB" for n in ("pred", "result", "zooms", "best IoU", "seconds")),
+                  "A → B"]
+        right = [False, False] + [False, False, True, True, True] * 2 + [False]
+    return f"\n## items ({len(table)} of {total})\n\n" + "\n".join(markdown_table(header, table, right=right)) + "\n"
 
 
 def run(options: Options) -> int:
-    from love_r1.eval.report import item_rows, markdown_table, render_csv, render_html, render_markdown, summarize
-    from love_r1.eval.store import read_run
+    from love_r1.eval.report import compare_rows, item_rows, render_csv, render_markdown, summarize
 
+    if options.items is not None and options.items < -1:
+        print(f"error: --items must be -1 (all), 0 or a count; got {options.items}", file=sys.stderr)
+        return 2
+    paths = [options.run_dir] + ([options.other_run_dir] if options.other_run_dir else [])
     try:
-        run_a = read_run(options.run_dir, config_hash_=options.config_hash)
-        run_b = read_run(options.other_run_dir) if options.other_run_dir else None
-    except (FileNotFoundError, ValueError) as error:
+        runs = read_runs(paths, config_hash=options.config_hash)
+    except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if options.format == "csv" and run_b is not None:
-        print("error: --format csv takes one run directory (drop the second one)", file=sys.stderr)
-        return 2
+    run_a, run_b = runs[0], (runs[1] if len(runs) > 1 else None)
+    limit = None if options.items is None or options.items < 0 else options.items
+
+    def rows_of(run):
+        rows = item_rows(run, extractor=options.extractor)
+        return rows if limit is None else rows[:limit]
+
+    if options.format == "html":
+        from love_r1.eval.explorer import render_explorer
+
+        text = render_explorer(run_a, run_b, extractor=options.extractor, items=limit, frame_items=options.frame_items,
+                               progress=_progress_bar())
+        emit(text, options.output)
+        return 0
+    if options.format == "csv":
+        text = render_csv(rows_of(run_a), rows_of(run_b) if run_b is not None else None)
+        emit(text, options.output)
+        return 0
     summary = summarize(run_a, extractor=options.extractor)
     other = summarize(run_b, extractor=options.extractor) if run_b else None
     if options.format == "json":
-        text = json.dumps(summary if other is None else {**summary, "compare": other}, sort_keys=True)
-    elif options.format == "csv":
-        text = render_csv(item_rows(run_a, extractor=options.extractor))
-    elif options.format == "html":
-        text = render_html(summary, run_a, other)
+        payload = summary if other is None else {**summary, "compare": other}
+        if options.items:
+            rows_a = rows_of(run_a)
+            payload["items"] = rows_a
+            if run_b is not None:
+                payload["compare"]["items"] = rows_of(run_b)
+                payload["flips"] = {kind: [c["qid"] for c in compare_rows(rows_a, payload["compare"]["items"])
+                                           if c["flip"] == kind] for kind in ("right_to_wrong", "wrong_to_right")}
+        text = json.dumps(payload, sort_keys=True)
     else:
         text = render_markdown(summary, other)
         if options.items:
-            rows = item_rows(run_a, extractor=options.extractor)
-            rows = rows if options.items < 0 else rows[: options.items]
-            table = [[r["qid"], Path(r["video"]).name, r["gold"], r["pred"] or "-", "yes" if r["correct"] else "no",
-                      str(r["steps"]), str(r["zooms"]), "-" if r["best_iou"] is None else f"{r['best_iou']:.3f}",
-                      f"{r['seconds']:.2f}", (r["error"][:40] or "-")] for r in rows]
-            header = ["qid", "video", "gold", "pred", "correct", "steps", "zooms", "best IoU", "seconds", "error"]
-            text += f"\n## items ({len(rows)} of {len(run_a.items)})\n\n" + "\n".join(markdown_table(
-                header, table, right=[False] * 5 + [True] * 4 + [False])) + "\n"
-    if options.output is not None:
-        options.output.write_text(text, encoding="utf-8")
-        print(f"wrote {options.output}")
-    else:
-        print(text)
+            text += _items_markdown(rows_of(run_a), rows_of(run_b) if run_b is not None else None,
+                                    len(run_a.items) if run_b is None else len({r.qid for r in run_a.items}
+                                                                               | {r.qid for r in run_b.items}))
+    emit(text, options.output)
     return 0
+
+
+def _progress_bar():
+    """A ``progress(done, total)`` callable drawing a tqdm bar on stderr (created on the first call)."""
+    state: dict = {}
+
+    def progress(done: int, total: int) -> None:
+        if "bar" not in state:
+            from tqdm import tqdm
+
+            state["bar"] = tqdm(total=total, desc="trace pictures", unit="item", file=sys.stderr,
+                                disable=not sys.stderr.isatty())
+        state["bar"].update(done - state["bar"].n)
+        if done >= total:
+            state["bar"].close()
+
+    return progress

@@ -1,6 +1,7 @@
 """Evaluation harness: benchmark adapters, answer extraction, scoring, the run store, runner and reports."""
 
 from love_r1.eval.benchmarks import BENCHMARK_NAMES, Benchmark, DataError, make_benchmark
+from love_r1.eval.explorer import render_explorer
 from love_r1.eval.extract import extract_choice
 from love_r1.eval.probes import PROBES, option_permutation
 from love_r1.eval.records import Sample
@@ -12,5 +13,5 @@ from love_r1.eval.store import RunStore, read_run
 __all__ = [
     "BENCHMARK_NAMES", "PROBES", "Benchmark", "DataError", "PreflightReport", "RunStore", "Sample", "ScoredItem",
     "aggregate", "evaluate", "extract_choice", "item_rows", "make_benchmark", "option_permutation", "preflight",
-    "read_run", "render_csv", "summarize",
+    "read_run", "render_csv", "render_explorer", "summarize",
 ]

@@ -8,9 +8,7 @@ answer with the chosen extractor, so ``love-r1 rescore`` and ``love-r1 report`` 
 from __future__ import annotations
 
 import csv
-import html
 import io
-import json
 import re
 from collections.abc import Sequence
 from statistics import mean
@@ -70,14 +68,75 @@ def item_rows(run: RunData, *, extractor: ExtractorMode = "default") -> list[dic
     return rows
 
 
-def render_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """The per-item rows as CSV (header :data:`ITEM_COLUMNS`; ``correct`` as 1/0, no IoU as an empty cell)."""
+def item_status(row: dict[str, Any]) -> str:
+    """``correct``, ``wrong`` (a letter that is not the gold), ``no_answer`` (extraction failed) or ``error``."""
+    if row["error"]:
+        return "error"
+    if row["correct"]:
+        return "correct"
+    return "wrong" if row["pred"] else "no_answer"
+
+
+FLIP_KINDS: tuple[str, ...] = ("right_to_wrong", "wrong_to_right", "both_right", "both_wrong", "only_a", "only_b")
+FLIP_NAMES: dict[str, str] = {"right_to_wrong": "A right → B wrong", "wrong_to_right": "A wrong → B right",
+                              "both_right": "right in both", "both_wrong": "not right in either",
+                              "only_a": "only in A", "only_b": "only in B"}
+
+
+def flip_kind(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
+    """How an item changed from run A to run B (one of :data:`FLIP_KINDS`; an error or a failed extraction
+    is not right)."""
+    if a is None or b is None:
+        return "only_b" if a is None else "only_a"
+    return {(True, False): "right_to_wrong", (False, True): "wrong_to_right", (True, True): "both_right",
+            (False, False): "both_wrong"}[(bool(a["correct"]), bool(b["correct"]))]
+
+
+def compare_rows(rows_a: Sequence[dict[str, Any]], rows_b: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items of two runs matched by qid (A's order, then B-only items): ``qid``, ``video``, ``gold``, ``a``,
+    ``b`` (the :func:`item_rows` dicts, ``None`` where a run lacks the item) and ``flip``."""
+    by_b = {r["qid"]: r for r in rows_b}
+    qids = [r["qid"] for r in rows_a] + [r["qid"] for r in rows_b if r["qid"] not in {x["qid"] for x in rows_a}]
+    by_a = {r["qid"]: r for r in rows_a}
+    out = []
+    for qid in qids:
+        a, b = by_a.get(qid), by_b.get(qid)
+        first = a or b
+        out.append({"qid": qid, "video": first["video"], "gold": first["gold"], "a": a, "b": b,
+                    "flip": flip_kind(a, b)})
+    return out
+
+
+def _csv_cells(row: dict[str, Any] | None) -> dict[str, Any]:
+    if row is None:
+        return dict.fromkeys(ITEM_COLUMNS, "")
+    return {**row, "correct": int(bool(row["correct"])),
+            "best_iou": "" if row["best_iou"] is None else f"{row['best_iou']:.4f}"}
+
+
+COMPARE_RUN_COLUMNS: tuple[str, ...] = ("pred", "correct", "steps", "zooms", "best_iou", "seconds", "error")
+
+
+def render_csv(rows: Sequence[dict[str, Any]], other_rows: Sequence[dict[str, Any]] | None = None) -> str:
+    """The per-item rows as CSV (header :data:`ITEM_COLUMNS`; ``correct`` as 1/0, no IoU as an empty cell).
+
+    With ``other_rows`` (a second run): ``qid, video, gold``, then :data:`COMPARE_RUN_COLUMNS` suffixed
+    ``_a`` and ``_b`` (empty where a run lacks the item), then ``flip`` (:data:`FLIP_KINDS`)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(ITEM_COLUMNS), lineterminator="\n")
+    if other_rows is None:
+        writer = csv.DictWriter(buffer, fieldnames=list(ITEM_COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(_csv_cells(row) for row in rows)
+        return buffer.getvalue()
+    fields = ["qid", "video", "gold", *(f"{c}_{t}" for t in "ab" for c in COMPARE_RUN_COLUMNS), "flip"]
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "correct": int(bool(row["correct"])),
-                         "best_iou": "" if row["best_iou"] is None else f"{row['best_iou']:.4f}"})
+    for item in compare_rows(rows, other_rows):
+        cells = {"qid": item["qid"], "video": item["video"], "gold": item["gold"], "flip": item["flip"]}
+        for tag in "ab":
+            run_cells = _csv_cells(item[tag])
+            cells.update({f"{c}_{tag}": run_cells[c] for c in COMPARE_RUN_COLUMNS})
+        writer.writerow(cells)
     return buffer.getvalue()
 
 
@@ -159,7 +218,8 @@ def summarize(run: RunData, *, extractor: ExtractorMode = "default") -> dict[str
         "subtitles": subtitles, "extractor": extractor, **metrics, "error_kinds": errors,
         "zoom": zoom_statistics(run), "cost": cost_statistics(run),
         "provenance": run.provenance[-1] if run.provenance else {},
-        "failed_items": [{"qid": r.qid, "error": r.error} for r in run.items if r.error][:50],
+        "failed_items": [{"qid": r.qid, "video": str(r.sample.get("video_path") or ""), "error": r.error}
+                         for r in run.items if r.error][:50],
     }
 
 
@@ -190,138 +250,127 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], *,
     return [line(header), rule, *(line(r) for r in rows)]
 
 
-def _run_label(r: dict[str, Any]) -> str:
-    probe = r.get("probe") or "none"
-    return f"{r['model']} ({r['method']}{'' if probe == 'none' else ', probe ' + probe}, {r['config_hash'][:8]})"
+def run_label(summary: dict[str, Any]) -> str:
+    """``model (method[, probe P], config-hash prefix)``: how a run is named in reports."""
+    probe = summary.get("probe") or "none"
+    return (f"{summary['model']} ({summary['method']}{'' if probe == 'none' else ', probe ' + probe}, "
+            f"{summary['config_hash'][:8]})")
+
+
+# (label, value getter, kind): kind "pct" (a fraction shown in percent; deltas in points), "int", or a
+# format spec for floats. One list for the Markdown table and the HTML explorer.
+HEADLINE: tuple[tuple[str, Any, str], ...] = (
+    ("accuracy (official)", lambda r: r["accuracy"], "pct"),
+    ("micro accuracy", lambda r: r["micro_accuracy"], "pct"),
+    ("items", lambda r: r["num_items"], "int"),
+    ("scored", lambda r: r["num_scored"], "int"),
+    ("errors", lambda r: r["num_errors"], "int"),
+    ("extraction failures", lambda r: r["num_extraction_failures"], "int"),
+    ("steps per question", lambda r: r["zoom"]["steps_per_question"], ".2f"),
+    ("zooms per question", lambda r: r["zoom"]["zooms_per_question"], ".2f"),
+    ("forced-answer rate (%)", lambda r: r["zoom"]["forced_answer_rate"], "pct"),
+    ("mean zoom length (s)", lambda r: r["zoom"]["mean_zoom_seconds"], ".1f"),
+    ("best IoU with evidence", lambda r: r["zoom"]["mean_best_iou_with_evidence"], ".3f"),
+    ("evidence hit rate (%)", lambda r: r["zoom"]["evidence_hit_rate"], "pct"),
+    ("prompt tokens / question", lambda r: r["cost"]["prompt_tokens_per_question"], ",.0f"),
+    ("completion tokens / question", lambda r: r["cost"]["completion_tokens_per_question"], ",.0f"),
+    ("vision tokens / question", lambda r: r["cost"]["vision_tokens_per_question"], ",.0f"),
+    ("frames decoded / question", lambda r: r["cost"]["frames_decoded_per_question"], ",.0f"),
+    ("seconds / question", lambda r: r["cost"]["total_seconds_per_question"], ".2f"),
+)
+
+
+def format_value(value: float | None, kind: str) -> str:
+    """A headline value as text (``-`` for none): ``pct`` in percent with one decimal, ``int`` with
+    thousands separators, else the format spec."""
+    if value is None:
+        return "-"
+    if kind == "pct":
+        return f"{100 * value:.1f}"
+    if kind == "int":
+        return f"{int(value):,}"
+    return format(float(value), kind)
+
+
+def format_delta(a: float | None, b: float | None, kind: str) -> str:
+    """``b - a`` with its sign (``pct``: in percentage points), ``-`` when either is missing."""
+    if a is None or b is None:
+        return "-"
+    diff = (b - a) * (100 if kind == "pct" else 1)
+    if kind == "int":
+        return f"{int(diff):+,}"
+    spec = ".1f" if kind == "pct" else kind.lstrip(",")
+    return f"{diff:+{spec}}"
+
+
+def _title(summary: dict[str, Any], other: dict[str, Any] | None) -> str:
+    if other is None:
+        title = f"# {summary['benchmark']}: {_pct(summary['accuracy'])} ({summary['aggregation']})"
+    else:
+        title = (f"# {summary['benchmark']}: A {_pct(summary['accuracy'])} vs B {_pct(other['accuracy'])} "
+                 f"({format_delta(summary['accuracy'], other['accuracy'], 'pct')} points; {summary['aggregation']})")
+    for r, tag in ((summary, "A"), (other, "B")):
+        probe = (r or {}).get("probe") or "none"
+        title += "" if probe == "none" else f" [probe{' ' + tag if other else ''}: {probe}]"
+    if summary.get("subtitles"):
+        title += f" [subtitles: {summary['subtitles']['mode']}]"
+    return title
+
+
+def breakdown_rows(key: str, runs: Sequence[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any] | None]]]:
+    """Labels of breakdown ``key`` over all runs (first run's order, then new ones) with each run's cell."""
+    labels: list[str] = []
+    for r in runs:
+        labels += [label for label in r["breakdowns"].get(key, {}) if label not in labels]
+    return [(label, [r["breakdowns"].get(key, {}).get(label) for r in runs]) for label in labels]
 
 
 def render_markdown(summary: dict[str, Any], other: dict[str, Any] | None = None) -> str:
-    """A Markdown report with aligned columns (two columns of numbers when ``other`` is given)."""
+    """A Markdown report with aligned columns; with ``other``, columns ``A``, ``B`` and ``Δ (B − A)``."""
     runs = [summary] + ([other] if other else [])
-    probe = summary.get("probe") or "none"
-    title = f"# {summary['benchmark']}: {_pct(summary['accuracy'])} ({summary['aggregation']})"
-    title += "" if probe == "none" else f" [probe: {probe}]"
-    if summary.get("subtitles"):
-        title += f" [subtitles: {summary['subtitles']['mode']}]"
-    lines = [title, ""]
-    head = ["", *(_run_label(r) for r in runs)]
-    body: list[list[str]] = []
-
-    def row(label: str, getter) -> None:
-        body.append([label, *(getter(r) for r in runs)])
-
-    row("probe", lambda r: (r.get("probe") or "none") + (f" (seed {r['probe_seed']})" if r.get("probe_seed")
-                                                          is not None else ""))
+    lines = [_title(summary, other), ""]
+    if other is not None:
+        lines += [f"- A: {run_label(summary)}, {summary['run_dir']}", f"- B: {run_label(other)}, {other['run_dir']}",
+                  ""]
+        head = ["", "A", "B", "Δ (B − A)"]
+    else:
+        head = ["", run_label(summary)]
+    body: list[list[str]] = [["probe", *((r.get("probe") or "none") + (
+        f" (seed {r['probe_seed']})" if r.get("probe_seed") is not None else "") for r in runs)]]
     if any(r.get("subtitles") for r in runs):
-        row("subtitles", lambda r: "off" if not r.get("subtitles") else r["subtitles"]["mode"] + " (" + ", ".join(
-            f"{count} {status}" for status, count in r["subtitles"]["status"].items()) + ")")
-    row("accuracy (official)", lambda r: _pct(r["accuracy"]))
-    row("micro accuracy", lambda r: _pct(r["micro_accuracy"]))
-    row("items / scored", lambda r: f"{r['num_items']} / {r['num_scored']}")
-    row("errors", lambda r: str(r["num_errors"]))
-    row("extraction failures", lambda r: f"{r['num_extraction_failures']} ({_pct(r['extraction_failure_rate'])}%)")
-    row("steps per question", lambda r: f"{r['zoom']['steps_per_question']:.2f}")
-    row("zooms per question", lambda r: f"{r['zoom']['zooms_per_question']:.2f}")
-    row("mean zoom length (s)", lambda r: f"{r['zoom']['mean_zoom_seconds']:.1f}")
-    row("best IoU with evidence", lambda r: "-" if r["zoom"]["mean_best_iou_with_evidence"] is None
-        else f"{r['zoom']['mean_best_iou_with_evidence']:.3f}")
-    row("prompt tokens / question", lambda r: f"{r['cost']['prompt_tokens_per_question']:,.0f}")
-    row("completion tokens / question", lambda r: f"{r['cost']['completion_tokens_per_question']:,.0f}")
-    row("frames decoded / question", lambda r: f"{r['cost']['frames_decoded_per_question']:,.0f}")
-    row("seconds / question", lambda r: f"{r['cost']['total_seconds_per_question']:.2f}")
-    lines += markdown_table(head, body, right=[False] + [True] * len(runs))
-    if summary.get("warning"):
-        lines += ["", f"**Warning:** {summary['warning']}"]
-    for key, table in summary["breakdowns"].items():
-        labels = list(table) + [k for k in (other or {}).get("breakdowns", {}).get(key, {}) if k not in table]
+        body.append(["subtitles", *("off" if not r.get("subtitles") else r["subtitles"]["mode"] + " (" + ", ".join(
+            f"{count} {status}" for status, count in r["subtitles"]["status"].items()) + ")" for r in runs)])
+    if other is not None:
+        for row in body:
+            row.append("")
+    for label, getter, kind in HEADLINE:
+        values = [getter(r) for r in runs]
+        row = [label, *(format_value(v, kind) for v in values)]
+        if label == "extraction failures":
+            row[1:] = [f"{cell} ({_pct(r['extraction_failure_rate'])}%)" for cell, r in zip(row[1:], runs, strict=True)]
+        if other is not None:
+            row.append(format_delta(values[0], values[1], kind))
+        body.append(row)
+    lines += markdown_table(head, body, right=[False] + [True] * (len(head) - 1))
+    for r, tag in ((summary, "A: "), (other, "B: ")):
+        if r is not None and r.get("warning"):
+            lines += ["", f"**Warning** ({tag if other else ''}{r['benchmark']}): {r['warning']}"]
+    keys = list(summary["breakdowns"]) + [k for k in (other or {}).get("breakdowns", {}) if k not in summary["breakdowns"]]
+    for key in keys:
         table_rows = []
-        for label in labels:
-            cells = [label]
-            for r in runs:
-                cell = r["breakdowns"].get(key, {}).get(label)
-                cells.append("-" if cell is None else f"{_pct(cell['accuracy'])} ({cell['total']})")
-            table_rows.append(cells)
-        lines += ["", f"## by {key}", ""] + markdown_table([key, *("acc (n)" for _ in runs)], table_rows)
-    if summary["error_kinds"]:
-        lines += ["", "## errors", ""] + [f"- {k}: {v}" for k, v in summary["error_kinds"].items()]
-    return "\n".join(lines) + "\n"
-
-
-def _svg_bars(table: dict[str, dict[str, Any]], *, title: str) -> str:
-    width, bar_h, gap, left = 520, 18, 6, 120
-    labels = list(table)
-    height = 30 + len(labels) * (bar_h + gap)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
-             f'<text x="4" y="16" font-size="13" font-weight="bold">{html.escape(title)}</text>']
-    for index, label in enumerate(labels):
-        y = 26 + index * (bar_h + gap)
-        acc = float(table[label]["accuracy"])
-        w = (width - left - 70) * acc
-        parts.append(f'<text x="4" y="{y + 13}" font-size="12">{html.escape(label)}</text>')
-        parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#4a7bd0"/>')
-        parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 13}" font-size="12">{100 * acc:.1f}% '
-                     f'(n={table[label]["total"]})</text>')
-    return "".join(parts) + "</svg>"
-
-
-def _svg_zooms(run: RunData, *, max_rows: int = 40) -> str:
-    rows = [r for r in run.items if r.episode and r.episode.get("video", {}).get("duration_seconds")][:max_rows]
-    if not rows:
-        return ""
-    width, row_h, left = 640, 12, 150
-    height = 34 + len(rows) * row_h
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
-             '<text x="4" y="14" font-size="13" font-weight="bold">zoom clips (blue) vs evidence (green), '
-             'time normalised to the video length</text>']
-    span = width - left - 10
-    for index, row in enumerate(rows):
-        y = 24 + index * row_h
-        duration = float(row.episode["video"]["duration_seconds"])
-        parts.append(f'<text x="4" y="{y + 9}" font-size="9">{html.escape(row.qid[:24])}</text>')
-        parts.append(f'<rect x="{left}" y="{y + 4}" width="{span}" height="2" fill="#ccc"/>')
-        for s, e in row.sample.get("evidence") or []:
-            parts.append(f'<rect x="{left + span * s / duration:.1f}" y="{y}" width="{max(span * (e - s) / duration, 1):.1f}" '
-                         f'height="10" fill="#3a3" opacity="0.5"/>')
-        for s, e in row.episode.get("clips") or []:
-            parts.append(f'<rect x="{left + span * s / duration:.1f}" y="{y + 2}" width="{max(span * (e - s) / duration, 1):.1f}" '
-                         f'height="6" fill="#36c"/>')
-    return "".join(parts) + "</svg>"
-
-
-def render_html(summary: dict[str, Any], run: RunData, other: dict[str, Any] | None = None) -> str:
-    """A self-contained HTML page: the Markdown tables as HTML plus inline SVG plots."""
-    body = []
-    for line in render_markdown(summary, other).splitlines():
-        if line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("|---"):
+        for label, cells in breakdown_rows(key, runs):
+            row = [label, *("-" if c is None else f"{_pct(c['accuracy'])} ({c['total']})" for c in cells)]
+            if other is not None:
+                row.append(format_delta(*(None if c is None else c["accuracy"] for c in cells), "pct"))
+            table_rows.append(row)
+        header = [key, "acc (n)"] if other is None else [key, "A acc (n)", "B acc (n)", "Δ (B − A)"]
+        lines += ["", f"## by {key}", ""] + markdown_table(header, table_rows)
+    for r, tag in ((summary, " (A)"), (other, " (B)")):
+        if r is None or not r["error_kinds"]:
             continue
-        elif line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        elif line.strip():
-            body.append(f"<p>{html.escape(line)}</p>")
-    out, table_open = [], False
-    for part in body:
-        if part.startswith("<tr>") and not table_open:
-            out.append("<table>")
-            table_open = True
-        if not part.startswith("<tr>") and table_open:
-            out.append("</table>")
-            table_open = False
-        out.append(part)
-    if table_open:
-        out.append("</table>")
-    plots = []
-    duration = summary["breakdowns"].get("duration")
-    if duration:
-        plots.append(_svg_bars(duration, title="accuracy by duration"))
-    plots.append(_svg_zooms(run))
-    style = ("body{font-family:sans-serif;max-width:960px;margin:2em auto}table{border-collapse:collapse;margin:1em 0}"
-             "td{border:1px solid #ddd;padding:3px 8px}tr:first-child td{font-weight:bold;background:#f4f4f4}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(summary['benchmark'])} report</title>"
-            f"<style>{style}</style></head><body>{''.join(out)}<h2>plots</h2>{''.join(plots)}"
-            f"<h2>configuration</h2><pre>{html.escape(json.dumps(run.config, indent=2, sort_keys=True))}</pre>"
-            "</body></html>")
+        lines += ["", f"## errors{tag if other else ''}", ""]
+        lines += [f"- {item['qid']}: {item['error']}" + ("" if not item["video"] or item["video"] in item["error"]
+                                                          else f" (video {item['video']})") for item in r["failed_items"]]
+        if r["num_errors"] > len(r["failed_items"]):
+            lines.append(f"- ... {r['num_errors'] - len(r['failed_items'])} more (`--format csv` lists every item)")
+    return "\n".join(lines) + "\n"

@@ -1,5 +1,7 @@
-"""Visualisation: one episode as a self-contained HTML trace page."""
+"""Visualisation: one episode as a self-contained HTML trace page (also embedded by the results explorer)."""
 
-from love_r1.viz.trace import render_trace_html, thumbnails, write_trace_html
+from love_r1.viz._media import ClipFrames, Picture, TraceFrames, thumbnails, trace_frames
+from love_r1.viz.trace import Score, render_trace_fragment, render_trace_html, write_trace_html
 
-__all__ = ["render_trace_html", "thumbnails", "write_trace_html"]
+__all__ = ["ClipFrames", "Picture", "Score", "TraceFrames", "render_trace_fragment", "render_trace_html", "thumbnails",
+           "trace_frames", "write_trace_html"]

@@ -1,31 +1,32 @@
-"""One episode as a self-contained HTML page: timeline, zoom windows, steps, answer and costs.
+"""One episode as a self-contained HTML page: timeline, zoom windows, the frames the model saw, steps, costs.
 
-``write_trace_html(episode_dict, out_path)`` reads the stable ``Episode.to_dict()`` schema and
-writes a single file with inline CSS, SVG and a few lines of JS; thumbnails are base64 JPEG
-data URIs, so the page opens offline and can be mailed around. All episode text is escaped.
+``write_trace_html(episode_dict, out_path)`` reads the stable ``Episode.to_dict()`` schema and writes a
+single file with inline CSS, SVG and a few lines of JS; pictures are base64 JPEG data URIs, so the
+page opens offline and can be mailed around. All episode text is escaped.
+:func:`render_trace_fragment` is the same content without the page around it (the results explorer
+embeds one per item).
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
-import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-logger = logging.getLogger(__name__)
+from love_r1.viz._media import ClipFrames, Picture, TraceFrames, shown_clips, thumbnails, trace_frames
 
 _STEP_COLOURS = ("#2563eb", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d")
 _EVIDENCE_COLOUR = "#16a34a"
-_THUMB_MAX_PIXELS = 160 * 90
+_REJECTED_COLOUR = "#dc2626"
 _SVG_WIDTH = 1000.0
-_LABEL_WIDTH = 150.0
-_LANE_HEIGHT = 26.0
-_RIGHT_PAD = 24.0
+_LABEL_WIDTH = 190.0
+_LANE_HEIGHT = 28.0
+_RIGHT_PAD = 28.0
 # readable badge text for ``Step.stop_reason`` (the code itself goes in the badge's tooltip)
 _STOP_LABELS = {
     "answered": "answered",
@@ -38,6 +39,26 @@ _STOP_LABELS = {
     "token_budget": "token budget spent",
     "short_video": "short video, no zoom needed",
 }
+
+
+@dataclass(frozen=True)
+class Score:
+    """How a run scored the episode (shown in the result block instead of comparing the raw answer).
+
+    Attributes:
+        predicted: the letter the extractor read from the answer, ``None`` when it read none.
+        correct: whether the item counts as correct.
+        extractor: the extractor's name (``default``, ``classic``).
+    """
+
+    predicted: str | None
+    correct: bool
+    extractor: str = "default"
+
+
+def static_text(name: str) -> str:
+    """A file of ``love_r1/viz/static`` (the pages' CSS and JS) as text."""
+    return resources.files("love_r1.viz").joinpath("static", name).read_text(encoding="utf-8")
 
 
 def _e(value: Any) -> str:
@@ -57,6 +78,12 @@ def _num(value: Any, digits: int = 1) -> str:
     return _e(value)
 
 
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
 def _interval(value: Sequence[float] | None) -> str:
     """``[80, 90] s`` (plus ``1:20–1:30`` past the first minute)."""
     if not value:
@@ -68,10 +95,16 @@ def _interval(value: Sequence[float] | None) -> str:
     return text
 
 
-def _clock(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+def _iou(a: Sequence[float], b: Sequence[float]) -> float:
+    inter = max(0.0, min(float(a[1]), float(b[1])) - max(float(a[0]), float(b[0])))
+    union = max(float(a[1]), float(b[1])) - min(float(a[0]), float(b[0]))
+    return inter / union if union > 0 else 0.0
+
+
+def best_iou(interval: Sequence[float], evidence: Sequence[Sequence[float]]) -> float | None:
+    """Best IoU of ``interval`` with any evidence interval (``None`` without evidence)."""
+    evidence = [e for e in evidence if e]
+    return max(_iou(interval, e) for e in evidence) if evidence else None
 
 
 def _duration(episode: dict[str, Any]) -> float:
@@ -84,43 +117,15 @@ def _duration(episode: dict[str, Any]) -> float:
     return max([1.0, *[float(e) for e in ends]])
 
 
-def thumbnails(video_path: str | Path, *, duration_seconds: float, num_thumbnails: int) -> list[tuple[float, str]]:
-    """``num_thumbnails`` small keyframes spread over the video as ``(seconds, base64 JPEG)``;
-    ``[]`` when the video cannot be read (the reason is logged)."""
-    if num_thumbnails <= 0 or duration_seconds <= 0:
-        return []
-    try:
-        from PIL import Image
-
-        from love_r1.video import VideoError, open_video
-    except ImportError as error:
-        logger.warning("no thumbnails: %s", error)
-        return []
-    times = [(i + 0.5) * duration_seconds / num_thumbnails for i in range(num_thumbnails)]
-    try:
-        with open_video(video_path) as reader:
-            end = float(reader.metadata.duration_seconds or duration_seconds)
-            times = [min(t, max(end - 1e-3, 0.0)) for t in times]
-            frames = reader.get_frames_played_at(times, max_pixels=_THUMB_MAX_PIXELS, mode="keyframe")
-    except (VideoError, OSError, ValueError) as error:
-        logger.warning("no thumbnails for %s: %s: %s", video_path, type(error).__name__, error)
-        return []
-    out = []
-    for seconds, rgb in zip(frames.timestamps_seconds, frames.data, strict=True):
-        buffer = io.BytesIO()
-        Image.fromarray(rgb).save(buffer, format="JPEG", quality=80)
-        out.append((float(seconds), base64.b64encode(buffer.getvalue()).decode("ascii")))
-    return out
-
-
-def _ticks(duration: float) -> list[float]:
+def _ticks(duration: float) -> tuple[list[float], bool]:
+    """Tick times and whether they read as ``m:ss`` (videos of 2 minutes and more)."""
     raw = duration / 8
     magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-    if duration > 120:  # prefer minute-friendly steps
+    clock = duration >= 120
+    if clock:  # minute-friendly steps
         step = next((s for s in (30, 60, 120, 300, 600, 900, 1800, 3600) if s >= raw), step)
-    count = int(duration // step)
-    return [i * step for i in range(count + 1)]
+    return [i * step for i in range(int(duration // step) + 1)], clock
 
 
 def _x(seconds: float, duration: float) -> float:
@@ -139,23 +144,19 @@ def _band(interval: Sequence[float], duration: float, y: float, colour: str, *, 
     return f'<a href="{_e(href)}">{rect}</a>' if href else rect
 
 
-def _timeline_svg(episode: dict[str, Any], duration: float) -> str:
-    lanes: list[str] = []
-    y = 0.0
+def _timeline_svg(episode: dict[str, Any], duration: float, prefix: str) -> str:
     parts: list[str] = []
+    grid: list[str] = []
+    y = 0.0
 
     def label(text: str, colour: str = "#334155") -> None:
-        parts.append(f'<text x="4" y="{y + _LANE_HEIGHT / 2 + 4:.1f}" class="lane" fill="{colour}">{_e(text)}</text>')
+        parts.append(f'<text x="4" y="{y + _LANE_HEIGHT / 2 + 5:.1f}" class="lane" fill="{colour}">{_e(text)}</text>')
 
-    fast = episode.get("fast_view") or {}
-    stamps = fast.get("timestamps_seconds") or []
+    stamps = (episode.get("fast_view") or {}).get("timestamps_seconds") or []
     if stamps:
-        label(f"fast view · {len(stamps)} fr")
-        step = max(1, len(stamps) // 400)
-        for t in stamps[::step]:
-            x = _x(t, duration)
-            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y + 7:.1f}" y2="{y + _LANE_HEIGHT - 7:.1f}" '
-                         'stroke="#94a3b8" stroke-width="1"/>')
+        label(f"fast view · {len(stamps)} frames")
+        path = "".join(f"M{_x(t, duration):.1f} {y + 7:.0f}v{_LANE_HEIGHT - 14:.0f}" for t in stamps)
+        parts.append(f'<path d="{path}" stroke="#94a3b8" stroke-width="1" class="fast-ticks"/>')
         y += _LANE_HEIGHT
     evidence = [iv for iv in episode.get("evidence") or () if iv]
     if evidence:
@@ -169,13 +170,16 @@ def _timeline_svg(episode: dict[str, Any], duration: float) -> str:
             continue
         index = int(step.get("index", 0))
         colour = _STEP_COLOURS[index % len(_STEP_COLOURS)]
-        label(f"step {index + 1} zoom", colour)
-        href = f"#step-{index + 1}"
+        href = f"#{prefix}step-{index + 1}"
         if applied:
+            label(f"step {index + 1} zoom", colour)
             parts.append(_band(applied, duration, y, colour, hollow=False, href=href,
                                title=f"step {index + 1}: applied {_interval(applied)}"))
+        else:
+            label(f"step {index + 1} rejected", _REJECTED_COLOUR)
         if requested:
-            parts.append(_band(requested, duration, y, "#0f172a", hollow=True, href=href,
+            outline = "#0f172a" if applied else _REJECTED_COLOUR
+            parts.append(_band(requested, duration, y, outline, hollow=True, href=href,
                                title=f"step {index + 1}: requested {_interval(requested)}"))
         y += _LANE_HEIGHT
     if y == 0:
@@ -184,35 +188,85 @@ def _timeline_svg(episode: dict[str, Any], duration: float) -> str:
     axis_y = y + 4
     parts.append(f'<line x1="{_LABEL_WIDTH}" x2="{_x(duration, duration):.1f}" y1="{axis_y}" y2="{axis_y}" '
                  'stroke="#475569"/>')
-    for t in _ticks(duration):
+    ticks, clock = _ticks(duration)
+    for t in ticks:
         x = _x(t, duration)
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{axis_y + 4}" stroke="#e2e8f0" '
-                     'stroke-width="1" class="grid"/>')
-        text = _clock(t) if duration >= 120 else f"{t:g}s"
-        parts.append(f'<text x="{x:.1f}" y="{axis_y + 18}" text-anchor="middle" class="tick">{_e(text)}</text>')
-    height = axis_y + 24
-    grid = [p for p in parts if 'class="grid"' in p]
-    rest = [p for p in parts if 'class="grid"' not in p]
-    lanes.extend(grid + rest)  # grid lines under the bands
+        grid.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{axis_y + 5}" stroke="#e2e8f0" stroke-width="1"/>')
+        text = _clock(t) if clock else f"{t:g}"
+        parts.append(f'<text x="{x:.1f}" y="{axis_y + 20}" text-anchor="middle" class="tick">{_e(text)}</text>')
+    unit = "m:ss" if clock else "seconds"
+    parts.append(f'<text x="{(_LABEL_WIDTH + _x(duration, duration)) / 2:.1f}" y="{axis_y + 40}" '
+                 f'text-anchor="middle" class="axis-title">time in the video ({unit}; video length '
+                 f'{_e(_clock(duration) if clock else f"{duration:g} s")})</text>')
+    height = axis_y + 48
     return (f'<svg class="timeline" viewBox="0 0 {_SVG_WIDTH:.0f} {height:.0f}" width="100%" '
-            f'preserveAspectRatio="xMinYMin meet" role="img" aria-label="zoom timeline">' + "".join(lanes) + "</svg>")
+            f'preserveAspectRatio="xMinYMin meet" role="img" aria-label="zoom timeline">'
+            + "".join(grid + parts) + "</svg>")
 
 
-def _thumb_strip(thumbs: list[tuple[float, str]], duration: float) -> str:
+def _short_time(seconds: float, duration: float, *, unit: bool = True) -> str:
+    """``1:05`` (videos of 2 minutes and more) or ``12.5 s`` (``12.5`` without ``unit``)."""
+    if duration >= 120:
+        return _clock(seconds)
+    return f"{seconds:.1f} s" if unit else f"{seconds:.1f}"
+
+
+def _precise_time(seconds: float, duration: float) -> str:
+    """``1:05.5`` (videos of 2 minutes and more) or ``12.5 s``: a zoom clip's frames are often < 1 s apart."""
+    if duration < 120:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(max(0.0, seconds), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return (f"{hours}:{minutes:02d}:" if hours else f"{minutes}:") + f"{rest:04.1f}"
+
+
+def _img(picture: Picture, alt: str) -> str:
+    return (f'<img alt="{_e(alt)}" title="{picture.seconds:.2f} s" loading="lazy" '
+            f'src="data:image/jpeg;base64,{picture.jpeg_base64}">')
+
+
+def _thumb_strip(thumbs: Sequence[Picture], duration: float) -> str:
     if not thumbs:
-        return '<p class="muted">(video not available: timeline shown without thumbnails)</p>'
+        return ""
     left = _LABEL_WIDTH / _SVG_WIDTH * 100
     width = (_SVG_WIDTH - _LABEL_WIDTH - _RIGHT_PAD) / _SVG_WIDTH * 100
-    cells = "".join(
-        f'<figure><img alt="frame at {seconds:.1f} s" title="{seconds:.1f} s" '
-        f'src="data:image/jpeg;base64,{data}"><figcaption>{_e(_short_time(seconds, duration))}</figcaption></figure>'
-        for seconds, data in thumbs
-    )
-    return (f'<div class="thumbs" style="margin-left:{left:.2f}%;width:{width:.2f}%">{cells}</div>')
+    cells = "".join(f'<figure>{_img(p, f"keyframe at {p.seconds:.1f} s")}'
+                    f'<figcaption>{_e(_short_time(p.seconds, duration, unit=False))}</figcaption></figure>' for p in thumbs)
+    return f'<div class="thumbs" style="margin-left:{left:.2f}%;width:{width:.2f}%">{cells}</div>'
 
 
-def _short_time(seconds: float, duration: float) -> str:
-    return _clock(seconds) if duration >= 120 else f"{seconds:.1f}s"
+def _clips_section(episode: dict[str, Any], clips: Sequence[ClipFrames], duration: float, prefix: str) -> str:
+    shown = shown_clips(episode)
+    if not shown:
+        return ""
+    by_interval = {c.interval: c for c in clips}
+    evidence = [iv for iv in episode.get("evidence") or () if iv]
+    blocks = []
+    for number, (interval, steps) in enumerate(shown, start=1):
+        frames = by_interval.get(interval)
+        iou = best_iou(interval, evidence)
+        facts = [f"shown to the model at step{'s' if len(steps) > 1 else ''} {', '.join(map(str, steps))}"]
+        if iou is not None:
+            facts.append(f"IoU with evidence {iou:.2f}")
+        body = '<p class="muted">frames not decoded</p>'
+        if frames is not None:
+            facts.insert(0, f"{frames.num_frames} frames at {frames.width}×{frames.height} px")
+            if len(frames.pictures) < frames.num_frames:
+                facts.append(f"showing {len(frames.pictures)} of them")
+            figures = []
+            for picture in frames.pictures:
+                inside = any(float(e[0]) <= picture.seconds < float(e[1]) for e in evidence)
+                css = ' class="in-evidence"' if inside else ""
+                figures.append(f'<figure{css}>{_img(picture, f"zoom-clip frame at {picture.seconds:.2f} s")}'
+                               f'<figcaption>{_e(_precise_time(picture.seconds, duration))}'
+                               f'{" · evidence" if inside else ""}</figcaption></figure>')
+            body = f'<div class="frames">{"".join(figures)}</div>'
+        blocks.append(f'<div class="clip" id="{prefix}clip-{number}"><header><b>clip {number}: '
+                      f'{_e(_interval(interval))}</b><span class="muted">{_e(" · ".join(facts))}</span></header>'
+                      f'{body}</div>')
+    note = ('<p class="muted">Frames with a green border lie inside the evidence. The frames are sampled '
+            "again from the video with the episode's settings, shrunk for display.</p>" if clips else "")
+    return f'<h2>Zoom clips the model saw ({len(shown)})</h2><div class="card">{note}{"".join(blocks)}</div>'
 
 
 def _usage_rows(usage: dict[str, Any], seconds: Any) -> str:
@@ -243,7 +297,7 @@ def _clip_plan(plan: Any) -> str:
     return f'<p class="plan"{title}>clip plan: <b>{", ".join(parts)}</b></p>'
 
 
-def _step_card(step: dict[str, Any]) -> str:
+def _step_card(step: dict[str, Any], evidence: Sequence[Sequence[float]], prefix: str) -> str:
     index = int(step.get("index", 0))
     kind = str(step.get("kind", "?"))
     colour = _STEP_COLOURS[index % len(_STEP_COLOURS)]
@@ -258,9 +312,13 @@ def _step_card(step: dict[str, Any]) -> str:
     if parsed.get("error"):
         badges.append(f'<span class="badge err">parse error: {_e(parsed["error"])}</span>')
     lines = []
-    if step.get("requested_interval") or step.get("applied_interval"):
-        lines.append(f'<p class="zoom">zoom requested <b>{_interval(step.get("requested_interval"))}</b> → applied '
-                     f'<b>{_interval(step.get("applied_interval"))}</b></p>')
+    requested, applied = step.get("requested_interval"), step.get("applied_interval")
+    if requested or applied:
+        ious = [f"{name} {value:.2f}" for name, iv in (("requested", requested), ("applied", applied)) if iv
+                for value in [best_iou(iv, evidence)] if value is not None]
+        iou_text = f' <span class="muted">(IoU with evidence: {", ".join(ious)})</span>' if ious else ""
+        lines.append(f'<p class="zoom">zoom requested <b>{_interval(requested)}</b> → applied '
+                     f'<b>{_interval(applied) if applied else "none (rejected)"}</b>{iou_text}</p>')
     if kind != "zoom" and parsed.get("answer") is not None:
         lines.append(f'<p class="zoom">answer <b>{_e(parsed.get("answer"))}</b></p>')
     plan = _clip_plan(step.get("clip_plan"))
@@ -269,36 +327,41 @@ def _step_card(step: dict[str, Any]) -> str:
     clips = step.get("clips_in_prompt") or []
     lines.append(f'<p class="muted">prompt showed {len(clips)} zoom clip(s)'
                  + (": " + ", ".join(_interval(c) for c in clips) if clips else "") + "</p>")
-    prefix = step.get("assistant_prefix") or ""
-    reply = (f'<span class="prefix" title="pre-filled assistant prefix">{_e(prefix)}</span>' if prefix else "") + _e(
-        step.get("raw_text", ""))
+    prefix_text = step.get("assistant_prefix") or ""
+    reply = (f'<span class="prefix" title="pre-filled assistant prefix">{_e(prefix_text)}</span>'
+             if prefix_text else "") + _e(step.get("raw_text", ""))
     return (
-        f'<section class="step" id="step-{index + 1}" style="border-left-color:{colour}">'
+        f'<section class="step" id="{prefix}step-{index + 1}" style="border-left-color:{colour}">'
         f'<header><h3>Step {index + 1}</h3>{"".join(badges)}</header>'
         f'{"".join(lines)}<pre class="reply">{reply}</pre>'
         f'<div class="usage">{_usage_rows(step.get("usage") or {}, step.get("seconds"))}</div></section>'
     )
 
 
-def _answer_block(episode: dict[str, Any]) -> str:
+def _answer_block(episode: dict[str, Any], score: Score | None) -> str:
     answer = episode.get("answer") or ""
     gold = episode.get("gold")
-    if gold is None:
+    cells = [f'<div><span>answer</span><b>{_e(answer) or "(none)"}</b></div>']
+    if score is not None:
+        cells.append(f'<div><span>extracted ({_e(score.extractor)})</span><b>{_e(score.predicted) or "(none)"}</b></div>')
+        verdict, css = ("correct", "ok") if score.correct else ("wrong", "bad")
+    elif gold is None:
         verdict, css = "no gold answer", "neutral"
     elif str(answer).strip().upper() == str(gold).strip().upper():
         verdict, css = "correct", "ok"
     else:
         verdict, css = "wrong", "bad"
-    gold_html = f'<div><span>gold</span><b>{_e(gold)}</b></div>' if gold is not None else ""
-    return (f'<div class="answer {css}"><div><span>answer</span><b>{_e(answer) or "(none)"}</b></div>'
-            f'{gold_html}<div class="verdict">{_e(verdict)}</div></div>')
+    if gold is not None:
+        cells.append(f'<div><span>gold</span><b>{_e(gold)}</b></div>')
+    return f'<div class="answer {css}">{"".join(cells)}<div class="verdict">{_e(verdict)}</div></div>'
 
 
-def _options_list(episode: dict[str, Any]) -> str:
+def _options_list(episode: dict[str, Any], score: Score | None) -> str:
     options = episode.get("options") or []
     if not options:
         return ""
-    answer = str(episode.get("answer") or "").strip().upper()
+    chosen = score.predicted if score is not None else episode.get("answer")
+    answer = str(chosen or "").strip().upper()
     gold = str(episode.get("gold") or "").strip().upper()
     items = []
     for option in options:
@@ -330,92 +393,101 @@ def _ledger_table(ledger: dict[str, Any]) -> str:
     return f'<table class="ledger">{"".join(rows)}</table>' if rows else '<p class="muted">no ledger</p>'
 
 
-_CSS = """
-*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;
-margin:0;background:#f1f5f9;color:#0f172a}main{max-width:1200px;margin:0 auto;padding:20px 24px 40px}
-h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;margin:22px 0 8px;text-transform:uppercase;letter-spacing:.06em;
-color:#475569}h3{font-size:15px;margin:0 8px 0 0}.card{background:#fff;border-radius:10px;padding:14px 18px;
-box-shadow:0 1px 2px rgba(15,23,42,.08)}.muted{color:#64748b;margin:4px 0}.meta{color:#475569;font-size:13px}
-.question{font-size:16px;font-weight:600;white-space:pre-wrap;margin:8px 0}.options{margin:6px 0 0;padding-left:0;
-list-style:none}.options li{padding:3px 8px;border-radius:6px;margin:2px 0;white-space:pre-wrap}
-.options li.chosen{background:#dbeafe;outline:1px solid #2563eb}.options li.gold{background:#dcfce7}
-.options li.chosen.gold{background:#bbf7d0;outline:1px solid #16a34a}
-.thumbs{display:flex;gap:2px;margin-bottom:2px}.thumbs figure{flex:1 1 0;margin:0;min-width:0}
-.thumbs img{width:100%;display:block;border-radius:2px}.thumbs figcaption{font-size:10px;color:#64748b;
-text-align:center}.timeline{display:block;margin-top:4px}.timeline .lane{font-size:12px;font-weight:600}
-.timeline .tick{font-size:11px;fill:#475569}.timeline a rect:hover{fill-opacity:.85;stroke-width:3}
-.legend{display:flex;gap:16px;flex-wrap:wrap;font-size:12px;color:#475569;margin-top:6px}
-.legend i{display:inline-block;width:22px;height:10px;margin-right:5px;vertical-align:middle;border-radius:2px}
-.step{background:#fff;border-radius:10px;padding:12px 16px;margin:10px 0;border-left:6px solid #2563eb;
-box-shadow:0 1px 2px rgba(15,23,42,.08)}.step.hl{box-shadow:0 0 0 3px #93c5fd}
-.step header{display:flex;align-items:center;flex-wrap:wrap;gap:6px;margin-bottom:6px}
-.badge{font-size:12px;padding:1px 8px;border-radius:999px;background:#e2e8f0}.kind-zoom{background:#dbeafe}
-.kind-answer{background:#dcfce7}.kind-forced_answer{background:#fef3c7}.stop{background:#f1f5f9;
-border:1px solid #cbd5e1}.warn{background:#fef3c7}.err{background:#fee2e2;color:#991b1b}.zoom,.plan{margin:4px 0}
-pre.reply{white-space:pre-wrap;word-break:break-word;background:#f8fafc;border:1px solid #e2e8f0;border-radius:6px;
-padding:8px 10px;margin:6px 0;font:13px/1.45 ui-monospace,'DejaVu Sans Mono',monospace;max-height:320px;overflow:auto}
-.prefix{background:#fef9c3;color:#854d0e}.usage{display:flex;flex-wrap:wrap;gap:8px}.kv{background:#f1f5f9;
-border-radius:6px;padding:3px 10px;font-size:12px}.kv span{color:#64748b;margin-right:6px}
-.answer{display:flex;gap:24px;align-items:center;font-size:16px}.answer span{color:#64748b;margin-right:8px;
-font-size:13px}.answer .verdict{margin-left:auto;font-weight:700;padding:4px 14px;border-radius:999px}
-.answer.ok .verdict{background:#dcfce7;color:#166534}.answer.bad .verdict{background:#fee2e2;color:#991b1b}
-.answer.neutral .verdict{background:#e2e8f0}.error{background:#fee2e2;color:#991b1b;border-radius:8px;
-padding:10px 14px;margin:10px 0;white-space:pre-wrap}.cols{display:grid;grid-template-columns:1fr 1fr;gap:16px}
-table.ledger{border-collapse:collapse;width:100%}table.ledger th{text-align:left;font-weight:500;color:#475569;
-padding:3px 8px;white-space:pre}table.ledger td{text-align:right;font-variant-numeric:tabular-nums;padding:3px 8px}
-table.ledger tr:nth-child(odd){background:#f8fafc}details pre{white-space:pre-wrap;word-break:break-word;
-font-size:12px;max-height:400px;overflow:auto}
-"""
-
-_JS = """
-document.querySelectorAll('svg.timeline a').forEach(function(a){
-  var id=a.getAttribute('href').slice(1);var card=document.getElementById(id);if(!card)return;
-  a.addEventListener('mouseenter',function(){card.classList.add('hl')});
-  a.addEventListener('mouseleave',function(){card.classList.remove('hl')});
-});
-"""
+def _pictures(thumbs: Sequence[tuple[float, str]], frames: TraceFrames | None) -> TraceFrames:
+    if frames is not None and thumbs:
+        raise ValueError("pass the thumbnails either as thumbs=... or inside frames=TraceFrames(...), not both")
+    if frames is not None:
+        if not isinstance(frames, TraceFrames):
+            raise TypeError(f"frames must be a TraceFrames (see trace_frames()), got {type(frames).__name__}")
+        return frames
+    return TraceFrames(thumbs=tuple(Picture(float(s), str(data)) for s, data in thumbs))
 
 
-def render_trace_html(episode: dict[str, Any], *, thumbs: Sequence[tuple[float, str]] = ()) -> str:
-    """The trace page for ``episode`` (an ``Episode.to_dict()``) as a string; ``thumbs`` are
-    ``(seconds, base64 JPEG)`` pairs (see :func:`thumbnails`)."""
+def render_trace_fragment(
+    episode: dict[str, Any],
+    *,
+    frames: TraceFrames | None = None,
+    score: Score | None = None,
+    id_prefix: str = "",
+    raw_json: bool = True,
+    heading: str = "LOVE-R1 trace",
+) -> str:
+    """The trace of ``episode`` (an ``Episode.to_dict()``) as one ``<div class="trace">``, styled by
+    ``static_text("trace.css")``; ``id_prefix`` keeps element ids unique when a page holds several."""
     if not isinstance(episode, dict):
         raise TypeError(f"episode must be a dict from Episode.to_dict(), got {type(episode).__name__}")
+    pictures = frames or TraceFrames()
     duration = _duration(episode)
     video = episode.get("video") or {}
     fast = episode.get("fast_view") or {}
     steps = episode.get("steps") or []
+    evidence = [iv for iv in episode.get("evidence") or () if iv]
     meta = " · ".join(x for x in (
         f"episode {_e(episode.get('episode_id'))}",
         f"video {_e(video.get('path'))}",
         f"{_num(duration, 1)} s" + (f" @ {_num(float(video['fps']), 2)} fps" if video.get("fps") else ""),
-        f"{_e(video.get('width'))}×{_e(video.get('height'))}" if video.get("width") else "",
-        f"fast view {_e(fast.get('num_frames'))} frames at {_e(fast.get('width'))}×{_e(fast.get('height'))}"
+        f"{_e(video.get('width'))}×{_e(video.get('height'))} px" if video.get("width") else "",
+        f"fast view {_e(fast.get('num_frames'))} frames at {_e(fast.get('width'))}×{_e(fast.get('height'))} px"
         if fast else "",
         f"policy {_e((episode.get('policy') or {}).get('name'))}" if (episode.get("policy") or {}).get("name") else "",
     ) if x)
     error = f'<div class="error"><b>episode failed:</b> {_e(episode["error"])}</div>' if episode.get("error") else ""
+    notes = "".join(f'<p class="note">{_e(n)}</p>' for n in pictures.notes)
+    if not pictures.thumbs and not pictures.notes:
+        notes += '<p class="muted">(no thumbnails: the timeline is drawn without frames)</p>'
     legend = (f'<div class="legend"><span><i style="background:{_STEP_COLOURS[0]};opacity:.6"></i>applied zoom clip'
               '</span><span><i style="border:2px dashed #0f172a"></i>requested interval</span>'
+              f'<span><i style="border:2px dashed {_REJECTED_COLOUR}"></i>rejected request</span>'
               f'<span><i style="background:{_EVIDENCE_COLOUR};opacity:.6"></i>ground-truth evidence</span>'
               '<span><i style="background:#94a3b8;height:2px"></i>fast-view frame times</span></div>')
-    steps_html = "".join(_step_card(s) for s in steps) or '<p class="muted">no model calls</p>'
-    raw_json = _e(json.dumps(episode, indent=1, ensure_ascii=False, default=str))
+    steps_html = "".join(_step_card(s, evidence, id_prefix) for s in steps) or '<p class="muted">no model calls</p>'
     instruction = episode.get("answer_instruction") or ""
+    raw = ""
+    if raw_json:
+        text = _e(json.dumps(episode, indent=1, ensure_ascii=False, default=str))
+        raw = (f'<div><h2>Raw record</h2><div class="card"><details><summary>episode JSON</summary><pre>{text}</pre>'
+               "</details></div></div>")
+    return f"""<div class="trace">
+<h1>{_e(heading)}</h1><div class="meta">{meta}</div>{error}
+<h2>Question</h2><div class="card"><div class="question">{_e(episode.get("question"))}</div>
+{_options_list(episode, score)}
+{f'<p class="muted">instruction: {_e(instruction.strip())}</p>' if instruction.strip() else ""}</div>
+<h2>Timeline</h2><div class="card">{notes}<div class="scroll"><div class="tl-plot">{_thumb_strip(pictures.thumbs, duration)}
+{_timeline_svg(episode, duration, id_prefix)}</div></div>{legend}</div>
+{_clips_section(episode, pictures.clips, duration, id_prefix)}
+<h2>Steps ({len(steps)})</h2>{steps_html}
+<h2>Result</h2><div class="card">{_answer_block(episode, score)}</div>
+<div class="cols"><div><h2>Cost ledger</h2><div class="card">{_ledger_table(episode.get("ledger") or {})}</div></div>
+{raw}</div>
+</div>"""
+
+
+_PAGE_CSS = ("*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',"
+             "sans-serif;margin:0;background:#f1f5f9;color:#0f172a}main{max-width:1200px;margin:0 auto;"
+             "padding:20px 24px 40px}")
+
+
+def render_trace_html(
+    episode: dict[str, Any],
+    *,
+    thumbs: Sequence[tuple[float, str]] = (),
+    frames: TraceFrames | None = None,
+    score: Score | None = None,
+) -> str:
+    """The trace page for ``episode`` (an ``Episode.to_dict()``) as a string.
+
+    Args:
+        thumbs: ``(seconds, base64 JPEG)`` pairs for the fast-view strip (see :func:`thumbnails`).
+        frames: thumbnails, zoom-clip frames and notes from :func:`trace_frames` (instead of ``thumbs``).
+        score: how a run scored the answer (the eval explorer passes it); ``None`` compares the raw
+            answer with ``episode["gold"]``.
+    """
+    body = render_trace_fragment(episode, frames=_pictures(thumbs, frames), score=score)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>LOVE-R1 trace · {_e(episode.get("episode_id"))}</title><style>{_CSS}</style></head>
-<body><main>
-<h1>LOVE-R1 trace</h1><div class="meta">{meta}</div>{error}
-<h2>Question</h2><div class="card"><div class="question">{_e(episode.get("question"))}</div>{_options_list(episode)}
-{f'<p class="muted">instruction: {_e(instruction.strip())}</p>' if instruction.strip() else ""}</div>
-<h2>Timeline</h2><div class="card">{_thumb_strip(list(thumbs), duration)}{_timeline_svg(episode, duration)}{legend}</div>
-<h2>Steps ({len(steps)})</h2>{steps_html}
-<h2>Result</h2><div class="card">{_answer_block(episode)}</div>
-<div class="cols"><div><h2>Cost ledger</h2><div class="card">{_ledger_table(episode.get("ledger") or {})}</div></div>
-<div><h2>Raw record</h2><div class="card"><details><summary>episode JSON</summary><pre>{raw_json}</pre></details>
-</div></div></div>
-</main><script>{_JS}</script></body></html>
+<title>LOVE-R1 trace · {_e(episode.get("episode_id"))}</title>
+<style>{_PAGE_CSS}{static_text("trace.css")}</style></head>
+<body><main>{body}</main><script>{static_text("trace.js")}</script></body></html>
 """
 
 
@@ -425,31 +497,29 @@ def write_trace_html(
     *,
     video_path: str | Path | None = None,
     num_thumbnails: int = 24,
+    max_frames_per_clip: int | None = None,
+    score: Score | None = None,
 ) -> Path:
     """Write the trace page of one episode to ``out_path`` and return the path.
 
     Args:
         episode_dict: ``Episode.to_dict()`` (or the JSON written by ``love-r1 ask --json``).
         out_path: the ``.html`` file to write (parent folders are created).
-        video_path: the video for thumbnails; ``None`` uses ``episode_dict["video"]["path"]``. When it
-            cannot be read, the timeline is drawn without thumbnails.
+        video_path: the video for the pictures; ``None`` uses ``episode_dict["video"]["path"]``. When it
+            cannot be read, the page says why and draws the timeline without pictures.
         num_thumbnails: keyframe thumbnails across the video (count; 0 for none).
+        max_frames_per_clip: zoom-clip frames shown per clip (count; ``None``: all the model got; 0: none).
+        score: see :func:`render_trace_html`.
     """
-    if num_thumbnails < 0:
-        raise ValueError(f"num_thumbnails must be >= 0, got {num_thumbnails}")
     if not isinstance(episode_dict, dict):
         raise TypeError(f"episode_dict must be a dict from Episode.to_dict(), got {type(episode_dict).__name__}")
-    source = video_path if video_path is not None else (episode_dict.get("video") or {}).get("path")
-    thumbs: list[tuple[float, str]] = []
-    if source and num_thumbnails:
-        if Path(source).is_file():
-            thumbs = thumbnails(source, duration_seconds=_duration(episode_dict), num_thumbnails=num_thumbnails)
-        else:
-            logger.warning("no thumbnails: video %s does not exist", source)
+    frames = trace_frames(episode_dict, video_path=video_path, num_thumbnails=num_thumbnails,
+                          max_frames_per_clip=max_frames_per_clip)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_trace_html(episode_dict, thumbs=thumbs), encoding="utf-8")
+    out.write_text(render_trace_html(episode_dict, frames=frames, score=score), encoding="utf-8")
     return out
 
 
-__all__ = ["render_trace_html", "thumbnails", "write_trace_html"]
+__all__ = ["Score", "render_trace_fragment", "render_trace_html", "static_text", "thumbnails", "trace_frames",
+           "write_trace_html"]

@@ -1,0 +1,93 @@
+"""``love-r1 trace RUN_DIR QID``: write (and with ``--open`` open) one stored item's trace page."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+HELP = "write the HTML trace page of one item of an eval run (fast view, zoom windows, the frames the model saw)"
+DESCRIPTION = """Write one item's trace page from a run directory written by `love-r1 eval`: the question, the
+fast-view thumbnails, the requested and applied zoom windows against the evidence on a time axis, the
+zoom-clip frames the model saw (sampled again from the video with the run's settings), every step's
+text, tokens and time, the answer as scored, and the cost ledger. One self-contained file.
+
+  love-r1 trace runs/vmme 001-2                       (writes runs/vmme/traces/001-2.html)
+  love-r1 trace runs/vmme 001-2 --open                (and opens it in the default browser)
+  love-r1 trace runs/vmme 001-2 --output t.html --clip-frames 8
+
+An unknown QID is an error that lists close ids; `love-r1 report RUN --format csv` lists them all.
+"""
+
+
+@dataclass
+class Options:
+    run_dir: Path = field(metadata={"positional": True, "help": "run directory (--out of love-r1 eval)"})
+    qid: str = field(metadata={"positional": True, "help": "the item's id (the qid column of the report)"})
+    output: Path | None = field(default=None, metadata={
+        "help": "the .html file to write (default: RUN_DIR/traces/QID.html)"})
+    open: bool = field(default=False, metadata={"help": "open the page in the default web browser"})
+    config_hash: str | None = field(default=None, metadata={
+        "help": "which configuration of the run directory (default: the newest)"})
+    extractor: Literal["default", "classic"] = field(default="default", metadata={
+        "help": "answer extractor that scores the item: default (priority rule, last occurrence) or classic"})
+    num_thumbnails: int = field(default=24, metadata={
+        "help": "keyframe thumbnails across the whole video (count; 0: none)"})
+    clip_frames: int = field(default=-1, metadata={
+        "help": "zoom-clip frames shown per clip (count; -1: every frame the model got; 0: none)"})
+
+
+def close_ids(qid: str, known: list[str], *, limit: int = 5) -> list[str]:
+    """Ids like ``qid``: the closest by spelling, then ids that contain it (or that it contains)."""
+    close = difflib.get_close_matches(qid, known, n=limit, cutoff=0.6)
+    lowered = qid.lower()
+    close += [k for k in known if k not in close and (lowered in k.lower() or k.lower() in lowered)]
+    return close[:limit]
+
+
+def run(options: Options) -> int:
+    from love_r1.cli.report import read_runs
+
+    if options.num_thumbnails < 0:
+        print(f"error: --num-thumbnails must be >= 0; got {options.num_thumbnails}", file=sys.stderr)
+        return 2
+    if options.clip_frames < -1:
+        print(f"error: --clip-frames must be -1 (all), 0 (none) or a count; got {options.clip_frames}", file=sys.stderr)
+        return 2
+    try:
+        (data,) = read_runs([options.run_dir], config_hash=options.config_hash)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    rows = {row.qid: row for row in data.items}
+    row = rows.get(options.qid)
+    if row is None:
+        suggestions = close_ids(options.qid, list(rows))
+        hint = f"; close ids: {', '.join(suggestions)}" if suggestions else ""
+        print(f"error: no item {options.qid!r} in {str(options.run_dir)!r} ({len(rows)} items, configuration "
+              f"{data.config_hash}){hint} (hint: `love-r1 report {options.run_dir} --format csv` lists every qid)",
+              file=sys.stderr)
+        return 2
+    from love_r1.eval.explorer import item_episode, item_frames
+    from love_r1.eval.report import item_rows
+    from love_r1.viz import Score, render_trace_html
+
+    scored = next(r for r in item_rows(data, extractor=options.extractor) if r["qid"] == options.qid)
+    score = None if row.error else Score(scored["pred"] or None, bool(scored["correct"]), options.extractor)
+    output = options.output or options.run_dir / "traces" / (re.sub(r"[^A-Za-z0-9._-]+", "_", options.qid) + ".html")
+    episode = item_episode(row)
+    frames = item_frames(episode, probe=data.config.get("probe"), num_thumbnails=options.num_thumbnails,
+                         max_frames_per_clip=None if options.clip_frames < 0 else options.clip_frames)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render_trace_html(episode, frames=frames, score=score), encoding="utf-8")
+    out = output
+    print(f"wrote {out}")
+    if options.open:
+        import webbrowser
+
+        if not webbrowser.open(out.resolve().as_uri()):
+            print(f"no web browser could be started here; open {out.resolve().as_uri()}", file=sys.stderr)
+    return 0
