@@ -71,9 +71,9 @@ def capture(pages: dict[str, Path], out_dir: Path) -> list[Path]:
         click_chip(page, "flip", "A right → B wrong")
         page.evaluate("window.scrollTo(0, 0)")
         shot = out_dir / "comparison.png"
-        top, items = page.locator("#sec-summary").bounding_box(), page.locator("#sec-items").bounding_box()
-        page.screenshot(path=str(shot), full_page=True, clip={"x": 0, "y": top["y"] - 60, "width": 1280,
-                                                               "height": items["y"] + items["height"] - top["y"] + 70})
+        items = page.locator("#sec-items").bounding_box()  # from the title to the end of the item table
+        page.screenshot(path=str(shot), full_page=True, clip={"x": 0, "y": 0, "width": 1280,
+                                                               "height": items["y"] + items["height"] + 10})
         shots.append(shot)
 
         open_page(page, pages["trace"])

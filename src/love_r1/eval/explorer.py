@@ -16,7 +16,6 @@ The page needs no network: inline CSS, JS and data, no fonts or scripts fetched.
 from __future__ import annotations
 
 import base64
-import copy
 import gzip
 import html
 import json
@@ -84,7 +83,7 @@ def item_episode(row: ItemRow) -> dict[str, Any]:
     """The item's episode for a trace page, completed from the stored sample (options, evidence, gold),
     or a stand-in episode that carries the item's error when it never ran."""
     sample = row.sample
-    episode = copy.deepcopy(row.episode) if row.episode else {
+    episode = dict(row.episode) if row.episode else {  # top-level keys are replaced, never mutated
         "episode_id": row.qid, "video": {"path": str(sample.get("video_path") or "")},
         "question": sample.get("question_text") or sample.get("question", ""), "steps": []}
     if not episode.get("options"):

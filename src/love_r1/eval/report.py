@@ -1,8 +1,10 @@
-"""Run summaries: official aggregation, breakdowns, zoom statistics, cost ledger; Markdown / HTML / JSON / CSV.
+"""Run summaries: official aggregation, breakdowns, zoom statistics, cost ledger; Markdown and CSV.
 
 :func:`summarize` is pure over a :class:`~love_r1.eval.store.RunData`; it re-extracts every
 answer with the chosen extractor, so ``love-r1 rescore`` and ``love-r1 report`` agree.
-:func:`item_rows` / :func:`render_csv` give the per-item table (one row per question).
+:func:`item_rows` / :func:`render_csv` give the per-item table (one row per question);
+:func:`compare_rows` matches two runs' items and names each item's flip. The HTML page is
+:func:`love_r1.eval.explorer.render_explorer`.
 """
 
 from __future__ import annotations

@@ -155,7 +155,8 @@ def _timeline_svg(episode: dict[str, Any], duration: float, prefix: str) -> str:
     stamps = (episode.get("fast_view") or {}).get("timestamps_seconds") or []
     if stamps:
         label(f"fast view · {len(stamps)} frames")
-        path = "".join(f"M{_x(t, duration):.1f} {y + 7:.0f}v{_LANE_HEIGHT - 14:.0f}" for t in stamps)
+        scale, top, tick = (_SVG_WIDTH - _LABEL_WIDTH - _RIGHT_PAD) / duration, f"{y + 7:.0f}", f"{_LANE_HEIGHT - 14:.0f}"
+        path = "".join(f"M{_LABEL_WIDTH + scale * min(max(float(t), 0.0), duration):.1f} {top}v{tick}" for t in stamps)
         parts.append(f'<path d="{path}" stroke="#94a3b8" stroke-width="1" class="fast-ticks"/>')
         y += _LANE_HEIGHT
     evidence = [iv for iv in episode.get("evidence") or () if iv]

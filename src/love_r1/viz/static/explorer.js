@@ -203,9 +203,11 @@
       cols.push({key: 'z' + k, label: p + 'zooms', num: true, run: k, get: function (it) { return r(it) && !r(it).e ? r(it).z : null; }});
       cols.push({key: 'i' + k, label: p + 'best IoU', num: true, run: k, get: function (it) { return r(it) ? r(it).i : null; },
         show: function (it) { return r(it) && r(it).i != null ? r(it).i.toFixed(2) : '–'; }});
-      cols.push({key: 'n' + k, label: p + 'steps', num: true, run: k, get: function (it) { return r(it) ? r(it).n : null; }});
-      cols.push({key: 'k' + k, label: p + 'tokens', num: true, run: k, get: function (it) { return r(it) ? r(it).k : null; },
-        show: function (it) { return r(it) ? fmt(r(it).k, 0) : '–'; }});
+      if (NR === 1) {  // a comparison keeps to the columns that differ most; the trace has the rest
+        cols.push({key: 'n' + k, label: p + 'steps', num: true, run: k, get: function (it) { return r(it) ? r(it).n : null; }});
+        cols.push({key: 'k' + k, label: p + 'tokens', num: true, run: k, get: function (it) { return r(it) ? r(it).k : null; },
+          show: function (it) { return r(it) ? fmt(r(it).k, 0) : '–'; }});
+      }
       cols.push({key: 't' + k, label: p + 'seconds', num: true, run: k, get: function (it) { return r(it) ? r(it).t : null; },
         show: function (it) { return r(it) ? fmt(r(it).t, 2) : '–'; }});
     })(k);
@@ -571,5 +573,6 @@
   renderBreakdownCharts();
   update();
   route();
+  document.body.dataset.readyMs = performance.now().toFixed(1);  // since navigation start (benchmarks read it)
   document.body.dataset.ready = '1';
 })();
