@@ -258,7 +258,7 @@ def test_zoom_clip_frames_are_the_frames_the_model_got(tmp_path, preset):
     from love_r1.synth import write_indexed_video
     from love_r1.viz import ClipFrames
 
-    video = write_indexed_video(tmp_path / "v.mp4", duration_seconds=50.0, fps=10.0, width=320, height=240,
+    video = write_indexed_video(tmp_path / "v.mp4", duration_seconds=50.0, fps=10.0, width=160, height=120,
                                 gop_seconds=1.0)
     zoom = "I need to zoom in on the video.\n\nLook closer. \\boxed{{[{}, {}]}}"
     backend = ScriptedBackend([zoom.format(10, 14), zoom.format(30, 44), "I get the answer.\n\n\\boxed{B}"])
