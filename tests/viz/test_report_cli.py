@@ -142,3 +142,48 @@ def test_trace_and_report_reject_a_folder_that_is_not_a_run(needle_runs, tmp_pat
     (tmp_path / "bad" / "results.sqlite").write_text("not a database")
     assert main(["report", str(tmp_path / "bad")]) == 2
     assert "not a readable run store" in capsys.readouterr().err
+
+
+def test_an_item_that_failed_with_a_partial_record_is_listed(needle_runs, tmp_path, capsys):
+    """A bad record fails alone (stored with whatever sample it has); every format lists it with its message."""
+    import shutil
+
+    from love_r1.eval.store import RunStore
+
+    _, run_a, _ = needle_runs
+    run = tmp_path / "run"
+    shutil.copytree(run_a, run, ignore=shutil.ignore_patterns("traces"))
+    message = "DataError: annotations.jsonl:13: field 'answer' is missing <here>"
+    with RunStore(run / "results.sqlite") as store:
+        store.put(read_run(run).config_hash, "zz_bad", sample={"qid": "zz_bad"}, episode=None, error=message)
+    assert main(["report", str(run)]) == 0
+    assert f"- zz_bad: {message}" in capsys.readouterr().out
+    assert main(["report", str(run), "--format", "csv"]) == 0
+    bad = [r for r in csv.DictReader(io.StringIO(capsys.readouterr().out)) if r["qid"] == "zz_bad"]
+    assert [(r["error"], r["correct"], r["video"]) for r in bad] == [(message, "0", "")]
+    assert main(["report", str(run), "--format", "html", "--frame-items", "0", "--output", str(tmp_path / "r.html")]) == 0
+    data = page_data((tmp_path / "r.html").read_text())
+    assert {"run": 0, "qid": "zz_bad", "video": "", "message": message} in data["errors"]
+    assert data["runs"][0]["num_items"] == 13 and data["runs"][0]["num_errors"] == 4
+    assert main(["trace", str(run), "zz_bad", "--output", str(tmp_path / "t.html")]) == 0
+    assert "DataError: annotations.jsonl:13: field &#x27;answer&#x27; is missing &lt;here&gt;" in (
+        tmp_path / "t.html").read_text()
+
+
+def test_synth_eval_report_trace_from_the_command_line(tmp_path, capsys):
+    data, run = tmp_path / "demo", tmp_path / "run"
+    assert main(["synth", "needle", "--out", str(data), "--duration-seconds", "30", "--num-videos", "1",
+                 "--questions-per-video", "2", "--width", "128", "--height", "72", "--fps", "5", "--no-progress"]) == 0
+    assert main(["eval", "--benchmark", "needle", "--data-root", str(data), "--out", str(run), "--backend", "scripted",
+                 "--no-progress"]) == 0
+    assert main(["report", str(run), "--format", "html", "--output", str(tmp_path / "r.html")]) == 0
+    page = (tmp_path / "r.html").read_text()
+    rows = item_rows(read_run(run))
+    results = {i["q"]: i["r"][0]["s"] for i in page_data(page)["items"]}
+    assert results == {r["qid"]: "correct" if r["gold"] == "A" else "wrong" for r in rows}  # the dummy answers A
+    qid = rows[0]["qid"]
+    assert main(["trace", str(run), qid]) == 0
+    trace = (run / "traces" / f"{qid}.html").read_text()
+    episode = read_run(run).items[0].episode
+    assert trace.count("zoom-clip frame at") == episode["ledger"]["frames_decoded"] - episode["fast_view"]["num_frames"]
+    capsys.readouterr()

@@ -185,7 +185,7 @@ def render_explorer(
         frames_per_clip: zoom-clip frames shown per clip (count; an even subset of what the model got).
         progress: called as ``progress(done, total)`` while the pictures are decoded.
     """
-    from love_r1.viz import Score, render_trace_fragment
+    from love_r1.viz import Score, TraceFrames, render_trace_fragment
     from love_r1.viz.trace import static_text
 
     runs = [run] + ([other] if other is not None else [])
@@ -289,6 +289,10 @@ def render_explorer(
                 frames = item_frames(episode, probe=probes[k], num_thumbnails=num_thumbnails,
                                      max_frames_per_clip=frames_per_clip)
                 entry["r"][k]["fr"] = 1
+            elif row.episode:
+                frames = TraceFrames(notes=(f"pictures are embedded for {limit} items (--frame-items); "
+                                            f"`love-r1 trace {runs[k].run_dir} {entry['q']}` writes this item's "
+                                            "page with the fast-view thumbnails and every zoom-clip frame",))
             heading = f"{'run ' + tag + ' · ' if other is not None else ''}{entry['q']}"
             score = Score(item["pred"] or None, bool(item["correct"]), extractor) if not row.error else None
             per_run.append(render_trace_fragment(episode, frames=frames, score=score, raw_json=False,

@@ -36,9 +36,10 @@ def score_run(run: RunData, *, extractor: ExtractorMode = "default") -> list[Sco
             text = final_text(row.episode)
             if extractor == "classic" and row.episode.get("answer"):
                 text = row.episode["answer"]
-            predicted = extract_choice(text, sample["options"], mode=extractor)
-        items.append(ScoredItem(qid=row.qid, gold=sample["answer_letter"], predicted=predicted, error=row.error,
-                                categories=sample.get("categories", {})))
+            predicted = extract_choice(text, sample.get("options") or [], mode=extractor)
+        # an item that failed before it ran (a bad record, a missing video) may carry a partial sample
+        items.append(ScoredItem(qid=row.qid, gold=str(sample.get("answer_letter") or ""), predicted=predicted,
+                                error=row.error, categories=sample.get("categories") or {}))
     return items
 
 
