@@ -186,4 +186,10 @@ def test_synth_eval_report_trace_from_the_command_line(tmp_path, capsys):
     trace = (run / "traces" / f"{qid}.html").read_text()
     episode = read_run(run).items[0].episode
     assert trace.count("zoom-clip frame at") == episode["ledger"]["frames_decoded"] - episode["fast_view"]["num_frames"]
+    # under the no-visual probe the model saw black frames: no zoom-clip pictures, and the page says why
+    assert main(["eval", "--benchmark", "needle", "--data-root", str(data), "--out", str(tmp_path / "nv"), "--backend",
+                 "scripted", "--probe", "no-visual", "--no-progress"]) == 0
+    assert main(["trace", str(tmp_path / "nv"), qid, "--output", str(tmp_path / "nv.html")]) == 0
+    blind = (tmp_path / "nv.html").read_text()
+    assert "zoom-clip frame at" not in blind and "no-visual probe: the model saw one black frame per clip" in blind
     capsys.readouterr()

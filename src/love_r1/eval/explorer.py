@@ -98,16 +98,24 @@ def item_episode(row: ItemRow) -> dict[str, Any]:
 
 
 def item_frames(episode: dict[str, Any], *, probe: str | None, num_thumbnails: int,
-                max_frames_per_clip: int | None) -> Any:
+                max_frames_per_clip: int | None, thumbs_by_video: dict[str, Any] | None = None) -> Any:
     """:func:`love_r1.viz.trace_frames` for a stored item; under the ``no-visual`` probe the model saw black
-    frames, so no zoom-clip frames are drawn and a note says so."""
+    frames, so no zoom-clip frames are drawn and a note says so. ``thumbs_by_video`` (a dict the caller
+    keeps) reuses the thumbnails of a video already decoded for another item."""
     from love_r1.viz import TraceFrames, trace_frames
 
-    if probe != "no-visual":
-        return trace_frames(episode, num_thumbnails=num_thumbnails, max_frames_per_clip=max_frames_per_clip)
-    frames = trace_frames(episode, num_thumbnails=num_thumbnails, max_frames_per_clip=0)
-    note = "no-visual probe: the model saw one black frame per clip and no fast-view pictures"
-    return TraceFrames(frames.thumbs, (), (*frames.notes, note))
+    video = str((episode.get("video") or {}).get("path") or "")
+    cached = None if thumbs_by_video is None else thumbs_by_video.get(video)
+    frames = trace_frames(episode, num_thumbnails=0 if cached is not None else num_thumbnails,
+                          max_frames_per_clip=0 if probe == "no-visual" else max_frames_per_clip)
+    if cached is not None:
+        frames = TraceFrames(cached, frames.clips, frames.notes)
+    elif thumbs_by_video is not None and frames.thumbs:
+        thumbs_by_video[video] = frames.thumbs
+    if probe == "no-visual":
+        note = "no-visual probe: the model saw one black frame per clip and no fast-view pictures"
+        frames = TraceFrames(frames.thumbs, (), (*frames.notes, note))
+    return frames
 
 
 def _facets(categories: list[str], runs: int) -> list[dict[str, Any]]:
@@ -274,6 +282,7 @@ def render_explorer(
     limit = len(entries) if frame_items < 0 else min(frame_items, len(entries))
     with_frames = set(_frame_order(entries)[:limit])
     probes = [s.get("probe") for s in summaries]
+    thumbs_by_video: dict[str, Any] = {}
     fragments: list[list[str | None]] = []
     done = 0
     for number, entry in enumerate(entries):
@@ -287,7 +296,7 @@ def render_explorer(
             frames = None
             if number in with_frames and row.episode:
                 frames = item_frames(episode, probe=probes[k], num_thumbnails=num_thumbnails,
-                                     max_frames_per_clip=frames_per_clip)
+                                     max_frames_per_clip=frames_per_clip, thumbs_by_video=thumbs_by_video)
                 entry["r"][k]["fr"] = 1
             elif row.episode:
                 frames = TraceFrames(notes=(f"pictures are embedded for {limit} items (--frame-items); "
