@@ -6,6 +6,8 @@
   var NR = D.runs.length, TAGS = ['A', 'B'], RUN_COLOURS = ['#2563eb', '#ea580c'];
   var STATUS = {correct: '#16a34a', wrong: '#dc2626', no_answer: '#d97706', error: '#6b7280'};
   var STATUS_NAME = {correct: 'correct', wrong: 'wrong', no_answer: 'no answer', error: 'error'};
+  var FLIP_MARK = {right_to_wrong: '✓ → ✗', wrong_to_right: '✗ → ✓', both_right: '✓ ✓', both_wrong: '✗ ✗',
+                   only_a: 'A only', only_b: 'B only'};
   var app = document.getElementById('app'), panel = document.getElementById('panel');
   var state = {sel: D.facets.map(function () { return new Set(); }), q: '', sort: {key: 'idx', dir: 1}, page: 0,
                size: 100, view: [], open: null, tab: 0};
@@ -192,23 +194,28 @@
     if (NR > 1) {  // the flip right after the gold, before the per-run columns
       var fi = D.facets.findIndex(function (f) { return f.id === 'flip'; }), ff = D.facets[fi];
       cols.push({key: 'flip', label: 'A → B', get: function (it) { return ff.values[it.f[fi]]; },
-        html: function (it) { var v = ff.values[it.f[fi]]; return '<span class="flip-' + v + '">' + esc(facetValueName(ff, v)) + '</span>'; }});
+        html: function (it) {
+          var v = ff.values[it.f[fi]];
+          return '<span class="flip-' + v + '" title="' + esc(facetValueName(ff, v)) + '">' + esc(FLIP_MARK[v] || v) + '</span>';
+        }});
     }
     for (var k = 0; k < NR; k++) (function (k) {
-      var p = NR > 1 ? TAGS[k] + ' ' : '';
+      var p = '';  // in a comparison the group header above the columns names the run
       function r(it) { return it.r[k]; }
-      cols.push({key: 'p' + k, label: p + 'answer', run: k, get: function (it) { return r(it) ? r(it).p : null; }});
-      cols.push({key: 's' + k, label: p + 'result', run: k, get: function (it) { return r(it) ? r(it).s : null; },
-        html: function (it) { return r(it) ? '<span class="st st-' + r(it).s + '">' + esc(STATUS_NAME[r(it).s]) + '</span>' : '<span class="muted">absent</span>'; }});
+      function pill(it) { return '<span class="st st-' + r(it).s + '">' + esc(STATUS_NAME[r(it).s]) + '</span>'; }
+      if (NR === 1) cols.push({key: 'p' + k, label: p + 'answer', run: k, get: function (it) { return r(it) ? r(it).p : null; }});
+      // a comparison shows the answer and its result in one cell per run, to keep both runs in view
+      cols.push({key: 's' + k, label: p + (NR > 1 ? 'answer' : 'result'), run: k, get: function (it) { return r(it) ? r(it).s : null; },
+        html: function (it) { return !r(it) ? '<span class="muted">absent</span>' : (NR > 1 ? '<b>' + esc(r(it).p || '–') + '</b> ' : '') + pill(it); }});
       cols.push({key: 'z' + k, label: p + 'zooms', num: true, run: k, get: function (it) { return r(it) && !r(it).e ? r(it).z : null; }});
-      cols.push({key: 'i' + k, label: p + 'best IoU', num: true, run: k, get: function (it) { return r(it) ? r(it).i : null; },
+      cols.push({key: 'i' + k, label: p + 'IoU', tip: 'best IoU of the zoom clips with the evidence', num: true, run: k, get: function (it) { return r(it) ? r(it).i : null; },
         show: function (it) { return r(it) && r(it).i != null ? r(it).i.toFixed(2) : '–'; }});
       if (NR === 1) {  // a comparison keeps to the columns that differ most; the trace has the rest
         cols.push({key: 'n' + k, label: p + 'steps', num: true, run: k, get: function (it) { return r(it) ? r(it).n : null; }});
         cols.push({key: 'k' + k, label: p + 'tokens', num: true, run: k, get: function (it) { return r(it) ? r(it).k : null; },
           show: function (it) { return r(it) ? fmt(r(it).k, 0) : '–'; }});
       }
-      cols.push({key: 't' + k, label: p + 'seconds', num: true, run: k, get: function (it) { return r(it) ? r(it).t : null; },
+      cols.push({key: 't' + k, label: p + 'time (s)', num: true, run: k, get: function (it) { return r(it) ? r(it).t : null; },
         show: function (it) { return r(it) ? fmt(r(it).t, 2) : '–'; }});
     })(k);
     return cols;
@@ -241,7 +248,8 @@
     }
     var head = '<thead>' + group + '<tr>' + COLS.map(function (c) {
       var s = state.sort.key === c.key ? (state.sort.dir > 0 ? ' sorted-asc' : ' sorted-desc') : '';
-      return '<th data-sort="' + c.key + '" class="' + (c.num ? 'num' : '') + s + '" title="sort">' + esc(c.label) + '</th>';
+      return '<th data-sort="' + c.key + '" class="' + (c.num ? 'num' : '') + s + '" title="' + esc((c.tip ? c.tip + '; ' : '') + 'click to sort') +
+        '">' + esc(c.label) + '</th>';
     }).join('') + '</tr></thead>';
     var body = '<tbody>' + rows.map(function (it) {
       return '<tr class="clickable item" tabindex="0" data-qid="' + esc(it.q) + '">' + COLS.map(function (c) {
