@@ -246,15 +246,19 @@ def _prompt_clips(backend) -> dict[tuple[float, float], object]:
     return clips
 
 
-@pytest.mark.parametrize("preset", ["reference", "budget"])
-def test_zoom_clip_frames_are_the_frames_the_model_got(tmp_path, preset):
-    """Oracle: the frames the real agent loop put into the prompts (recorded by the scripted backend)."""
+@pytest.mark.parametrize(("preset", "time_base", "window"), [
+    ("reference", "presentation", None), ("budget", "presentation", None), ("reference", "index", (6.0, 48.0)),
+])
+def test_zoom_clip_frames_are_the_frames_the_model_got(tmp_path, preset, time_base, window):
+    """Oracle: the frames the real agent loop put into the prompts (recorded by the scripted backend), for
+    both token policies, a time base and a window (MVBench-style start/end)."""
     import numpy as np
     from PIL import Image
 
     from love_r1.agent.loop import EpisodeTask, run_episode
     from love_r1.agent.policy import ZoomPolicy
     from love_r1.backends.scripted import ScriptedBackend
+    from love_r1.interval import Interval
     from love_r1.synth import write_indexed_video
     from love_r1.viz import ClipFrames
 
@@ -263,8 +267,9 @@ def test_zoom_clip_frames_are_the_frames_the_model_got(tmp_path, preset):
     zoom = "I need to zoom in on the video.\n\nLook closer. \\boxed{{[{}, {}]}}"
     backend = ScriptedBackend([zoom.format(10, 14), zoom.format(30, 44), "I get the answer.\n\n\\boxed{B}"])
     task = EpisodeTask(episode_id="e", video_path=str(video), question="Which?", options=("A. x", "B. y"), gold="B",
-                       evidence=((12.0, 16.0),))
-    episode = run_episode(backend, task, ZoomPolicy.preset(preset)).to_dict()
+                       evidence=((12.0, 16.0),), window=None if window is None else Interval(*window))
+    episode = run_episode(backend, task, ZoomPolicy.preset(preset, time_base=time_base)).to_dict()
+    assert episode["error"] is None and (episode["video"].get("window") == (None if window is None else list(window)))
     assert len(episode["clips"]) == 2
     shown = _prompt_clips(backend)
     frames = trace_frames(episode, num_thumbnails=0)

@@ -1,9 +1,10 @@
 """Pictures for trace pages, decoded with the video engine: fast-view thumbnails and the zoom-clip frames.
 
 The zoom-clip frames are re-derived, not stored: each clip the prompts showed is sampled again with
-:func:`love_r1.video.sample_clip` and the settings the episode ran with (its ``policy`` and, with a
-token budget, the step's ``clip_plan``), so the pictures are the frames the model got (same frame
-indices, same timestamp overlay), shrunk for display. Decoding is deterministic, so this equals what
+:func:`love_r1.video.sample_clip` and the settings the episode ran with (its ``policy`` with its time
+base, the video's ``window`` and, with a token budget, the step's ``clip_plan``), so the pictures are
+the frames the model got (same frame indices, same timestamp overlay), shrunk for display. Times are
+measured like the episode's (from the start of its window, if any). Decoding is deterministic, so this equals what
 the run decoded. Every image is a base64 JPEG, ready for a ``data:`` URI.
 """
 
@@ -71,11 +72,16 @@ def _jpeg(rgb: Any, *, width: int | None = None, quality: int = 80) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _thumbs(reader: Any, *, duration_seconds: float, num_thumbnails: int, max_pixels: int) -> list[Picture]:
-    end = float(reader.metadata.duration_seconds or duration_seconds)
-    times = [min((i + 0.5) * duration_seconds / num_thumbnails, max(end - 1e-3, 0.0)) for i in range(num_thumbnails)]
+def _thumbs(reader: Any, *, duration_seconds: float, num_thumbnails: int, max_pixels: int,
+            offset_seconds: float = 0.0) -> list[Picture]:
+    """Keyframes spread over ``[offset, offset + duration)`` of the file, their times measured from ``offset``
+    (the start of an episode's window)."""
+    end = float(reader.metadata.duration_seconds or offset_seconds + duration_seconds)
+    times = [min(offset_seconds + (i + 0.5) * duration_seconds / num_thumbnails, max(end - 1e-3, 0.0))
+             for i in range(num_thumbnails)]
     frames = reader.get_frames_played_at(times, max_pixels=max_pixels, mode="keyframe")
-    return [Picture(float(t), _jpeg(rgb)) for t, rgb in zip(frames.timestamps_seconds, frames.data, strict=True)]
+    return [Picture(float(t) - offset_seconds, _jpeg(rgb))
+            for t, rgb in zip(frames.timestamps_seconds, frames.data, strict=True)]
 
 
 def thumbnails(video_path: str | Path, *, duration_seconds: float, num_thumbnails: int) -> list[tuple[float, str]]:
@@ -138,9 +144,12 @@ def _even_subset(count: int, limit: int | None) -> list[int]:
 def _clip_frames(reader: Any, episode: dict[str, Any], *, duration_seconds: float,
                  max_frames_per_clip: int | None) -> list[ClipFrames]:
     from love_r1.agent.policy import ZoomPolicy
+    from love_r1.interval import Interval
     from love_r1.video import sample_clip
 
     policy = ZoomPolicy.from_dict(dict(episode.get("policy") or {}))
+    window = (episode.get("video") or {}).get("window")
+    timing = {"time_base": policy.time_base, "window": Interval(float(window[0]), float(window[1])) if window else None}
     plans = _clip_plans(episode)
     out = []
     for interval, _ in shown_clips(episode):
@@ -152,7 +161,7 @@ def _clip_frames(reader: Any, episode: dict[str, Any], *, duration_seconds: floa
             kwargs = {"max_frames": int(plan["num_frames"]), "pixels_per_frame": int(plan["pixels_per_frame"]),
                       "resolution_factor": 1}
         frames = sample_clip(reader, interval[0], interval[1], frames_per_second=policy.frames_per_second,
-                             overlay=policy.overlay, **kwargs)
+                             overlay=policy.overlay, **kwargs, **timing)
         chosen = _even_subset(frames.num_frames, max_frames_per_clip)
         pictures = tuple(Picture(float(frames.timestamps_seconds[i]), _jpeg(frames.data[i], width=CLIP_FRAME_WIDTH))
                          for i in chosen)
@@ -196,9 +205,10 @@ def trace_frames(
     try:
         with open_video(source) as reader:
             duration = duration or float(reader.metadata.duration_seconds or 0.0)
+            window = (episode.get("video") or {}).get("window")
             if num_thumbnails and duration > 0:
                 thumbs = _thumbs(reader, duration_seconds=duration, num_thumbnails=num_thumbnails,
-                                 max_pixels=THUMB_MAX_PIXELS)
+                                 max_pixels=THUMB_MAX_PIXELS, offset_seconds=float(window[0]) if window else 0.0)
             if want_clips:
                 try:
                     clips = _clip_frames(reader, episode, duration_seconds=duration,
