@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from love_r1.agent.grammar import last_boxed_content, parse_reply
+from love_r1.agent.grammar import find_box, parse_reply
 
 Z = "I need to zoom in on the video.\n\n"
 A = "I get the answer.\n\n"
@@ -21,7 +21,7 @@ TOLERANT_CASES = [
     ("\\boxed{A} then changed my mind \\boxed{D}", "answer", None, None, "D"),  # last box wins
     ("\\boxed{[1, 5]} no wait \\boxed{B}", "answer", None, None, "B"),
     ("\\boxed{B} no wait \\boxed{[1, 5]}", "zoom", 1.0, 5.0, None),
-    ("\\boxed{\\text{A}}", "answer", None, None, "\\text{A}"),  # nested braces matched
+    ("\\boxed{\\text{A}}", "answer", None, None, "A"),  # nested braces matched, formatting unwrapped
     ("\\boxed{a{b{c}}d} tail", "answer", None, None, "a{b{c}}d"),
     ("\\boxed{A. red", "answer", None, None, "A. red"),  # unterminated box: rest of the text
     ("\\boxed{[20, 12]}", "zoom", 12.0, 20.0, None),  # reversed endpoints reordered
@@ -129,8 +129,9 @@ def test_missing_box_error_and_box_content():
     [("no box", None), ("\\boxed{}", ""), ("\\boxed{a}\\boxed{b}", "b"), ("\\boxed{a{b}c", "a{b}c"),
      ("x\\boxed{ {}{} }y", " {}{} "), ("\\boxed{", "")],
 )
-def test_last_boxed_content(text, expected):
-    assert last_boxed_content(text) == expected
+def test_find_box_last_content(text, expected):
+    box = find_box(text)
+    assert (box.content if box is not None else None) == expected
 
 
 def test_parse_reply_never_raises_on_random_text():

@@ -137,6 +137,16 @@ def resolve_zoom(
     * IoU with any existing clip ``> iou_stop`` -> ``"repeat_iou"``.
 
     Returns ``(interval, None)`` when accepted, ``(None, reason)`` otherwise.
+
+    >>> from love_r1.agent.policy import ZoomPolicy
+    >>> policy = ZoomPolicy()  # reference settings: pad 5 s, widen to min(30, D/8) s, IoU stop 0.3
+    >>> resolve_zoom(start_seconds=100, end_seconds=104, duration_seconds=600.0, existing=[], policy=policy)
+    (Interval(start_seconds=87.0, end_seconds=117.0), None)
+    >>> resolve_zoom(start_seconds=100, end_seconds=104, duration_seconds=600.0,
+    ...              existing=[Interval(87.0, 117.0)], policy=policy)
+    (None, 'repeat_iou')
+    >>> resolve_zoom(start_seconds=700, end_seconds=710, duration_seconds=600.0, existing=[], policy=policy)
+    (None, 'too_short')
     """
     start = max(start_seconds - policy.pad_seconds, 0)
     end = min(end_seconds + policy.pad_seconds, int(duration_seconds))
