@@ -171,3 +171,88 @@ def test_package_level_reexports():
     from love_r1.agent.api import ask
 
     assert love_r1.ask is ask
+
+
+# --- one grammar for the loop, the extractor, the rewards and the data judges (issue 11) ---------------
+
+def test_every_reader_takes_the_same_box():
+    """Before: data/_parse returned (2, 'A'), eval/extract 'A' and agent/grammar 'B' on this reply."""
+    from love_r1.data import parse_boxed_letter
+    from love_r1.eval.extract import extract_choice
+    from love_r1.train.rewards import answer_letter
+
+    text = "a \\boxed{A} b \\boxed{B"
+    assert parse_reply(text).answer == "B"
+    assert extract_choice(text) == "B"
+    assert answer_letter(text) == "B"
+    assert parse_boxed_letter(text, letters="ABCD") is None  # the judge refuses the unclosed box; never 'A'
+    box = find_box(text)
+    assert (box.start, box.content, box.closed) == (14, "B", False)
+
+
+def test_one_time_reader_refuses_seconds_fields_of_60_or_more():
+    """Before: data/_parse read '[1:75, 2:10]' as (135.0, 130.0) while parse_reply refused it."""
+    from love_r1.data import parse_boxed_interval
+
+    assert parse_reply("\\boxed{[1:75, 2:10]}").kind == "invalid"
+    assert parse_boxed_interval("\\boxed{[1:75, 2:10]}") is None
+    assert parse_boxed_interval("\\boxed{[1:05, 1:30]}") == (65.0, 90.0) == (
+        parse_reply("\\boxed{[1:05, 1:30]}").start_seconds, parse_reply("\\boxed{[1:05, 1:30]}").end_seconds)
+
+
+def test_reference_grpo_reading_is_a_parameter_of_the_one_finder():
+    # grpo_trainer.py: info.split("\\boxed{")[1].split("}")[0]
+    text = "\\boxed{\\text{A}} then \\boxed{[3, 9]}"
+    assert find_box(text, pick="first", nested=False).content == text.split("\\boxed{")[1].split("}")[0]
+    assert find_box("no box at all", pick="first") is None
+    assert find_box("\\boxed{[1, 5", pick="first", nested=False).content == "[1, 5"
+    with pytest.raises(ValueError, match="pick"):
+        find_box("x", pick="middle")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("reply", "answer"), [
+    ("\\boxed{\\text{B}}", "B"),
+    ("\\boxed{\\textbf{B}}", "B"),
+    ("\\boxed{\\mathrm{B}}", "B"),
+    ("\\boxed{$B$}", "B"),
+    ("\\boxed{\\(B\\)}", "B"),
+    ("\\boxed{**B**}", "B"),
+    ("\\boxed{\\text{(B) } 905}", "(B)  905"),
+    ("\\boxed{\\textbf{B. a blue bus}}", "B. a blue bus"),
+    ("\\boxed{[B]}", "[B]"),  # bracketed letter: an answer, not an unreadable interval
+    ("\\boxed{[b) a blue bus]}", "[b) a blue bus]"),
+    ("\\boxed{\\left( C \\right)}", "( C )"),
+])
+def test_formatting_inside_the_box_is_unwrapped(reply, answer):
+    parsed = parse_reply(A + reply)
+    assert (parsed.kind, parsed.answer) == ("answer", answer)
+    assert parsed.box_content == find_box(reply).content.strip()  # the raw content is kept for the record
+
+
+@pytest.mark.parametrize(("reply", "start", "end"), [
+    ("\\boxed{\\text{[12, 20]}}", 12.0, 20.0),
+    ("\\boxed{$[1:02, 1:10]$}", 62.0, 70.0),
+    ("\\boxed{\\textbf{[30 to 45]}}", 30.0, 45.0),
+])
+def test_formatting_around_an_interval_is_unwrapped(reply, start, end):
+    parsed = parse_reply(Z + reply)
+    assert (parsed.kind, parsed.start_seconds, parsed.end_seconds) == ("zoom", start, end)
+
+
+def test_strict_mode_keeps_the_reference_reading_of_wrapped_content():
+    # the reference never unwraps: "$[12, 20]$" does not start with "[", so it is an answer; "[B]" fails int()
+    assert parse_reply("\\boxed{$[12, 20]$}", strict=True).kind == "answer"
+    assert parse_reply("\\boxed{[B]}", strict=True).kind == "invalid"
+    assert parse_reply("\\boxed{\\text{B}}", strict=True).answer == "\\text{B}"
+    assert parse_reply("\\boxed{[abc, def]}").kind == "invalid"  # not a bracketed option letter
+
+
+@pytest.mark.parametrize(("content", "letter"), [
+    ("B", "B"), ("b", "B"), ("(B)", "B"), ("[b]", "B"), ("B.", "B"), ("B) a blue bus", "B"), ("B: a blue bus", "B"),
+    ("(b) a blue bus", "B"), ("\\text{Answer: C}", "C"), ("the answer is d", "D"), ("Option A", "A"),
+    ("E", None), ("A man", None), ("AB", None), ("blue", None), ("", None),
+])
+def test_read_option_letter(content, letter):
+    from love_r1.agent.grammar import read_option_letter
+
+    assert read_option_letter(content, letters="ABCD") == letter

@@ -115,7 +115,7 @@ _FORMAT_COMMANDS = (
 _LATEX_TOKEN = re.compile(
     r"(?P<command>\\(?:" + "|".join(_FORMAT_COMMANDS) + r")\s*\{)"
     r"|(?P<space>\\[,;:! ]|\\q?quad(?![A-Za-z]))"
-    r"|(?P<drop>\\(?:left|right)(?![A-Za-z])|\$|\\\(|\\\))"
+    r"|(?P<drop>\\(?:left|right)(?![A-Za-z])|\$+|\\\(|\\\))"
     r"|[{}]"
 )
 

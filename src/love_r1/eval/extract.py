@@ -49,17 +49,17 @@ _THINK_TAG = re.compile(r"<(/?)think>", re.IGNORECASE)
 _ANSWER_TAG = re.compile(r"<(/?)answer>", re.IGNORECASE)
 _GLM_BOX = re.compile(r"<\|begin_of_box\|>|<\|end_of_box\|>")
 # An answer cue, then at most a few spaces, a colon, brackets or quotes, then one letter (bounded: linear).
-_CUE = (
+# Statements of the answer outrank mentions of an option ("The answer is (B). Option A is wrong." -> B).
+_CUE_TAIL = r"\s{0,5}[:：]?\s{0,5}[\(\[（*\"'`]{0,4}\s{0,2}(?P<x>[A-Za-z])(?![A-Za-z])"
+_ANSWER_CUES = re.compile(
     r"(?:(?i:answer)(?:\s{1,5}(?i:is|would\s{1,3}be|should\s{1,3}be|will\s{1,3}be))?"
-    r"|(?i:option|choice)(?:\s{1,5}(?i:is))?"
-    r"|\b(?i:I(?:\s{1,3}(?:would|will|'d|'ll))?\s{1,3}(?:choose|pick|select|go\s{1,3}with))"
-    r"|答案[是为]?|选择?)"
+    r"|\b(?i:I(?:\s{1,3}(?:would|will)|'d|'ll)?\s{1,3}(?:choose|pick|select|go\s{1,3}with))"
+    r"|答案[是为]?|选择?)" + _CUE_TAIL
 )
-_AFTER_CUE = re.compile(
-    _CUE + r"\s{0,5}[:：]?\s{0,5}[\(\[（*\"'`]{0,4}\s{0,2}(?P<x>[A-Za-z])(?P<tail>[^A-Za-z].{0,9}|$)",
-    re.DOTALL,
-)
-_LOWER_OK_TAIL = re.compile(r"(?:\s*$|[\s*_`\"'）)\]}]*[.,;:!?\n)\]）]|\s+(?:because|since|as)\b)", re.IGNORECASE)
+_OPTION_CUES = re.compile(r"(?i:option|choice)(?:\s{1,5}(?i:is))?" + _CUE_TAIL)
+_LOWER_TAIL_CHARS = 24
+_LOWER_TAIL_MARKUP = " \t\r\n*_`\"')]}）"
+_LOWER_TAIL_BECAUSE = re.compile(r"\s+(?:because|since|as)\b", re.IGNORECASE)
 _LEADING_LABEL = re.compile(r"[\s*_`\"']{0,8}[\(\[（]?([A-Za-z])[\)\]）.:：](?:\s|$)")
 _FORMATTED = re.compile(r"\((?P<x>[A-Z])\)|(?<![A-Za-z0-9])(?P<y>[A-Z])[.):](?=\s|$)")
 _WORD = re.compile(r"[A-Za-z]+")
@@ -186,11 +186,20 @@ def _from_container(content: str, letters: str, bodies: list[tuple[str, str]]) -
     return found is not None, found
 
 
-def _after_cue(text: str, letters: str) -> str | None:
+def _lower_case_choice(text: str, end: int) -> bool:
+    """Whether a lower-case letter ending at ``end`` is a choice: punctuation, the end or "because" follows."""
+    tail = text[end:end + _LOWER_TAIL_CHARS]
+    rest = tail.lstrip(_LOWER_TAIL_MARKUP)
+    if not rest:
+        return end + _LOWER_TAIL_CHARS >= len(text)  # only markup up to the end of the reply
+    return rest[0] in ".,;:!?\n)]）" or _LOWER_TAIL_BECAUSE.match(tail) is not None
+
+
+def _after_cue(pattern: re.Pattern[str], text: str, letters: str) -> str | None:
     found = None
-    for match in _AFTER_CUE.finditer(text):
+    for match in pattern.finditer(text):
         letter = match.group("x")
-        if letter.islower() and not _LOWER_OK_TAIL.match(match.group("tail")):
+        if letter.islower() and not _lower_case_choice(text, match.end("x")):
             continue
         if letter.upper() in letters:
             found = letter.upper()
@@ -239,9 +248,10 @@ def extract_choice(text: str, options: Sequence[str] | None = None, *, mode: Ext
     lone = _lone_letter(text, letters)
     if lone:
         return lone
-    letter = _after_cue(text, letters)
-    if letter:
-        return letter
+    for cues in (_ANSWER_CUES, _OPTION_CUES):
+        letter = _after_cue(cues, text, letters)
+        if letter:
+            return letter
     leading = _LEADING_LABEL.match(text.lstrip())
     if leading and leading.group(1).upper() in letters:
         return leading.group(1).upper()
