@@ -561,7 +561,9 @@ def run_episodes(
             for (run, _, clips), result in zip(batch, results, strict=True):
                 if isinstance(result, BackendError) or result.finish_reason == "error":
                     active.remove(run)
-                    detail = result if isinstance(result, BackendError) else (result.text or "finish_reason='error'")
+                    reason = result.raw.get("error") if isinstance(getattr(result, "raw", None), dict) else None
+                    detail = result if isinstance(result, BackendError) else (
+                        reason or result.text or "finish_reason='error'")
                     run.fail(f"backend: {detail}")
                     yield StepEvent(run.task.episode_id, None, True, run.episode)
                     continue
