@@ -23,7 +23,7 @@ from love_r1.eval.scoring import ScoredItem, aggregate
 from love_r1.eval.store import RunData
 
 _LEDGER_KEYS = ("prompt_tokens", "prompt_tokens_cached", "completion_tokens", "vision_tokens", "frames_decoded",
-                "num_model_calls", "total_seconds")
+                "frames_cached", "num_model_calls", "total_seconds")
 
 
 def score_run(run: RunData, *, extractor: ExtractorMode = "default") -> list[ScoredItem]:
@@ -228,6 +228,7 @@ def render_markdown(summary: dict[str, Any], other: dict[str, Any] | None = None
     row("prompt tokens / question", lambda r: f"{r['cost']['prompt_tokens_per_question']:,.0f}")
     row("completion tokens / question", lambda r: f"{r['cost']['completion_tokens_per_question']:,.0f}")
     row("frames decoded / question", lambda r: f"{r['cost']['frames_decoded_per_question']:,.0f}")
+    row("frames from cache / question", lambda r: f"{r['cost']['frames_cached_per_question']:,.0f}")
     row("seconds / question", lambda r: f"{r['cost']['total_seconds_per_question']:.2f}")
     lines += markdown_table(head, body, right=[False] + [True] * len(runs))
     if summary.get("warning"):
