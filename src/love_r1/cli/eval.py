@@ -27,7 +27,8 @@ torchrun/accelerate) write separate files that `love-r1 report` merges.
   love-r1 eval --benchmark videomme --data-root /data/Video-MME --out runs/vmme-nv --probe no-visual
   love-r1 eval --benchmark videomme --data-root /data/Video-MME --out runs/vmme-sub --subtitles
 
-Exit status: 0 done (item errors are counted, not fatal), 2 bad input or data.
+Exit status: 0 done (item errors are counted, not fatal), 2 bad input or data (also a damaged results store:
+see --rebuild-store; or this shard already being run by another process).
 """
 
 
