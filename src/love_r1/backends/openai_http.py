@@ -521,8 +521,7 @@ class OpenAIBackend:
                 return _Attempt(True, f"HTTP {status}: {message}", retry_after, status, kind="rate_limited")
             if status in _RETRY_STATUSES or status >= 500:
                 return _Attempt(True, f"HTTP {status}: {message}", retry_after, status, kind="server_error")
-            return _Attempt(False, f"HTTP {status}: {message}" if status in _FATAL_STATUSES else message, None, status,
-                            kind="refused")
+            return _Attempt(False, message, None, status, kind="refused")
         if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError, RecursionError)):
             return _Attempt(True, f"unreadable reply (not JSON: {type(error).__name__})", kind="malformed_reply")
         if isinstance(error, MalformedReplyError):

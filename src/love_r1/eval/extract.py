@@ -101,16 +101,16 @@ def strip_reasoning(text: str) -> str:
 
 def _answer_tag(text: str) -> str | None:
     """Content of the last ``<answer>``: up to its ``</answer>``, or the rest of the text when unclosed."""
+    span: tuple[int, int] | None = None  # indices only: slicing once keeps it linear
     last_open: int | None = None
-    content: str | None = None
     for match in _ANSWER_TAG.finditer(text):
         if not match.group(1):
             last_open = match.end()
-            content = text[last_open:]
+            span = (last_open, len(text))
         elif last_open is not None:
-            content = text[last_open:match.start()]
+            span = (last_open, match.start())
             last_open = None
-    return content
+    return None if span is None else text[span[0]:span[1]]
 
 
 def _glm_box(text: str) -> str | None:
