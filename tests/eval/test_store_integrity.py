@@ -117,20 +117,19 @@ def test_a_second_writer_of_a_shard_is_refused_and_told_who_holds_it(tmp_path):
         assert store.count() == 0
 
 
-@pytest.fixture
-def needle_data(tmp_path):
+def _eval_argv(tmp_path: Path) -> list[str]:
+    """``love-r1 eval`` over a 3-question needle set with the scripted backend."""
     from love_r1.synth import write_needle_dataset
 
     root = tmp_path / "needle"
     write_needle_dataset(root, duration_seconds=12.0, num_videos=1, num_questions_per_video=3, width=96, height=64,
                          fps=5.0, seed=5)
-    return root
-
-
-def test_cli_exit_2_on_a_damaged_store_then_rebuild_store_resumes(needle_data, tmp_path, capsys):
-    out = tmp_path / "run"
-    argv = ["eval", "--benchmark", "needle", "--data-root", str(needle_data), "--out", str(out),
+    return ["eval", "--benchmark", "needle", "--data-root", str(root), "--out", str(tmp_path / "run"),
             "--backend", "scripted", "--model", "dummy", "--no-progress"]
+
+
+def test_cli_exit_2_on_a_damaged_store_then_rebuild_store_resumes(tmp_path, capsys):
+    argv, out = _eval_argv(tmp_path), tmp_path / "run"
     assert main(argv) == 0
     capsys.readouterr()
     path = out / "results.sqlite"
@@ -147,10 +146,8 @@ def test_cli_exit_2_on_a_damaged_store_then_rebuild_store_resumes(needle_data, t
     assert "benchmark" in read_run(out).config  # the placeholder configuration was replaced by the real one
 
 
-def test_cli_exit_2_when_the_shard_is_being_written(needle_data, tmp_path, capsys):
-    out = tmp_path / "run"
-    argv = ["eval", "--benchmark", "needle", "--data-root", str(needle_data), "--out", str(out),
-            "--backend", "scripted", "--model", "dummy", "--no-progress"]
+def test_cli_exit_2_when_the_shard_is_being_written(tmp_path, capsys):
+    argv, out = _eval_argv(tmp_path), tmp_path / "run"
     with RunStore(out / "results.sqlite"):  # another run of this shard holds it
         assert main(argv) == 2
     captured = capsys.readouterr()

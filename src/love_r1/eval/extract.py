@@ -38,12 +38,12 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, get_args
 
 from love_r1.agent.grammar import find_box, read_option_letter, unwrap_box_content
 
 ExtractorMode = Literal["default", "classic"]
-EXTRACTOR_MODES: tuple[str, ...] = ("default", "classic")
+EXTRACTOR_MODES: tuple[str, ...] = get_args(ExtractorMode)
 
 _THINK_TAG = re.compile(r"<(/?)think>", re.IGNORECASE)
 _ANSWER_TAG = re.compile(r"<(/?)answer>", re.IGNORECASE)
