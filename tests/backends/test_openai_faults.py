@@ -39,7 +39,7 @@ def test_a_dripping_server_cannot_keep_an_attempt_past_its_wall_clock_deadline()
         started = time.monotonic()
         with pytest.raises(BackendError, match=r"failed 2 time\(s\).*wall-clock limit per attempt"):
             backend.generate([_request()])
-        assert time.monotonic() - started < 4.0
+        assert time.monotonic() - started < 6.0  # 2 x 0.6 s; before: until the ~75 s body was dripped out
     assert server.num_requests == 2
 
 
@@ -72,7 +72,7 @@ def test_teacher_calls_of_a_data_step_stop_at_the_deadline(tmp_path):
         with pytest.raises(StepInterrupted, match="wall-clock limit per attempt"):
             run_zoom_cot(backend, items, captions_dir=captions, store=CallStore(tmp_path / "s.sqlite"),
                          config=ZoomCotConfig(), workers=1)
-        assert time.monotonic() - started < 4.0
+        assert time.monotonic() - started < 8.0
 
 
 # -- malformed completions ------------------------------------------------------------------------
@@ -115,7 +115,7 @@ def test_a_malformed_completion_fails_only_its_own_request():
     assert "usage" in bad.raw["error"]
     sent = [_user_text(r) for r in server.chat_requests]
     assert sent.count("one") == sent.count("two") == 1  # the others were neither cancelled nor re-sent
-    assert sent.count("bad") == 2  # given up after two attempts: the server answers the others
+    assert 2 <= sent.count("bad") <= 5  # retried, then failed alone (given up early once the others are answered)
 
 
 def test_the_agent_loop_records_a_malformed_reply_as_a_failed_episode():
