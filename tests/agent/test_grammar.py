@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from love_r1.agent.grammar import last_boxed_content, parse_reply
+from love_r1.agent.grammar import find_box, parse_reply
 
 Z = "I need to zoom in on the video.\n\n"
 A = "I get the answer.\n\n"
@@ -21,7 +21,7 @@ TOLERANT_CASES = [
     ("\\boxed{A} then changed my mind \\boxed{D}", "answer", None, None, "D"),  # last box wins
     ("\\boxed{[1, 5]} no wait \\boxed{B}", "answer", None, None, "B"),
     ("\\boxed{B} no wait \\boxed{[1, 5]}", "zoom", 1.0, 5.0, None),
-    ("\\boxed{\\text{A}}", "answer", None, None, "\\text{A}"),  # nested braces matched
+    ("\\boxed{\\text{A}}", "answer", None, None, "A"),  # nested braces matched, formatting unwrapped
     ("\\boxed{a{b{c}}d} tail", "answer", None, None, "a{b{c}}d"),
     ("\\boxed{A. red", "answer", None, None, "A. red"),  # unterminated box: rest of the text
     ("\\boxed{[20, 12]}", "zoom", 12.0, 20.0, None),  # reversed endpoints reordered
@@ -129,8 +129,9 @@ def test_missing_box_error_and_box_content():
     [("no box", None), ("\\boxed{}", ""), ("\\boxed{a}\\boxed{b}", "b"), ("\\boxed{a{b}c", "a{b}c"),
      ("x\\boxed{ {}{} }y", " {}{} "), ("\\boxed{", "")],
 )
-def test_last_boxed_content(text, expected):
-    assert last_boxed_content(text) == expected
+def test_find_box_last_content(text, expected):
+    box = find_box(text)
+    assert (box.content if box is not None else None) == expected
 
 
 def test_parse_reply_never_raises_on_random_text():
@@ -170,3 +171,88 @@ def test_package_level_reexports():
     from love_r1.agent.api import ask
 
     assert love_r1.ask is ask
+
+
+# --- one grammar for the loop, the extractor, the rewards and the data judges (issue 11) ---------------
+
+def test_every_reader_takes_the_same_box():
+    """Before: data/_parse returned (2, 'A'), eval/extract 'A' and agent/grammar 'B' on this reply."""
+    from love_r1.data import parse_boxed_letter
+    from love_r1.eval.extract import extract_choice
+    from love_r1.train.rewards import answer_letter
+
+    text = "a \\boxed{A} b \\boxed{B"
+    assert parse_reply(text).answer == "B"
+    assert extract_choice(text) == "B"
+    assert answer_letter(text) == "B"
+    assert parse_boxed_letter(text, letters="ABCD") is None  # the judge refuses the unclosed box; never 'A'
+    box = find_box(text)
+    assert (box.start, box.content, box.closed) == (14, "B", False)
+
+
+def test_one_time_reader_refuses_seconds_fields_of_60_or_more():
+    """Before: data/_parse read '[1:75, 2:10]' as (135.0, 130.0) while parse_reply refused it."""
+    from love_r1.data import parse_boxed_interval
+
+    assert parse_reply("\\boxed{[1:75, 2:10]}").kind == "invalid"
+    assert parse_boxed_interval("\\boxed{[1:75, 2:10]}") is None
+    assert parse_boxed_interval("\\boxed{[1:05, 1:30]}") == (65.0, 90.0) == (
+        parse_reply("\\boxed{[1:05, 1:30]}").start_seconds, parse_reply("\\boxed{[1:05, 1:30]}").end_seconds)
+
+
+def test_reference_grpo_reading_is_a_parameter_of_the_one_finder():
+    # grpo_trainer.py: info.split("\\boxed{")[1].split("}")[0]
+    text = "\\boxed{\\text{A}} then \\boxed{[3, 9]}"
+    assert find_box(text, pick="first", nested=False).content == text.split("\\boxed{")[1].split("}")[0]
+    assert find_box("no box at all", pick="first") is None
+    assert find_box("\\boxed{[1, 5", pick="first", nested=False).content == "[1, 5"
+    with pytest.raises(ValueError, match="pick"):
+        find_box("x", pick="middle")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("reply", "answer"), [
+    ("\\boxed{\\text{B}}", "B"),
+    ("\\boxed{\\textbf{B}}", "B"),
+    ("\\boxed{\\mathrm{B}}", "B"),
+    ("\\boxed{$B$}", "B"),
+    ("\\boxed{\\(B\\)}", "B"),
+    ("\\boxed{**B**}", "B"),
+    ("\\boxed{\\text{(B) } 905}", "(B)  905"),
+    ("\\boxed{\\textbf{B. a blue bus}}", "B. a blue bus"),
+    ("\\boxed{[B]}", "[B]"),  # bracketed letter: an answer, not an unreadable interval
+    ("\\boxed{[b) a blue bus]}", "[b) a blue bus]"),
+    ("\\boxed{\\left( C \\right)}", "( C )"),
+])
+def test_formatting_inside_the_box_is_unwrapped(reply, answer):
+    parsed = parse_reply(A + reply)
+    assert (parsed.kind, parsed.answer) == ("answer", answer)
+    assert parsed.box_content == find_box(reply).content.strip()  # the raw content is kept for the record
+
+
+@pytest.mark.parametrize(("reply", "start", "end"), [
+    ("\\boxed{\\text{[12, 20]}}", 12.0, 20.0),
+    ("\\boxed{$[1:02, 1:10]$}", 62.0, 70.0),
+    ("\\boxed{\\textbf{[30 to 45]}}", 30.0, 45.0),
+])
+def test_formatting_around_an_interval_is_unwrapped(reply, start, end):
+    parsed = parse_reply(Z + reply)
+    assert (parsed.kind, parsed.start_seconds, parsed.end_seconds) == ("zoom", start, end)
+
+
+def test_strict_mode_keeps_the_reference_reading_of_wrapped_content():
+    # the reference never unwraps: "$[12, 20]$" does not start with "[", so it is an answer; "[B]" fails int()
+    assert parse_reply("\\boxed{$[12, 20]$}", strict=True).kind == "answer"
+    assert parse_reply("\\boxed{[B]}", strict=True).kind == "invalid"
+    assert parse_reply("\\boxed{\\text{B}}", strict=True).answer == "\\text{B}"
+    assert parse_reply("\\boxed{[abc, def]}").kind == "invalid"  # not a bracketed option letter
+
+
+@pytest.mark.parametrize(("content", "letter"), [
+    ("B", "B"), ("b", "B"), ("(B)", "B"), ("[b]", "B"), ("B.", "B"), ("B) a blue bus", "B"), ("B: a blue bus", "B"),
+    ("(b) a blue bus", "B"), ("\\text{Answer: C}", "C"), ("the answer is d", "D"), ("Option A", "A"),
+    ("E", None), ("A man", None), ("AB", None), ("blue", None), ("", None),
+])
+def test_read_option_letter(content, letter):
+    from love_r1.agent.grammar import read_option_letter
+
+    assert read_option_letter(content, letters="ABCD") == letter

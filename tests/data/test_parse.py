@@ -1,6 +1,6 @@
 import pytest
 
-from love_r1.data import last_boxed, parse_boxed_interval, parse_boxed_letter, parse_yes_no
+from love_r1.data import parse_boxed_interval, parse_boxed_letter, parse_yes_no
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -30,6 +30,7 @@ def test_parse_yes_no_is_strict(text, expected):
     ("\\boxed{the answer}", None),
     ("no box at all: B", None),
     ("\\boxed{B", None),
+    ("\\boxed{\\textbf{b}}", "B"),
 ])
 def test_parse_boxed_letter(text, expected):
     assert parse_boxed_letter(text, letters=("A", "B", "C", "D")) == expected
@@ -40,7 +41,10 @@ def test_parse_boxed_letter(text, expected):
     ("\\boxed{[ 2.5 , 7 ]}", (2.5, 7.0)),
     ("\\boxed{[1:05, 1:30]}", (65.0, 90.0)),
     ("\\boxed{[10s, 20s]}", (10.0, 20.0)),
-    ("\\boxed{[10, 20, 30]}", None),
+    ("\\boxed{[10, 20, 30]}", (10.0, 20.0)),  # the one grammar reads it as the reference does (sorted, first two)
+    ("\\boxed{[40, 10]}", None),  # judges refuse reversed endpoints rather than reorder them
+    ("\\boxed{[1:75, 2:10]}", None),  # seconds field >= 60: refused (data/_parse read it as 135 s)
+    ("\\boxed{\\text{[1:05, 1:30]}}", (65.0, 90.0)),
     ("\\boxed{10-20}", None),
     ("\\boxed{B}", None),
     ("nothing", None),
@@ -49,6 +53,8 @@ def test_parse_boxed_interval(text, expected):
     assert parse_boxed_interval(text) == expected
 
 
-def test_last_boxed_matches_nested_braces():
-    assert last_boxed("a \\boxed{x{y}z} b") == (2, "x{y}z")
-    assert last_boxed("\\boxed{A} \\boxed{oops") == (0, "A")
+def test_readers_use_the_one_box_finder_and_refuse_an_unclosed_last_box():
+    # the last box is read (an unclosed last box is not skipped for an earlier one, as data/_parse did)
+    assert parse_boxed_letter("\\boxed{A} \\boxed{oops", letters="ABCD") is None
+    assert parse_boxed_letter("\\boxed{A} then \\boxed{\\text{C}}", letters="ABCD") == "C"
+    assert parse_boxed_interval("\\boxed{[1, 2]} \\boxed{[10, 20]") is None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 import love_r1
-from love_r1.eval.extract import extract_choice, last_boxed, strip_reasoning
+from love_r1.agent.grammar import find_box
+from love_r1.eval.extract import extract_choice, strip_reasoning
 
 OPTIONS = ("A. a red car", "B. a blue bus", "C. a green tram", "D. nothing")
 
@@ -62,8 +63,8 @@ def test_five_options_allow_e_and_reexport():
 
 
 def test_helpers_and_bad_input():
-    assert last_boxed("x \\boxed{a{b}c} y \\boxed{D}") == "D"
-    assert last_boxed("\\boxed{a{b}c}") == "a{b}c"
+    assert find_box("x \\boxed{a{b}c} y \\boxed{D}").content == "D"
+    assert find_box("\\boxed{a{b}c}").content == "a{b}c"
     assert strip_reasoning("<think>A</think> B").strip() == "B"
     assert strip_reasoning("reasoning A</think>C") == "C"
     with pytest.raises(ValueError, match="mode"):

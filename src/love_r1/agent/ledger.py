@@ -1,4 +1,10 @@
-"""The per-episode cost ledger: what an episode cost in frames, tokens, seconds and calls."""
+"""The per-episode cost ledger: what an episode cost in frames, tokens, seconds and calls.
+
+Frames are counted apart by where they came from: ``frames_decoded`` were decoded for the
+episode, ``frames_cached`` were served from a shared frame cache (another question on the same
+video decoded them first, or the eval runner's prefetch did). Twelve questions on two videos
+therefore report the fast view decoded twice in total, not twelve times.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,9 @@ class Ledger:
     """Running totals for one episode.
 
     Attributes:
-        frames_decoded: video frames decoded for this episode (fast view plus every zoom clip, once each).
+        frames_decoded: video frames decoded for this episode (fast view plus every zoom clip, once each),
+            not counting frames served from the frame cache.
+        frames_cached: frames of the fast view and zoom clips served from the frame cache instead.
         vision_tokens: vision tokens in all prompts (summed over calls, cached or not).
         prompt_tokens: prompt tokens over all calls; ``prompt_tokens_cached`` of them were reused
             from a cache (``prompt_tokens - prompt_tokens_cached`` were computed).
@@ -28,6 +36,7 @@ class Ledger:
     """
 
     frames_decoded: int = 0
+    frames_cached: int = 0
     vision_tokens: int = 0
     prompt_tokens: int = 0
     prompt_tokens_cached: int = 0
@@ -54,8 +63,11 @@ class Ledger:
         self.generate_seconds += usage.generate_seconds
         self.num_model_calls += 1
 
-    def add_decode(self, *, num_frames: int, seconds: float) -> None:
-        self.frames_decoded += num_frames
+    def add_decode(self, *, num_frames: int, seconds: float, num_cached: int = 0) -> None:
+        """Add ``num_frames`` frames obtained for the episode, ``num_cached`` of them from the frame cache."""
+        num_cached = max(0, min(int(num_cached), int(num_frames)))
+        self.frames_decoded += int(num_frames) - num_cached
+        self.frames_cached += num_cached
         self.decode_seconds += seconds
 
     def __add__(self, other: Ledger) -> Ledger:
@@ -68,3 +80,12 @@ class Ledger:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Ledger:
         return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+
+
+def frames_from_cache(reader: Any) -> int:
+    """A video reader's running count of frames it served from its frame cache (0 for readers without one).
+
+    Read it before and after sampling; the difference is what :meth:`Ledger.add_decode` takes as
+    ``num_cached``. Readers are duck-typed (tests inject fakes), hence the lenient lookup.
+    """
+    return int(getattr(getattr(reader, "stats", None), "frames_cached", 0) or 0)

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from love_r1.agent.budget import BudgetError, ClipPlan, fixed_clip_plan, frames_tokens, plan_clip
 from love_r1.agent.grammar import NO_BOX_ERROR, ParsedReply, parse_reply
+from love_r1.agent.ledger import frames_from_cache
 from love_r1.agent.messages import build_messages, question_text
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.agent.steps import (
@@ -137,6 +138,16 @@ def resolve_zoom(
     * IoU with any existing clip ``> iou_stop`` -> ``"repeat_iou"``.
 
     Returns ``(interval, None)`` when accepted, ``(None, reason)`` otherwise.
+
+    >>> from love_r1.agent.policy import ZoomPolicy
+    >>> policy = ZoomPolicy()  # reference settings: pad 5 s, widen to min(30, D/8) s, IoU stop 0.3
+    >>> resolve_zoom(start_seconds=100, end_seconds=104, duration_seconds=600.0, existing=[], policy=policy)
+    (Interval(start_seconds=87.0, end_seconds=117.0), None)
+    >>> resolve_zoom(start_seconds=100, end_seconds=104, duration_seconds=600.0,
+    ...              existing=[Interval(87.0, 117.0)], policy=policy)
+    (None, 'repeat_iou')
+    >>> resolve_zoom(start_seconds=700, end_seconds=710, duration_seconds=600.0, existing=[], policy=policy)
+    (None, 'too_short')
     """
     start = max(start_seconds - policy.pad_seconds, 0)
     end = min(end_seconds + policy.pad_seconds, int(duration_seconds))
@@ -224,12 +235,14 @@ class _Run:
             window=self.task.window,
         )
         began = time.perf_counter()
+        cached = frames_from_cache(self.reader)
         fast = ops.sample_fast_view(
             self.reader, max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
             pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
             short_video_factor=policy.short_video_factor, overlay=policy.overlay, **self.video_kwargs(),
         )
-        self.episode.ledger.add_decode(num_frames=len(fast), seconds=time.perf_counter() - began)
+        self.episode.ledger.add_decode(num_frames=len(fast), seconds=time.perf_counter() - began,
+                                       num_cached=frames_from_cache(self.reader) - cached)
         self.fast_view = fast
         self.fast_view_tokens = frames_tokens(fast) if policy.budgeted else 0
         self.episode.fast_view = FastViewInfo(
@@ -248,6 +261,7 @@ class _Run:
             policy = self.policy
             plan = self.clip_plans.get(key)
             began = time.perf_counter()
+            cached = frames_from_cache(self.reader)
             if plan is None:
                 frames = ops.sample_clip(
                     self.reader, interval.start_seconds, interval.end_seconds, max_frames=policy.slow_max_frames,
@@ -261,7 +275,8 @@ class _Run:
                     frames_per_second=policy.frames_per_second, pixels_per_frame=plan.pixels_per_frame,
                     resolution_factor=1, overlay=policy.overlay, **self.video_kwargs(),
                 )
-            self.episode.ledger.add_decode(num_frames=len(frames), seconds=time.perf_counter() - began)
+            self.episode.ledger.add_decode(num_frames=len(frames), seconds=time.perf_counter() - began,
+                                           num_cached=frames_from_cache(self.reader) - cached)
             self.clip_frames[key] = frames
         return frames
 
@@ -551,7 +566,9 @@ def run_episodes(
             for (run, _, clips), result in zip(batch, results, strict=True):
                 if isinstance(result, BackendError) or result.finish_reason == "error":
                     active.remove(run)
-                    detail = result if isinstance(result, BackendError) else (result.text or "finish_reason='error'")
+                    reason = result.raw.get("error") if isinstance(getattr(result, "raw", None), dict) else None
+                    detail = result if isinstance(result, BackendError) else (
+                        reason or result.text or "finish_reason='error'")
                     run.fail(f"backend: {detail}")
                     yield StepEvent(run.task.episode_id, None, True, run.episode)
                     continue

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from love_r1.agent.grammar import ParsedReply, parse_reply
+from love_r1.agent.ledger import frames_from_cache
 from love_r1.agent.loop import EpisodeTask, _video_ops, _VideoOps
 from love_r1.agent.messages import full_video_label, question_text, sort_clips, zoom_clip_label
 from love_r1.agent.policy import ZoomPolicy
@@ -88,6 +89,7 @@ def _prepare(task: EpisodeTask, policy: ZoomPolicy, reader: Any, ops: _VideoOps,
         height=int(getattr(meta, "height", 0) or 0), window=task.window,
     )
     began = time.perf_counter()
+    cached = frames_from_cache(reader)
     fast = ops.sample_fast_view(
         reader, max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
         pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
@@ -99,7 +101,8 @@ def _prepare(task: EpisodeTask, policy: ZoomPolicy, reader: Any, ops: _VideoOps,
         frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
         resolution_factor=policy.resolution_factor(duration), overlay=policy.overlay, **video_kwargs,
     )
-    episode.ledger.add_decode(num_frames=len(fast) + len(slow), seconds=time.perf_counter() - began)
+    episode.ledger.add_decode(num_frames=len(fast) + len(slow), seconds=time.perf_counter() - began,
+                              num_cached=frames_from_cache(reader) - cached)
     episode.fast_view = FastViewInfo(num_frames=fast.num_frames, width=fast.width, height=fast.height,
                                      sample_fps=fast.sample_fps,
                                      timestamps_seconds=tuple(float(t) for t in fast.timestamps_seconds))

@@ -32,16 +32,34 @@ ways to send them, chosen by ``video_mode``:
   ``assistant_prefix + text`` is still the whole reply. The model is then not *forced*; the
   agent's parser reads the last box either way.
 
-**Faults.** HTTP 429, 5xx, timeouts, dropped connections and unreadable replies are retried up
-to ``max_retries`` times with exponential backoff plus jitter (a ``Retry-After`` header is
-respected, capped at ``max_backoff_seconds``); then ``BackendError``. Wrong key / model /
-route (401, 403, 404) raise ``BackendError`` at once. A request the server refuses on its own
-(400, 413, 422: prompt too long) yields ``Generation(text="", finish_reason="error")`` with the
-server's message in ``raw["error"]``, so one bad item does not stop a batch.
+**Deadlines.** ``timeout_seconds`` is a wall-clock limit on one attempt (connect, send, wait
+and read the whole reply): a server that drips one byte every second cannot keep an attempt
+alive past it. ``total_timeout_seconds`` bounds one request across all its attempts and the
+waits between them (default: ``(max_retries + 1) * timeout_seconds``).
 
-**API key.** Read from the environment variable named by ``api_key_env`` at each ``generate``;
-it is never stored on the object, logged, or put into errors or ``Generation.raw`` (any
-occurrence in a server message is masked).
+**Faults.** HTTP 429, 5xx, timeouts, dropped connections and unreadable or malformed replies are
+retried up to ``max_retries`` times with exponential backoff plus jitter (a ``Retry-After``
+header is respected, capped at ``max_backoff_seconds``; a non-finite one is ignored); a reply
+larger than ``max_reply_bytes`` is refused without retry (and without reading it to the end).
+Every field the backend uses is validated with a schema (pydantic): ``"usage": "lots"``, a
+non-numeric ``prompt_tokens`` or a list ``finish_reason`` is a malformed reply, never an
+``AttributeError``. Wrong key / model / route (401, 403, 404) raise ``BackendError`` at once.
+
+One request failing does not fail the others of its batch: they are never cancelled or re-sent.
+A request that still fails after its retries becomes ``Generation(text="", finish_reason="error")``
+with ``raw = {"error": message, "error_type": kind, "status": status}`` when the server answered
+other requests meanwhile (kinds: ``refused`` -- 400, 413, 422, always per request --,
+``malformed_reply``, ``reply_too_large``, ``server_error``, ``rate_limited``, ``timeout``,
+``connection``). A request the server keeps answering with HTTP 500 or a malformed reply while
+it answers others is given up after two attempts. When no request of the batch succeeds and the
+server answered nothing since the request started (server down, overloaded), ``generate``
+raises ``BackendError`` (an infrastructure fault: the data steps stop and resume later).
+
+**Secrets.** The API key is read from the environment variable named by ``api_key_env`` at each
+``generate``; it is never stored on the object, logged, or put into errors or ``Generation.raw``
+(any occurrence in a server message is masked). Credentials inside ``base_url``
+(``https://user:pass@host/v1``, or ``?api_key=...``) are masked the same way in every message,
+log line and ``repr``, so they reach no store, ``results.jsonl``, episode or stderr.
 """
 
 from __future__ import annotations
@@ -51,6 +69,7 @@ import base64
 import io
 import json
 import logging
+import math
 import os
 import random
 import re
@@ -58,8 +77,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from love_r1._imports import require
 from love_r1.backends import (
@@ -72,6 +92,7 @@ from love_r1.backends import (
     TokenUsage,
     VideoPart,
 )
+from love_r1.backends._openai_schema import MalformedReplyError, parse_completion
 
 if TYPE_CHECKING:
     from love_r1.video import Frames
@@ -91,7 +112,10 @@ _FINISH_REASONS = {
     "length": "length", "max_tokens": "length",
 }
 _KEY_PATTERN = re.compile(r"\bsk-[A-Za-z0-9_\-*.]{6,}")  # OpenAI-style keys echoed by a server
+_SECRET_QUERY_NAMES = re.compile(r"key|token|secret|password|passwd|auth|sig", re.IGNORECASE)
 _ENCODED_CACHE_ENTRIES = 8
+_EARLY_GIVE_UP_KINDS = frozenset({"malformed_reply", "server_error_500"})  # request-specific while others succeed
+_EARLY_GIVE_UP_ATTEMPTS = 2
 
 
 def map_finish_reason(value: str | None) -> Literal["stop", "length", "error"]:
@@ -122,6 +146,26 @@ class _Attempt:
     message: str
     retry_after_seconds: float | None = None
     status: int | None = None
+    kind: str = "server_error"
+
+
+@dataclass
+class _Failed:
+    """A request that failed for good: its kind, messages, HTTP status and when it started (monotonic seconds)."""
+
+    kind: str
+    messages: list[str] = field(default_factory=list)
+    status: int | None = None
+    started: float = 0.0
+    attempts: int = 0
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.messages)
+
+
+class _ReplyTooLarge(ValueError):
+    """The reply body is larger than ``max_reply_bytes``."""
 
 
 class OpenAIBackend:
@@ -132,7 +176,9 @@ class OpenAIBackend:
         base_url: endpoint root, e.g. ``http://127.0.0.1:8000/v1``; ``None`` = the OpenAI API.
         api_key_env: name of the environment variable holding the key. When it is unset, a local
             server (``base_url`` given) gets the placeholder ``"EMPTY"``; the OpenAI API is an error.
-        timeout_seconds: per-attempt HTTP timeout (seconds).
+        timeout_seconds: wall-clock limit on one attempt, whole reply read (seconds).
+        total_timeout_seconds: wall-clock limit on one request across its attempts and the waits
+            between them (seconds; ``None``: ``(max_retries + 1) * timeout_seconds``).
         max_retries: retries after the first attempt of one request (count).
         backoff_seconds: first retry delay; doubles each retry, plus up to 50% jitter (seconds).
         max_backoff_seconds: cap on one delay, also on a server's ``Retry-After`` (seconds).
@@ -142,6 +188,7 @@ class OpenAIBackend:
         jpeg_quality: JPEG quality, 1-100.
         assistant_prefix_mode: ``"continue_final_message"`` (vLLM, SGLang) or ``"strip"``.
         extra_body: extra JSON fields merged into every request (server-specific options).
+        max_reply_bytes: largest reply body accepted (bytes); a larger one is refused unread.
     """
 
     def __init__(
@@ -151,6 +198,7 @@ class OpenAIBackend:
         base_url: str | None = None,
         api_key_env: str = "OPENAI_API_KEY",
         timeout_seconds: float = 120.0,
+        total_timeout_seconds: float | None = None,
         max_retries: int = 4,
         backoff_seconds: float = 1.0,
         max_backoff_seconds: float = 30.0,
@@ -160,6 +208,7 @@ class OpenAIBackend:
         jpeg_quality: int = 90,
         assistant_prefix_mode: PrefixMode = "continue_final_message",
         extra_body: dict[str, Any] | None = None,
+        max_reply_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         if not model:
             raise ValueError("OpenAIBackend: model is empty; give the served model name (see GET /v1/models)")
@@ -179,6 +228,10 @@ class OpenAIBackend:
             raise ValueError(f"OpenAIBackend: timeout_seconds must be > 0, got {timeout_seconds}")
         if max_retries < 0:
             raise ValueError(f"OpenAIBackend: max_retries must be >= 0, got {max_retries}")
+        if total_timeout_seconds is not None and not total_timeout_seconds > 0:
+            raise ValueError(f"OpenAIBackend: total_timeout_seconds must be > 0 or None, got {total_timeout_seconds}")
+        if max_reply_bytes < 1024:
+            raise ValueError(f"OpenAIBackend: max_reply_bytes must be >= 1024 bytes, got {max_reply_bytes}")
         if backoff_seconds < 0 or max_backoff_seconds < 0:
             raise ValueError(f"OpenAIBackend: backoff_seconds={backoff_seconds} and max_backoff_seconds="
                              f"{max_backoff_seconds} must be >= 0")
@@ -193,6 +246,9 @@ class OpenAIBackend:
         self.api_key_env = api_key_env
         self.timeout_seconds = float(timeout_seconds)
         self.max_retries = int(max_retries)
+        self.total_timeout_seconds = (float(total_timeout_seconds) if total_timeout_seconds is not None
+                                      else self.timeout_seconds * (self.max_retries + 1))
+        self.max_reply_bytes = int(max_reply_bytes)
         self.backoff_seconds = float(backoff_seconds)
         self.max_backoff_seconds = float(max_backoff_seconds)
         self.max_concurrency = int(max_concurrency)
@@ -203,9 +259,13 @@ class OpenAIBackend:
         self.extra_body = dict(extra_body or {})
         self._encoded: OrderedDict[tuple[str, str, int], list[str]] = OrderedDict()
         self._encoded_lock = threading.Lock()
+        self._url_secrets = url_secrets(base_url)
+        self._where = mask_url(base_url) if base_url else "the OpenAI API"
+        self._last_success = -math.inf  # monotonic time of the last good reply (any request, any batch)
 
     def __repr__(self) -> str:
-        return (f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r}, api_key_env={self.api_key_env!r}, "
+        shown = mask_url(self.base_url) if self.base_url else None
+        return (f"OpenAIBackend(model={self.model!r}, base_url={shown!r}, api_key_env={self.api_key_env!r}, "
                 f"video_mode={self.video_mode!r}, max_concurrency={self.max_concurrency})")
 
     # -- public ------------------------------------------------------------------------------
@@ -302,18 +362,18 @@ class OpenAIBackend:
     async def _generate_all(self, payloads: list[dict[str, Any]], requests: list[GenerationRequest],
                             api_key: str) -> list[Generation]:
         openai = require("openai", extra="openai", purpose="the OpenAI-compatible HTTP backend")
-        client = openai.AsyncOpenAI(api_key=api_key, base_url=self.base_url, timeout=self.timeout_seconds,
-                                    max_retries=0)
+        client = openai.AsyncOpenAI(api_key=api_key, timeout=self.timeout_seconds, max_retries=0,
+                                    **self._client_url_kwargs(openai))
         semaphore = asyncio.Semaphore(self.max_concurrency)
 
-        async def one(index: int) -> Generation:
+        async def one(index: int) -> Generation | _Failed:
             async with semaphore:
                 return await self._generate_one(client, openai, payloads[index], requests[index], api_key)
 
         try:
             tasks = [asyncio.ensure_future(one(i)) for i in range(len(payloads))]
             try:
-                return list(await asyncio.gather(*tasks))
+                results = list(await asyncio.gather(*tasks))
             except BaseException:
                 for task in tasks:
                     task.cancel()
@@ -321,46 +381,118 @@ class OpenAIBackend:
                 raise
         finally:
             await client.close()
+        return self._settle(results)
+
+    def _client_url_kwargs(self, openai: Any) -> dict[str, Any]:
+        """The base URL without credentials; ``user:pass@`` goes to HTTP basic auth, the query to ``default_query``.
+
+        So no URL the HTTP library logs or puts into an exception carries the credentials.
+        """
+        if self.base_url is None:
+            return {"base_url": None}
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port is not None else "")
+        kwargs: dict[str, Any] = {"base_url": urlunsplit((parts.scheme, netloc, parts.path, "", parts.fragment))}
+        if parts.username is not None or parts.password is not None:
+            kwargs["http_client"] = openai.DefaultAsyncHttpxClient(
+                auth=(unquote(parts.username or ""), unquote(parts.password or "")))
+        if parts.query:
+            kwargs["default_query"] = dict(parse_qsl(parts.query, keep_blank_values=True))
+        return kwargs
+
+    def _settle(self, results: list[Generation | _Failed]) -> list[Generation]:
+        """Failed requests become error generations, unless nothing suggests the server is up (then raise)."""
+        failed = [r for r in results if isinstance(r, _Failed)]
+        if not failed:
+            return results  # type: ignore[return-value]
+        batch_succeeded = len(failed) < len(results)
+        out: list[Generation] = []
+        for result in results:
+            if not isinstance(result, _Failed):
+                out.append(result)
+                continue
+            request_specific = (result.kind == "refused" or batch_succeeded or self._last_success > result.started)
+            if not request_specific:  # nothing answered since this request started: an infrastructure fault
+                error_class = MalformedReplyError if result.kind == "malformed_reply" else BackendError
+                raise error_class(
+                    f"{self._where} failed {result.attempts} time(s) for model {self.model!r}: {result.message}. "
+                    "Likely causes: the server is down or still loading (check the URL and that it answers "
+                    "GET /v1/models), it is overloaded (lower max_concurrency), or the timeout "
+                    f"({self.timeout_seconds:g} s per attempt, {self.total_timeout_seconds:g} s per request) is too "
+                    "short for this prompt.")
+            logger.warning("request to %s failed (%s): %s", self._where, result.kind, result.message)
+            out.append(Generation(text="", finish_reason="error", raw={
+                "error": result.message, "error_type": result.kind, "status": result.status}))
+        return out
 
     async def _generate_one(self, client: Any, openai: Any, payload: dict[str, Any], request: GenerationRequest,
-                            api_key: str) -> Generation:
-        where = self.base_url or "the OpenAI API"
-        failures: list[str] = []
+                            api_key: str) -> Generation | _Failed:
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        deadline = loop.time() + self.total_timeout_seconds
+        failed = _Failed(kind="server_error", started=started)
         body = dict(payload)
         messages = body.pop("messages")
         standard = {k: body.pop(k) for k in ("max_tokens", "temperature", "top_p", "seed") if k in body}
         for attempt in range(self.max_retries + 1):
-            started = time.perf_counter()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                failed.messages.append(f"no time left of the {self.total_timeout_seconds:g} s per request")
+                break
+            limit = min(self.timeout_seconds, remaining)
+            began = time.perf_counter()
             try:
-                raw = await client.chat.completions.with_raw_response.create(
-                    model=self.model, messages=messages, extra_body=body or None, **standard)
-                text = raw.http_response.text
-                seconds = time.perf_counter() - started
-                data = json.loads(text)
-                return self._to_generation(data, request, seconds)
+                data = await asyncio.wait_for(self._send(client, messages, body, standard), timeout=limit)
+                generation = self._to_generation(data, request, time.perf_counter() - began)
+            except asyncio.TimeoutError:
+                outcome = _Attempt(True, f"timed out after {limit:g} s (wall-clock limit per attempt)", kind="timeout")
             except Exception as error:  # classified below; anything unknown is re-raised
                 outcome = self._classify(error, openai, api_key)
                 if outcome is None:
                     raise
+            else:
+                self._last_success = time.monotonic()
+                return generation
+            if outcome.status in _FATAL_STATUSES:
+                raise BackendError(f"{self._where} refused the request (HTTP {outcome.status}): {outcome.message}; "
+                                   f"check the model name {self.model!r}, the URL and ${self.api_key_env}")
+            failed.kind, failed.status, failed.attempts = outcome.kind, outcome.status, attempt + 1
+            failed.messages.append(f"attempt {attempt + 1}: {outcome.message}")
             if not outcome.retry:
-                if outcome.status in _FATAL_STATUSES:
-                    raise BackendError(f"{where} refused the request (HTTP {outcome.status}): {outcome.message}; "
-                                       f"check the model name {self.model!r}, the URL and ${self.api_key_env}")
-                logger.warning("request refused by %s (HTTP %s): %s", where, outcome.status, outcome.message)
-                return Generation(text="", finish_reason="error",
-                                  raw={"error": outcome.message, "status": outcome.status})
-            failures.append(f"attempt {attempt + 1}: {outcome.message}")
+                break
+            give_up_kind = "server_error_500" if outcome.status == 500 else outcome.kind
+            if (give_up_kind in _EARLY_GIVE_UP_KINDS and attempt + 1 >= _EARLY_GIVE_UP_ATTEMPTS
+                    and self._last_success > started):
+                failed.messages.append("given up: the server answers other requests but keeps refusing this one")
+                break
             if attempt == self.max_retries:
                 break
             delay = self._delay_seconds(attempt, outcome.retry_after_seconds)
-            logger.info("retrying %s in %.2f s after %s", where, delay, outcome.message)
+            if loop.time() + delay >= deadline:
+                failed.messages.append(f"no time left of the {self.total_timeout_seconds:g} s per request")
+                break
+            logger.info("retrying %s in %.2f s after %s", self._where, delay, outcome.message)
             await asyncio.sleep(delay)
-        raise BackendError(
-            f"{where} failed {len(failures)} time(s) for model {self.model!r}: " + "; ".join(failures)
-            + ". Likely causes: the server is down or still loading (check the URL and that it answers "
-            "GET /v1/models), it is overloaded (lower max_concurrency), or the timeout "
-            f"({self.timeout_seconds:g} s) is too short for this prompt."
-        )
+        if failed.kind == "refused":
+            failed.messages = [m.split(": ", 1)[1] if m.startswith("attempt ") else m for m in failed.messages]
+        return failed
+
+    async def _send(self, client: Any, messages: Any, body: dict[str, Any], standard: dict[str, Any]) -> Any:
+        """One HTTP attempt; the reply is read in chunks and refused once it passes ``max_reply_bytes``."""
+        async with client.chat.completions.with_streaming_response.create(
+                model=self.model, messages=messages, extra_body=body or None, **standard) as response:
+            declared = response.http_response.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_reply_bytes:
+                raise _ReplyTooLarge(f"the server announced a reply of {int(declared):,} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_reply_bytes:
+                    raise _ReplyTooLarge(f"the reply passed {self.max_reply_bytes:,} bytes")
+                chunks.append(chunk)
+        return json.loads(b"".join(chunks))
 
     def _delay_seconds(self, attempt: int, retry_after_seconds: float | None) -> float:
         if retry_after_seconds is not None:
@@ -368,57 +500,57 @@ class OpenAIBackend:
         base = self.backoff_seconds * (2 ** attempt)
         return min(base * (1.0 + 0.5 * random.random()), self.max_backoff_seconds)
 
+    def _scrub(self, text: str, api_key: str) -> str:
+        return _scrub(text, api_key, self._url_secrets)
+
     def _classify(self, error: Exception, openai: Any, api_key: str) -> _Attempt | None:
         def scrub(text: str) -> str:
-            return _scrub(text, api_key)
+            return self._scrub(text, api_key)
 
         if isinstance(error, openai.APITimeoutError):
-            return _Attempt(True, f"timed out after {self.timeout_seconds:g} s")
+            return _Attempt(True, f"timed out after {self.timeout_seconds:g} s", kind="timeout")
         if isinstance(error, openai.APIConnectionError):
             cause = error.__cause__ or error.__context__
             detail = f" ({type(cause).__name__}: {scrub(str(cause))})" if cause is not None else ""
-            return _Attempt(True, f"connection error{detail}")
+            return _Attempt(True, f"connection error{detail}", kind="connection")
         if isinstance(error, openai.APIStatusError):
             status = int(error.status_code)
             message = scrub(_error_message(error))
             retry_after = _retry_after_seconds(error.response.headers)
+            if status == 429:
+                return _Attempt(True, f"HTTP {status}: {message}", retry_after, status, kind="rate_limited")
             if status in _RETRY_STATUSES or status >= 500:
-                return _Attempt(True, f"HTTP {status}: {message}", retry_after, status)
-            return _Attempt(False, message, None, status)
-        if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
-            return _Attempt(True, f"unreadable reply (not JSON: {type(error).__name__})")
-        if isinstance(error, _MalformedReply):
-            return _Attempt(True, f"malformed reply ({error})")
+                return _Attempt(True, f"HTTP {status}: {message}", retry_after, status, kind="server_error")
+            return _Attempt(False, message, None, status, kind="refused")
+        if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError, RecursionError)):
+            return _Attempt(True, f"unreadable reply (not JSON: {type(error).__name__})", kind="malformed_reply")
+        if isinstance(error, MalformedReplyError):
+            return _Attempt(True, f"malformed reply ({scrub(str(error))})", kind="malformed_reply")
+        if isinstance(error, _ReplyTooLarge):
+            return _Attempt(False, f"reply too large: {error} (max_reply_bytes={self.max_reply_bytes:,})",
+                            kind="reply_too_large")
         return None
 
     def _to_generation(self, data: Any, request: GenerationRequest, seconds: float) -> Generation:
-        try:
-            choice = data["choices"][0]
-            text = choice["message"].get("content") or ""
-        except (KeyError, IndexError, TypeError, AttributeError) as error:
-            raise _MalformedReply(f"no choices[0].message.content: {type(error).__name__}") from None
-        if not isinstance(text, str):
-            raise _MalformedReply(f"message content is {type(text).__name__}, not text")
+        completion = parse_completion(data)  # MalformedReplyError names the bad field
+        choice = completion.choices[0]
+        text = choice.message.content or ""
         prefix = request.assistant_prefix
         if prefix and self.assistant_prefix_mode == "strip" and text.startswith(prefix):
             text = text[len(prefix):]
-        usage = data.get("usage") or {}
-        details = usage.get("prompt_tokens_details") or {}
+        usage = completion.usage
+        details = usage.prompt_tokens_details if usage is not None else None
         return Generation(
             text=text,
             usage=TokenUsage(
-                prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                prompt_tokens_cached=int(details.get("cached_tokens") or 0),
-                completion_tokens=int(usage.get("completion_tokens") or 0),
+                prompt_tokens=usage.prompt_tokens if usage is not None else 0,
+                prompt_tokens_cached=(details.cached_tokens or 0) if details is not None else 0,
+                completion_tokens=usage.completion_tokens if usage is not None else 0,
                 generate_seconds=seconds,
             ),
-            finish_reason=map_finish_reason(choice.get("finish_reason")),
+            finish_reason=map_finish_reason(choice.finish_reason),
             raw=data,
         )
-
-
-class _MalformedReply(ValueError):
-    """A 200 reply whose JSON is not a chat completion."""
 
 
 def _sampling_json(sampling: SamplingParams) -> dict[str, Any]:
@@ -458,17 +590,61 @@ def _retry_after_seconds(headers: Any) -> float | None:
             seconds = float(value)
         except ValueError:
             continue  # an HTTP date: fall back to our own backoff
+        if not math.isfinite(seconds) or seconds < 0:
+            continue  # "nan", "inf", "-3": no usable wait; treated as absent
         return seconds / 1000.0 if name.endswith("-ms") else seconds
     return None
 
 
-def _scrub(text: str, api_key: str) -> str:
-    """``text`` with the API key (and anything that looks like a key) masked."""
+def _scrub(text: str, api_key: str, secrets: Sequence[str] = ()) -> str:
+    """``text`` with the API key, the credentials of the base URL (and anything that looks like a key) masked."""
     if api_key and api_key != "EMPTY":
         text = text.replace(api_key, "***")
         if len(api_key) >= 12:  # servers echo keys partly, e.g. "sk-abc...wxyz"
             text = text.replace(api_key[:8], "***").replace(api_key[-4:], "***")
+    for secret in secrets:
+        text = text.replace(secret, "***")
     return _KEY_PATTERN.sub("sk-***", text)
 
 
-__all__ = ["OpenAIBackend", "encode_frames", "map_finish_reason"]
+def mask_url(url: str) -> str:
+    """``url`` with its user name, password and secret-looking query values replaced by ``***``.
+
+    >>> mask_url("https://alice:s3cret@llm.example.com:8443/v1?api_key=abc&x=1")
+    'https://***:***@llm.example.com:8443/v1?api_key=%2A%2A%2A&x=1'
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<unparsable base URL>"
+    netloc = parts.netloc
+    if parts.username is not None or parts.password is not None:
+        user = "***" if parts.username else ""
+        password = ":***" if parts.password is not None else ""
+        netloc = f"{user}{password}@{host}" + (f":{port}" if port is not None else "")
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, "***" if _SECRET_QUERY_NAMES.search(k) else v) for k, v in pairs])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_secrets(url: str | None) -> tuple[str, ...]:
+    """The credential strings inside ``url`` (user, password, secret query values), longest first."""
+    if not url:
+        return ()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ()
+    found = [parts.password or "", parts.username or ""]
+    if parts.username is not None and parts.password is not None:
+        found.append(f"{parts.username}:{parts.password}")
+    found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if _SECRET_QUERY_NAMES.search(k)]
+    found += [unquote(f) for f in found]
+    return tuple(sorted({f for f in found if len(f) >= 3}, key=len, reverse=True))
+
+
+__all__ = ["MalformedReplyError", "OpenAIBackend", "encode_frames", "map_finish_reason", "mask_url"]

@@ -162,6 +162,7 @@ def format_step(step: Any, *, reasoning_chars: int = _REASONING_CHARS) -> str:
 
 _LEDGER_ROWS = (
     ("num_model_calls", "model calls", "{:,}"), ("frames_decoded", "frames decoded", "{:,}"),
+    ("frames_cached", "frames from cache", "{:,}"),
     ("vision_tokens", "vision tokens", "{:,}"), ("prompt_tokens", "prompt tokens", "{:,}"),
     ("prompt_tokens_cached", "  of which cached", "{:,}"), ("completion_tokens", "completion tokens", "{:,}"),
     ("decode_seconds", "decode", "{:.2f} s"), ("encode_seconds", "vision encode", "{:.2f} s"),

@@ -142,8 +142,13 @@ def load_work_items(options: WorkOptions):
 
 
 def open_store(options: WorkOptions) -> CallStore:
+    from love_r1.data._store import StoreDamagedError
+
     Path(options.work_dir).mkdir(parents=True, exist_ok=True)
-    return CallStore(Path(options.work_dir) / "store.sqlite")
+    try:
+        return CallStore(Path(options.work_dir) / "store.sqlite")
+    except StoreDamagedError as error:  # names the file and how to recover
+        raise SystemExit(f"error: {error}") from None
 
 
 @contextlib.contextmanager

@@ -27,7 +27,8 @@ torchrun/accelerate) write separate files that `love-r1 report` merges.
   love-r1 eval --benchmark videomme --data-root /data/Video-MME --out runs/vmme-nv --probe no-visual
   love-r1 eval --benchmark videomme --data-root /data/Video-MME --out runs/vmme-sub --subtitles
 
-Exit status: 0 done (item errors are counted, not fatal), 2 bad input or data.
+Exit status: 0 done (item errors are counted, not fatal), 2 bad input or data (also a damaged results store:
+see --rebuild-store; or this shard already being run by another process).
 """
 
 
@@ -93,6 +94,9 @@ class Options:
     download: bool = field(default=False, metadata={
         "help": "download the annotation files from the Hugging Face Hub into --data-root first (needs network)"})
     progress: bool = field(default=True, metadata={"help": "show a progress bar"})
+    rebuild_store: bool = field(default=False, metadata={
+        "help": "if this shard's results store is damaged (or missing), move it to <name>.damaged-<time> and rebuild "
+                "it from its readable rows and --out/results.jsonl before running; items not recovered run again"})
 
 
 def parse_shard(text: str | None, env: dict[str, str] | None = None) -> tuple[int, int]:
@@ -118,7 +122,7 @@ def run(options: Options) -> int:
     from love_r1.eval.benchmarks import DataError, make_benchmark
     from love_r1.eval.report import render_markdown, summarize
     from love_r1.eval.runner import evaluate
-    from love_r1.eval.store import export_jsonl, read_run
+    from love_r1.eval.store import StoreError, check_run_stores, export_jsonl, read_run
 
     try:
         shard_index, num_shards = parse_shard(options.shard)
@@ -134,7 +138,12 @@ def run(options: Options) -> int:
         if options.max_zoom_steps is not None:
             policy = policy.replace(max_free_steps=options.max_zoom_steps)
         bench.load()  # validate the data before loading a model
-    except (DataError, ValueError) as error:
+        rebuilt = check_run_stores(options.out, shard_index=shard_index, num_shards=num_shards,
+                                   rebuild=options.rebuild_store)  # damaged store or a second writer: exit 2
+        if rebuilt is not None and rebuilt.rebuilt:
+            print(f"rebuilt {rebuilt.path}: {rebuilt.from_store} items from the damaged store, {rebuilt.from_jsonl} "
+                  f"from results.jsonl (damaged file kept as {rebuilt.damaged_copy})", file=sys.stderr)
+    except (DataError, ValueError) as error:  # StoreError is a ValueError
         print(f"error: {error}", file=sys.stderr)
         return 2
     model = options.model
@@ -147,14 +156,19 @@ def run(options: Options) -> int:
                            dtype=options.dtype, script_path=options.script,
                            max_concurrency=options.concurrency, api_key_env=options.api_key_env,
                            video_mode=options.video_mode, position_rule=options.position_rule)
-    key, state = evaluate(
-        bench, backend, run_dir=options.out, model=model, policy=policy, method=options.method,
-        num_frames=options.num_frames, pixels_per_frame=options.pixels_per_frame, limit=options.limit,
-        shard_index=shard_index, num_shards=num_shards, concurrency=options.concurrency,
-        prefetch_workers=options.prefetch_workers, check_videos=options.check_videos,
-        progress=options.progress and shard_index == 0,  # one bar, on the first shard
-        extra_config={"backend": options.backend, **backend_settings(backend)}, probe=options.probe, probe_seed=options.probe_seed,
-    )
+    try:
+        key, state = evaluate(
+            bench, backend, run_dir=options.out, model=model, policy=policy, method=options.method,
+            num_frames=options.num_frames, pixels_per_frame=options.pixels_per_frame, limit=options.limit,
+            shard_index=shard_index, num_shards=num_shards, concurrency=options.concurrency,
+            prefetch_workers=options.prefetch_workers, check_videos=options.check_videos,
+            progress=options.progress and shard_index == 0,  # one bar, on the first shard
+            extra_config={"backend": options.backend, **backend_settings(backend)}, probe=options.probe,
+            probe_seed=options.probe_seed,
+        )
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if state.count_warning:
         print(f"warning: {state.count_warning}", file=sys.stderr)
     report = state.preflight
@@ -169,7 +183,11 @@ def run(options: Options) -> int:
     if state.subtitles:
         counts = ", ".join(f"{count} {status}" for status, count in sorted(state.subtitles.items()))
         print(f"subtitles ({options.subtitle_mode}): {counts}")
-    data = read_run(options.out, config_hash_=key)
+    try:
+        data = read_run(options.out, config_hash_=key)
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     export_jsonl(data, Path(options.out) / "results.jsonl")
     print(render_markdown(summarize(data)).split("\n## ")[0].rstrip())
     return 0

@@ -32,8 +32,8 @@ from love_r1.data._cot import (
 from love_r1.data._engine import CallJob, RunStats, StepInterrupted, run_jobs
 from love_r1.data._items import AnnotationError, QAItem, iter_items, load_items, question_block, split_of
 from love_r1.data._mine import MineConfig, episode_success, hard_items, run_mine_hard
-from love_r1.data._parse import last_boxed, parse_boxed_interval, parse_boxed_letter, parse_yes_no
-from love_r1.data._store import CallRecord, CallStore, UsageTotals, config_hash
+from love_r1.data._parse import parse_boxed_interval, parse_boxed_letter, parse_yes_no
+from love_r1.data._store import CallRecord, CallStore, UsageTotals, config_hash, recover_call_store
 from love_r1.data._templates import render
 
 __all__ = [
@@ -42,8 +42,8 @@ __all__ = [
     "ContaminationReport", "MineConfig", "QAItem", "RunStats", "StepInterrupted", "UsageTotals", "Verdict",
     "VideoRef", "ZoomCotConfig", "ahash64", "assemble", "config_hash", "dhash64", "episode_success",
     "evidence_clip", "export_captions", "export_cot", "find_contamination", "fingerprint_video", "grpo_record",
-    "hamming_bits", "hard_items", "iter_items", "judge_answer", "judge_zoom", "last_boxed", "load_items",
+    "hamming_bits", "hard_items", "iter_items", "judge_answer", "judge_zoom", "load_items",
     "love_r1_reply", "parse_boxed_interval", "parse_boxed_letter", "parse_yes_no", "question_block",
-    "read_captions", "read_eval_manifest", "render", "run_answer_cot", "run_captions", "run_jobs",
+    "read_captions", "read_eval_manifest", "recover_call_store", "render", "run_answer_cot", "run_captions", "run_jobs",
     "run_mine_hard", "run_zoom_cot", "segments_of", "sft_record", "split_of", "write_records",
 ]

@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from love_r1.agent.grammar import find_box
 from love_r1.backends import Backend, GenerationRequest, Message, SamplingParams, TextPart
 from love_r1.data._captions import read_captions
 from love_r1.data._clips import check_clip_settings, clip_request, default_open_video, evidence_clips
 from love_r1.data._engine import CallJob, RunStats, run_jobs_into
 from love_r1.data._items import QAItem
-from love_r1.data._parse import last_boxed, parse_boxed_interval, parse_boxed_letter
+from love_r1.data._parse import parse_boxed_interval, parse_boxed_letter
 from love_r1.data._store import CallRecord, CallStore
 from love_r1.data._templates import render, template_digest
 from love_r1.interval import Interval
@@ -103,8 +104,8 @@ class Verdict:
 
 def love_r1_reply(*, phrase: str, text: str, box_content: str) -> str:
     """``phrase`` + blank line + the teacher's reasoning + ``\\boxed{box_content}`` (trailing text dropped)."""
-    boxed = last_boxed(text)
-    reasoning = text[:boxed[0]] if boxed else text
+    box = find_box(text)
+    reasoning = text[:box.start] if box is not None else text
     reasoning = reasoning.strip()
     for control in (ZOOM_PHRASE, ANSWER_PHRASE):
         if reasoning.startswith(control):

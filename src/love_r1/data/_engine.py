@@ -3,9 +3,13 @@
 A *job* is one model call: an item id, a sample index and a request builder (built in the
 worker thread, so video decoding runs in parallel too). Jobs whose key is already in the
 store are never sent. An infrastructure fault (``BackendError``: server down, rate limit
-exhausted) stops the step after the in-flight batches finish and are stored; re-running
-the same step resumes from there. A failure to build one item's request (unreadable video,
-missing file) fails that item only.
+exhausted with nothing answered) stops the step after the in-flight batches finish and are
+stored; re-running the same step resumes from there. A request the backend gave up on while the
+server answered others (an error reply: refused, malformed, too large, past its deadline) fails
+that item only, with the reason in ``RunStats.failed_items``; the next run asks it again. A
+failure to build one item's request (unreadable video, missing file) fails that item only.
+Teacher calls cannot hang: the HTTP backend bounds every attempt and every request by wall-clock
+deadlines (``timeout_seconds``, ``total_timeout_seconds``; ``--request-timeout-seconds`` on the CLI).
 """
 
 from __future__ import annotations
@@ -63,14 +67,10 @@ class RunStats:
 
 
 def item_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [OSError, ValueError, LookupError]
-    try:
-        from love_r1.video import VideoError
+    """Errors that fail one item's request build (unreadable video, missing file), not the step."""
+    from love_r1.video.errors import VideoError
 
-        errors.append(VideoError)
-    except ImportError:  # the video package is optional for text-only steps
-        pass
-    return tuple(errors)
+    return (OSError, ValueError, LookupError, VideoError)
 
 
 def _run_batch(backend: Backend, jobs: Sequence[CallJob]) -> tuple[list[CallJob], list[Generation], dict[str, str]]:
@@ -178,7 +178,9 @@ def _store_reply(store: CallStore, step: str, config_hash: str, job: CallJob, ge
     usage = generation.usage
     if generation.finish_reason == "error":
         stats.error_replies += 1
-        stats.failed_items.setdefault(job.item_id, "the backend returned an error reply")
+        reason = generation.raw.get("error") if isinstance(generation.raw, dict) else None
+        stats.failed_items.setdefault(job.item_id, f"the backend returned an error reply: {reason}" if reason
+                                      else "the backend returned an error reply")
         return
     record = CallRecord(step=step, config_hash=config_hash, item_id=job.item_id, sample_index=job.sample_index,
                         text=generation.text, payload=dict(job.payload), prompt_tokens=usage.prompt_tokens,

@@ -23,7 +23,7 @@ from love_r1.eval.scoring import ScoredItem, aggregate
 from love_r1.eval.store import RunData
 
 _LEDGER_KEYS = ("prompt_tokens", "prompt_tokens_cached", "completion_tokens", "vision_tokens", "frames_decoded",
-                "num_model_calls", "total_seconds")
+                "frames_cached", "num_model_calls", "total_seconds")
 
 
 def score_run(run: RunData, *, extractor: ExtractorMode = "default") -> list[ScoredItem]:
@@ -279,6 +279,7 @@ HEADLINE: tuple[tuple[str, Any, str], ...] = (
     ("completion tokens / question", lambda r: r["cost"]["completion_tokens_per_question"], ",.0f"),
     ("vision tokens / question", lambda r: r["cost"]["vision_tokens_per_question"], ",.0f"),
     ("frames decoded / question", lambda r: r["cost"]["frames_decoded_per_question"], ",.0f"),
+    ("frames from cache / question", lambda r: r["cost"]["frames_cached_per_question"], ",.0f"),
     ("seconds / question", lambda r: r["cost"]["total_seconds_per_question"], ".2f"),
 )
 

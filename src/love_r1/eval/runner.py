@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from love_r1.agent.grammar import ParsedReply
+from love_r1.agent.ledger import frames_from_cache
 from love_r1.agent.loop import EpisodeTask, run_episodes
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.agent.steps import AnswerStep, Episode, FastViewInfo, VideoInfo
@@ -510,6 +511,7 @@ def _run_uniform(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy
                         frames = uniform_frames(reader, num_frames=num_frames, pixels_per_frame=pixels_per_frame,
                                                 time_base=policy.time_base, window=sample.window)
                         meta = reader.metadata
+                        cached = frames_from_cache(reader)
                 except _video_errors() as error:
                     record(sample.qid, episode.to_dict(), f"video {sample.video_path}: {type(error).__name__}: {error}")
                     continue
@@ -519,7 +521,8 @@ def _run_uniform(samples: Sequence[Sample], backend: Backend, policy: ZoomPolicy
                 episode.fast_view = FastViewInfo(num_frames=frames.num_frames, width=frames.width,
                                                  height=frames.height, sample_fps=frames.sample_fps,
                                                  timestamps_seconds=tuple(float(t) for t in frames.timestamps_seconds))
-                episode.ledger.add_decode(num_frames=frames.num_frames, seconds=time.perf_counter() - began)
+                episode.ledger.add_decode(num_frames=frames.num_frames, seconds=time.perf_counter() - began,
+                                          num_cached=cached)
                 text = sample.question_text
                 hook = _subtitle_hook(subtitles, sample)
                 if hook is not None:

@@ -3,18 +3,28 @@
 Per-sample columns passed as kwargs (lists, one entry per completion): ``assistant_prefix`` (pre-filled
 text; the reply is ``prefix + completion``), ``kind`` (``"qa"`` or ``"grounding"``),
 ``duration_seconds``, ``clips`` (``[[s, e], ...]`` shown in the prompt), ``gold`` (letter), ``tgt``
-(``[[s, e], ...]`` ground-truth moments or evidence), ``options``.
+(``[[s, e], ...]`` ground-truth moments or evidence), ``options``, ``step`` (1 or 2).
 
-Rules (``docs/protocol.md`` §4.3; ``compat=True`` restores the reference's narrow checks, defect #9):
+Rules (``docs/protocol.md`` §4.3). Every reply is read by the one reply grammar
+(:mod:`love_r1.agent.grammar`); ``compat=True`` reads it the way the reference GRPO trainer does
+(``grpo_trainer.py``: the *first* ``\\boxed{`` up to the *first* ``}``, ``[int, int]`` only),
+which is a parameter of that grammar, not a second parser (defect #9 lists what it misses):
 
-* **format**: the reply starts with a control phrase and its last box agrees with it. A zoom is
+* **format**: the reply starts with a control phrase and its box agrees with it. A zoom is
   valid when ``0 <= a, b <= D + 1``, ``min_zoom <= b - a <= min(D * fraction, max_zoom)`` and its
-  IoU with every shown clip is ``<= repeat_iou``. ``compat``: no control phrase needed.
-* **answer**: an answer is right when its letter equals ``gold`` (the eval scorer reads the letter;
-  ``compat``: the first character after the first ``\\boxed{``). A grounding zoom is right when it
-  overlaps a ``tgt`` moment. A QA zoom gets ``None`` (it inherits its follow-up answer's accuracy).
+  IoU with every shown clip is ``<= repeat_iou``; an unreadable, negative or otherwise invalid
+  interval scores 0 (it never raises). ``compat``: a reply opening with the zoom phrase needs a
+  valid first-box interval, one opening with the answer phrase needs a box, any other reply scores 1.
+* **answer**: an answer is right when the eval extractor (:func:`love_r1.eval.extract.extract_choice`,
+  the same function that scores benchmarks) reads ``gold`` from it (``compat``: the first character
+  after the first ``\\boxed{``, case-insensitive; at step 1 only after the answer phrase). A grounding
+  zoom is right when it overlaps a ``tgt`` moment. A QA zoom gets ``None`` (it inherits its
+  follow-up answer's accuracy).
 * **zoom**: a zoom's overlap with ``tgt`` (1/0, or its best IoU with ``mode="iou"``); ``None``
   without ``tgt`` or for answers.
+
+Malformed replies (no box, broken brackets, negative or huge numbers, NaN, stray braces) never
+raise: they score 0 or ``None``.
 """
 
 from __future__ import annotations
@@ -23,6 +33,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from love_r1.agent.grammar import find_box, parse_interval, parse_reply
+from love_r1.eval.extract import extract_choice
 from love_r1.interval import Interval
 from love_r1.prompts import constants
 
@@ -40,8 +52,10 @@ def _text(completion: Any) -> str:
     if isinstance(completion, str):
         return completion
     if isinstance(completion, list) and completion and isinstance(completion[-1], dict):  # conversational
-        content = completion[-1].get("content", "")
-        return content if isinstance(content, str) else "".join(c.get("text", "") for c in content)
+        content = completion[-1].get("content") or ""
+        if isinstance(content, str):
+            return content
+        return "".join(str(c.get("text") or "") for c in content if isinstance(c, dict))
     raise TypeError(f"completion must be a str or a list of chat messages, got {type(completion).__name__}")
 
 
@@ -49,21 +63,58 @@ def _intervals(value: Any) -> list[Interval]:
     return [Interval(float(s), float(e)) for s, e in (value or ())]
 
 
-def zoom_interval(reply: str, *, compat: bool = False) -> Interval | None:
-    """The interval of a zoom reply (``None`` for answers and unreadable replies)."""
-    from love_r1.agent.grammar import parse_reply
+def _duration(value: Any) -> float:
+    return math.inf if value is None else float(value)
 
-    parsed = parse_reply(reply, strict=compat)
-    if parsed.kind != "zoom" or parsed.start_seconds is None or parsed.end_seconds is None:
+
+def _as_interval(start: float | None, end: float | None) -> Interval | None:
+    """A requested ``[start, end]`` as an :class:`Interval`, or ``None`` when it is not a time range."""
+    if start is None or end is None or not (math.isfinite(start) and math.isfinite(end)):
         return None
-    return Interval(float(parsed.start_seconds), float(parsed.end_seconds))
+    if start < 0 or end < start:
+        return None
+    return Interval(float(start), float(end))
+
+
+def zoom_interval(reply: str, *, compat: bool = False) -> Interval | None:
+    """The interval a zoom reply asks for; ``None`` for answers, unreadable replies and intervals that
+    are no time range (negative, non-finite). Never raises.
+
+    ``compat`` reads as the reference trainer: the reply must open with the zoom phrase, the first
+    box up to the first ``}`` must be ``[int, int]`` (unstripped, as ``answer.startswith('[')``).
+
+    >>> zoom_interval("I need to zoom in on the video.\\n\\n\\\\boxed{[10, 20.5]}")
+    Interval(start_seconds=10.0, end_seconds=20.5)
+    >>> zoom_interval("I need to zoom in on the video.\\n\\n\\\\boxed{[-5, 10]}") is None
+    True
+    >>> zoom_interval("I need to zoom in on the video.\\n\\n\\\\boxed{[10, 20.5]}", compat=True) is None
+    True
+    """
+    if not isinstance(reply, str):
+        return None
+    if compat:
+        if not reply.startswith(constants.ZOOM_PREFIX):
+            return None
+        box = find_box(reply, pick="first", nested=False)
+        if box is None or not (box.content.startswith("[") and box.content.endswith("]")):
+            return None
+        parsed = parse_interval(box.content, strict=True)
+        return None if isinstance(parsed, str) else _as_interval(parsed[0], parsed[1])
+    reading = parse_reply(reply)
+    if reading.kind != "zoom":
+        return None
+    return _as_interval(reading.start_seconds, reading.end_seconds)
 
 
 def zoom_is_valid(
     interval: Interval, *, duration_seconds: float, clips: Sequence[Interval], min_zoom_seconds: float = 1.0,
     max_zoom_seconds: float = 60.0, max_zoom_fraction: float = 0.5, repeat_iou: float = 0.7,
 ) -> bool:
-    """The stage-3 validity rule of a requested zoom (pure)."""
+    """The stage-3 validity rule of a requested zoom (pure).
+
+    >>> zoom_is_valid(Interval(10, 20), duration_seconds=100.0, clips=[Interval(11, 20)])
+    False
+    """
     if interval.end_seconds > duration_seconds + 1 or interval.start_seconds < 0:
         return False
     length = interval.length_seconds
@@ -74,17 +125,24 @@ def zoom_is_valid(
 
 def _format_one(reply: str, *, duration_seconds: float, clips: Sequence[Interval], compat: bool,
                 rules: dict[str, float]) -> float:
-    from love_r1.agent.grammar import parse_reply
-
-    parsed = parse_reply(reply, strict=compat)
+    if compat:
+        if reply.startswith(constants.ZOOM_PREFIX):
+            interval = zoom_interval(reply, compat=True)
+            valid = interval is not None and zoom_is_valid(interval, duration_seconds=duration_seconds,
+                                                           clips=clips, **rules)
+            return 1.0 if valid else 0.0
+        if reply.startswith(constants.FORCED_ANSWER_PREFIX):
+            box = find_box(reply, pick="first", nested=False)
+            return 1.0 if box is not None and box.content else 0.0  # the reference reads content[0]
+        return 1.0
+    parsed = parse_reply(reply)
     if parsed.kind == "invalid":
         return 0.0
-    if not compat:
-        expected = constants.ZOOM_PHRASE if parsed.kind == "zoom" else constants.ANSWER_PHRASE
-        if not reply.lstrip().startswith(expected):
-            return 0.0
+    expected = constants.ZOOM_PHRASE if parsed.kind == "zoom" else constants.ANSWER_PHRASE
+    if not reply.lstrip().startswith(expected):
+        return 0.0
     if parsed.kind == "zoom":
-        interval = zoom_interval(reply, compat=compat)
+        interval = _as_interval(parsed.start_seconds, parsed.end_seconds)
         if interval is None or not zoom_is_valid(interval, duration_seconds=duration_seconds, clips=clips, **rules):
             return 0.0
     return 1.0
@@ -93,7 +151,13 @@ def _format_one(reply: str, *, duration_seconds: float, clips: Sequence[Interval
 def format_reward(completions: Sequence[Any], *, compat: bool = False, min_zoom_seconds: float = 1.0,
                   max_zoom_seconds: float = 60.0, max_zoom_fraction: float = 0.5, repeat_iou: float = 0.7,
                   **kwargs: Any) -> list[float | None]:
-    """1.0 when the reply has a control phrase and a valid box (valid zoom rules for intervals), else 0.0."""
+    """1.0 when the reply has a control phrase and a valid box (valid zoom rules for intervals), else 0.0.
+
+    >>> Z, A = "I need to zoom in on the video.\\n\\n", "I get the answer.\\n\\n"
+    >>> format_reward([Z + "\\\\boxed{[10, 20]}", Z + "\\\\boxed{[-5, 10]}", A + "\\\\boxed{B}", "\\\\boxed{B}"],
+    ...               duration_seconds=[100.0] * 4)
+    [1.0, 0.0, 1.0, 0.0]
+    """
     n = len(completions)
     prefixes = _column(kwargs, "assistant_prefix", n, "")
     durations = _column(kwargs, "duration_seconds", n, math.inf)
@@ -101,42 +165,49 @@ def format_reward(completions: Sequence[Any], *, compat: bool = False, min_zoom_
     rules = dict(min_zoom_seconds=min_zoom_seconds, max_zoom_seconds=max_zoom_seconds,
                  max_zoom_fraction=max_zoom_fraction, repeat_iou=repeat_iou)
     return [
-        _format_one((prefix or "") + _text(c), duration_seconds=float(d), clips=_intervals(cl), compat=compat,
+        _format_one((prefix or "") + _text(c), duration_seconds=_duration(d), clips=_intervals(cl), compat=compat,
                     rules=rules)
         for c, prefix, d, cl in zip(completions, prefixes, durations, clips, strict=True)
     ]
 
 
 def answer_letter(reply: str, options: Sequence[str] | None = None, *, compat: bool = False) -> str | None:
-    """The letter a reply answers: the eval scorer on the last box (``compat``: first char after the first box)."""
+    """The letter an answer reply gives: the eval extractor on the reply (``compat``: the first
+    character after the first ``\\boxed{``, upper-cased); ``None`` for zooms and unreadable replies.
+
+    >>> answer_letter("I get the answer.\\n\\nIt is blue. \\\\boxed{\\\\textbf{(b)}}", ["A. red", "B. blue"])
+    'B'
+    >>> answer_letter("\\\\boxed{bx} then \\\\boxed{A}", compat=True)
+    'B'
+    """
     if compat:
         index = reply.find("\\boxed{")
         if index < 0 or index + 7 >= len(reply):
             return None
         return reply[index + 7].upper()
-    from love_r1.agent.grammar import parse_reply
-
-    parsed = parse_reply(reply)
-    if parsed.kind != "answer" or not parsed.answer:
+    if parse_reply(reply).kind != "answer":
         return None
-    try:
-        from love_r1.eval.extract import extract_choice
-    except ImportError:  # the eval package is optional here: a letter compare
-        core = parsed.answer.strip().strip("().: ").upper()
-        return core[:1] if core[:1].isalpha() and (len(core) == 1 or not core[1].isalpha()) else None
-    return extract_choice(parsed.answer, list(options) if options else None)
+    return extract_choice(reply, list(options) if options else None)
 
 
 def answer_reward(completions: Sequence[Any], *, compat: bool = False, **kwargs: Any) -> list[float | None]:
-    """Accuracy: answer letter == gold; grounding zoom overlapping ``tgt``; ``None`` for a QA zoom."""
+    """Accuracy: answer letter == gold; grounding zoom overlapping ``tgt``; ``None`` for a QA zoom.
+
+    >>> A, Z = "I get the answer.\\n\\n", "I need to zoom in on the video.\\n\\n"
+    >>> answer_reward([A + "\\\\boxed{\\\\text{B}}", A + "\\\\boxed{C}", Z + "\\\\boxed{[1, 4]}", Z + "\\\\boxed{[-5, 4]}"],
+    ...               gold=["B"] * 4, kind=["qa", "qa", "qa", "grounding"], tgt=[[], [], [], [[3, 6]]])
+    [1.0, 0.0, None, 0.0]
+    """
     n = len(completions)
     prefixes = _column(kwargs, "assistant_prefix", n, "")
     kinds = _column(kwargs, "kind", n, "qa")
     golds = _column(kwargs, "gold", n, None)
     tgts = _column(kwargs, "tgt", n, ())
     options = _column(kwargs, "options", n, ())
+    steps = _column(kwargs, "step", n, None)
     out: list[float | None] = []
-    for c, prefix, kind, gold, tgt, opts in zip(completions, prefixes, kinds, golds, tgts, options, strict=True):
+    for c, prefix, kind, gold, tgt, opts, step in zip(completions, prefixes, kinds, golds, tgts, options, steps,
+                                                        strict=True):
         reply = (prefix or "") + _text(c)
         interval = zoom_interval(reply, compat=compat)
         if interval is not None:
@@ -145,13 +216,21 @@ def answer_reward(completions: Sequence[Any], *, compat: bool = False, **kwargs:
             else:
                 out.append(None)
             continue
+        if compat and kind == "qa" and step == 1 and not reply.startswith(constants.FORCED_ANSWER_PREFIX):
+            out.append(0.0)  # the reference scores a step-1 answer only after the answer phrase
+            continue
         letter = answer_letter(reply, opts, compat=compat)
         out.append(1.0 if letter is not None and gold is not None and letter.upper() == str(gold).upper() else 0.0)
     return out
 
 
 def zoom_reward(completions: Sequence[Any], *, mode: str = "overlap", **kwargs: Any) -> list[float | None]:
-    """A zoom's agreement with ``tgt``: overlap (1/0) or best IoU; ``None`` for answers or without ``tgt``."""
+    """A zoom's agreement with ``tgt``: overlap (1/0) or best IoU; ``None`` for answers or without ``tgt``.
+
+    >>> zoom_reward(["I need to zoom in on the video.\\n\\n\\\\boxed{[4, 8]}", "\\\\boxed{A}"], tgt=[[[6, 10]]] * 2,
+    ...             mode="iou")
+    [0.3333333333333333, None]
+    """
     if mode not in ("overlap", "iou"):
         raise ValueError(f"zoom_reward mode={mode!r} is not one of 'overlap', 'iou'")
     n = len(completions)

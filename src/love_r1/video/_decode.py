@@ -53,6 +53,7 @@ class ReaderStats:
     seeks: int = 0
     requests: int = 0
     cache_hits: int = 0
+    frames_cached: int = 0  # frames returned from the frame cache instead of being decoded
     decode_seconds: float = 0.0
     packets_skipped: int = 0
 
@@ -231,6 +232,7 @@ class VideoReader:
             hit = self.cache.get(key)
             if hit is not None:
                 self.stats.cache_hits += 1
+                self.stats.frames_cached += len(hit)
                 return hit
         frames = self._decode_request(idx, max_pixels=max_pixels, mode=mode, overlay=overlay, key=key, clock=clock)
         if self.cache is not None:
