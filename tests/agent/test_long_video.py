@@ -154,6 +154,7 @@ def test_three_hours_every_method_and_preset_tiny_hf_through_the_runner(three_ho
     runs keep the preset's pixel budgets too (a 12-18k-token prompt); the others shrink frames to 56x56 pixels
     to keep the CPU prefill short (the frame counts, rates and M-RoPE spacing are unchanged)."""
     from love_r1.eval.benchmarks import make_benchmark
+    from love_r1.eval.config import EvalConfig
     from love_r1.eval.runner import evaluate
     from love_r1.eval.store import read_run
 
@@ -163,8 +164,7 @@ def test_three_hours_every_method_and_preset_tiny_hf_through_the_runner(three_ho
     if not real_pixels:
         policy = policy.replace(fast_pixels_per_frame=56 * 56, slow_pixels_per_frame=56 * 56)
         pixels = 56 * 56
-    key, state = evaluate(bench, tiny_hf, run_dir=tmp_path / "run", model="tiny", policy=policy, method=method,
-                          pixels_per_frame=pixels, progress=False, concurrency=1, prefetch_workers=0)
+    key, state = evaluate(bench, tiny_hf, EvalConfig(run_dir=tmp_path / "run", model="tiny", policy=policy, method=method, pixels_per_frame=pixels if method == "uniform" else None, concurrency=1, prefetch_workers=0), progress=False)
     assert (state.done, state.errors) == (1, 0)
     (row,) = read_run(tmp_path / "run", config_hash_=key).items
     episode = row.episode

@@ -36,7 +36,7 @@ def test_eval_report_rescore(needle_data, tmp_path, capsys):
                 "breakdowns"):
         assert key in report
     assert report["benchmark"] == "needle" and report["num_items"] == 3 and report["policy_preset"] == "reference"
-    gold_a = sum(json.loads(line)["sample"]["answer_letter"] == "A"
+    gold_a = sum(json.loads(line)["sample"]["gold"] == "A"
                  for line in (out / "results.jsonl").read_text().splitlines())
     assert report["accuracy"] == pytest.approx(gold_a / 3)  # the dummy policy answers A
     assert main(["report", str(out), str(out), "--format", "html", "--output", str(tmp_path / "r.html")]) == 0

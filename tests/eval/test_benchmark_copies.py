@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from love_r1.eval.benchmarks import DataError, make_benchmark
+from love_r1.eval.benchmarks import make_benchmark
 from love_r1.eval.benchmarks.longvideobench import position_evidence
 from love_r1.eval.benchmarks.mlvu import task_name
 from tests.eval.conftest import place, write_json, write_parquet
@@ -44,11 +44,11 @@ def test_longvideobench_parquet_options_padding_and_position(tmp_path, video_ban
     write_parquet(root / "validation-00000-of-00001.parquet", rows)
     place(video_bank["v1"], root / "videos" / "vid.mp4")
     first, second, third = make_benchmark("longvideobench", root).load()
-    assert first.options == ("A. sits", "B. runs", "C. waves") and first.answer_letter == "C"
+    assert first.options == ("A. sits", "B. runs", "C. waves") and first.gold == "C"
     assert first.question_text == "When the bell rings, who stands?\nA. sits\nB. runs\nC. waves" + LVB_SUFFIX
     assert first.evidence == ((2.0, 2.6), (6.0, 6.2)) and first.subtitle_path is None  # subtitles optional
-    assert len(second.options) == 5 and second.answer_letter == "E" and second.evidence == ((3.0, 3.033333),)
-    assert third.evidence == () and third.answer_letter == "A"
+    assert len(second.options) == 5 and second.gold == "E" and second.evidence == ((3.0, 3.033333),)
+    assert third.evidence == () and third.gold == "A"
     assert first.categories["duration"] == "15"
 
 
@@ -59,8 +59,9 @@ def test_longvideobench_json_position_and_bad_choice(tmp_path, video_bank):
     (sample,) = make_benchmark("longvideobench", root).load()
     assert sample.evidence == ((1.0, 1.2),)
     write_json(root / "lvb_val.json", [_lvb_row(candidates=["x", "N/A"], correct_choice=1)])
-    with pytest.raises(DataError, match="correct_choice 1 outside 0..0"):
-        make_benchmark("longvideobench", root).load()
+    (bad,) = make_benchmark("longvideobench", root).load()  # one bad record fails alone, as a data error
+    assert bad.qid == "vid_0" and bad.gold == "" and "correct_choice 1 outside 0..0" in bad.data_error
+    assert bad.video_id == "vid" and bad.options == ("A. x",) and "lvb_val.json" in bad.data_error
 
 
 def test_mlvu_task_names_of_both_copies():
@@ -81,10 +82,10 @@ def test_mlvu_parquet_both_key_spellings(tmp_path, video_bank, keys):
     place(video_bank["v1"], root / "video" / "a.mp4")
     place(video_bank["v2"], root / "video" / "b.mp4")
     first, second = make_benchmark("mlvu", root).load()
-    assert (first.qid, first.question, first.answer_letter, first.categories["task"]) == ("17", "Which?", "B", "plotQA")
+    assert (first.qid, first.question, first.gold, first.categories["task"]) == ("17", "Which?", "B", "plotQA")
     assert first.question_text == "Which?\nOptions:\n(A) x\n(B) y\n(C) z\n(D) w" + SINGLE
     assert first.video_path == (root / "video" / "a.mp4").absolute() and first.video_path.is_file()
-    assert second.options == ("A. 1", "B. 2", "C. 3", "D. 4") and second.answer_letter == "D"
+    assert second.options == ("A. 1", "B. 2", "C. 3", "D. 4") and second.gold == "D"
     assert second.categories == {"task": "count", "duration": "<3min"}
 
 

@@ -33,7 +33,7 @@ def test_videomme_parquet_and_reference_text(tmp_path, video_bank):
         "1\n00:00:01,000 --> 00:00:02,500\n<font color=\"#fff\">Hello there</font>\n\n"
         "2\n00:00:03,000 --> 00:00:04,000\nbye\n", encoding="utf-8")
     (sample,) = make_benchmark("videomme", root).load()
-    assert sample.qid == "001-1" and sample.answer_letter == "C" and sample.answer_index == 2
+    assert sample.qid == "001-1" and sample.gold == "C" and sample.gold_index == 2
     assert sample.video_path == (root / "data" / "abc123.mp4").absolute() and sample.video_path.is_file()
     assert sample.duration_bucket == "short"
     assert sample.categories["duration/task_type"] == "short/Counting Problem"
@@ -69,14 +69,14 @@ def test_lvbench_upstream_jsonl(tmp_path):
         '{"key": "k1", "type": "tv", "qa": [{"uid": 1, "question": "Q?\\n(A) x\\n(B) y\\n(C) z\\n(D) w", '
         '"answer": "D", "question_type": ["summarization"], "time_reference": ""}]}\n', encoding="utf-8")
     (sample,) = make_benchmark("lvbench", root).load()
-    assert (sample.qid, sample.answer_letter, sample.categories["ability"]) == ("1", "D", ("Sum",))
+    assert (sample.qid, sample.gold, sample.categories["ability"]) == ("1", "D", ("Sum",))
 
 
 def test_mlvu_upstream_json_reference_text(mlvu_root):
     samples = make_benchmark("mlvu", mlvu_root).load()
     assert len(samples) == 5
     first = samples[0]
-    assert first.qid == "plotQA_0" and first.answer_letter == "B" and first.video_path.is_file()
+    assert first.qid == "plotQA_0" and first.gold == "B" and first.video_path.is_file()
     assert first.question_text == ("What happens first?\nOptions:\n(A) a cat\n(B) a dog\n(C) a cow\n(D) a pig"
                                    + SINGLE)
     assert first.options[0] == "A. a cat"
@@ -89,7 +89,7 @@ def test_mlvu_parquet_copy_with_letters(tmp_path):
         "video_name": "v.mp4", "duration": 400.0, "question": "Which?\n(A) x\n(B) y", "candidates": ["x", "y"],
         "answer": "(B)", "task_type": "count", "question_id": "count_3"}])
     (sample,) = make_benchmark("mlvu", root).load()
-    assert (sample.qid, sample.question, sample.answer_letter, sample.duration_bucket) == (
+    assert (sample.qid, sample.question, sample.gold, sample.duration_bucket) == (
         "count_3", "Which?", "B", "3-10min")
 
 
@@ -103,7 +103,7 @@ def test_longvideobench_json(tmp_path):
     write_json(root / "subtitles" / "vid_en.json", [{"timestamp": [12.0, 14.0], "text": "hello"},
                                                     {"start": "00:00:20.0", "end": "00:00:21.0", "line": "bye"}])
     (sample,) = make_benchmark("longvideobench", root).load()
-    assert sample.answer_letter == "B" and sample.duration_bucket == "600"
+    assert sample.gold == "B" and sample.duration_bucket == "600"
     assert sample.question_text == ("When the red car passes, what does the man do?\nA. waves\nB. runs\nC. sits"
                                     "\nAnswer with the option's letter from the given choices directly.")
     subs = make_benchmark("longvideobench", root, subtitles=True).load()[0]
@@ -118,7 +118,7 @@ def test_mvbench_answer_text_to_letter(tmp_path):
         "video": "1.webm", "question": "What is the action?", "candidates": ["push", "pull", "none"],
         "answer": "pull"}])
     (sample,) = make_benchmark("mvbench", root).load()
-    assert sample.qid == "action_antonym_0" and sample.answer_letter == "B"
+    assert sample.qid == "action_antonym_0" and sample.gold == "B"
     assert sample.question_text == "What is the action?\nOptions:\n(A) push\n(B) pull\n(C) none" + SINGLE
     assert str(sample.video_path).endswith("video/ssv2_video/1.webm")
 
@@ -128,8 +128,10 @@ def test_cgbench_and_needle(tmp_path, needle_root):
     write_json(root / "cgbench.json", [{
         "qid": 5, "video_uid": "u1", "question": "What color?", "choices": ["red", "blue"], "right_answer": "A",
         "duration": 1900.0, "domain": "Life", "sub_category": "Cooking", "clue_intervals": [[10.0, 20.0]]}])
-    (sample,) = make_benchmark("cgbench", root).load()
-    assert sample.evidence == ((10.0, 20.0),) and sample.duration_bucket == "30-60min"
+    with pytest.raises(DataError, match="no cgbench_mini.json"):  # the default question set is mini
+        make_benchmark("cgbench", root).load()
+    (sample,) = make_benchmark("cgbench", root, split="full").load()
+    assert sample.evidence == ((10.0, 20.0),) and sample.duration_bucket == "30 ~ 40"  # 31.7 minutes
     assert sample.question_text == "What color?\nA. red\nB. blue" + SINGLE
     needles = make_benchmark("needle", needle_root).load()
     assert len(needles) == 4 and all(s.video_path.is_file() and s.evidence for s in needles)
@@ -140,10 +142,10 @@ def test_cgbench_and_needle(tmp_path, needle_root):
 def test_sample_validation_and_ordering(tmp_path):
     from love_r1.eval.records import Sample, order_by_video
 
-    with pytest.raises(ValueError, match="answer letter 'C' is not one of the 2 option letters"):
-        Sample(qid="q", video_id="v", video_path=tmp_path, question="?", options=("A. x", "B. y"), answer_letter="C")
+    with pytest.raises(ValueError, match="gold letter 'C' is not one of the 2 option letters"):
+        Sample(qid="q", video_id="v", video_path=tmp_path, question="?", options=("A. x", "B. y"), gold="C")
     samples = [Sample(qid=str(i), video_id=v, video_path=tmp_path, question="?", options=("A. x",),
-                      answer_letter="A") for i, v in enumerate("abab")]
+                      gold="A") for i, v in enumerate("abab")]
     assert [s.qid for s in order_by_video(samples)] == ["0", "2", "1", "3"]
     assert Sample.from_dict(samples[0].to_dict()) == samples[0]
 
@@ -151,9 +153,15 @@ def test_sample_validation_and_ordering(tmp_path):
 def test_missing_annotations_error_names_root(tmp_path):
     with pytest.raises(DataError, match=r"no Video-MME parquet .* under data root"):
         make_benchmark("videomme", tmp_path).load()
-    write_json(tmp_path / "lvb_val.json", [{"id": "x"}])
-    with pytest.raises(DataError, match="has neither 'candidates' nor 'option0'"):
+    with pytest.raises(DataError, match=r"no annotations.jsonl .*hint: write the data with `love-r1 synth needle"):
+        make_benchmark("needle", tmp_path).load()  # needle has no --download: the hint does not offer it
+    with pytest.raises(DataError, match=r"no lvb_val.json .*or pass --download"):
         make_benchmark("longvideobench", tmp_path).load()
+    write_json(tmp_path / "lvb_val.json", [{"id": "x"}, {"id": "y", "candidates": ["a", "b"], "correct_choice": 0,
+                                                         "question": "?", "video_path": "y.mp4"}])
+    bad, good = make_benchmark("longvideobench", tmp_path).load()  # the bad record fails alone
+    assert bad.qid == "x" and "has neither 'candidates' nor 'option0'" in bad.data_error and bad.video_path is None
+    assert good.data_error is None and good.gold == "A"
 
 
 def test_download_offline_is_a_clear_error(tmp_path):

@@ -11,6 +11,7 @@ import pytest
 from love_r1.agent.ledger import Ledger
 from love_r1.backends.scripted import ScriptedBackend
 from love_r1.eval import make_benchmark, read_run
+from love_r1.eval.config import EvalConfig
 from love_r1.eval.runner import evaluate
 
 QUESTIONS_PER_VIDEO = 3
@@ -29,8 +30,9 @@ def needle_two_videos(tmp_path):
 @pytest.mark.parametrize("method", ["zoom", "uniform"])
 def test_frames_served_by_the_cache_are_not_counted_as_decoded(needle_two_videos, tmp_path, method):
     bench = make_benchmark("needle", needle_two_videos)
-    evaluate(bench, ScriptedBackend(), run_dir=tmp_path / "run", model="scripted", method=method, num_frames=16,
-             prefetch_workers=0, progress=False, concurrency=1)
+    evaluate(bench, ScriptedBackend(), EvalConfig(run_dir=tmp_path / "run", model="scripted", method=method,
+                                                  num_frames=16 if method == "uniform" else None, prefetch_workers=0,
+                                                  concurrency=1), progress=False)
     rows = read_run(tmp_path / "run").items
     assert len(rows) == 2 * QUESTIONS_PER_VIDEO and all(row.error is None for row in rows)
     by_video: dict[str, list[dict]] = {}

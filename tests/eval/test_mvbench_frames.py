@@ -8,8 +8,10 @@ from PIL import Image
 from love_r1.backends.scripted import ScriptedBackend
 from love_r1.eval.benchmarks import make_benchmark
 from love_r1.eval.benchmarks.mvbench import _FOLDER_FPS
+from love_r1.eval.config import EvalConfig
+from love_r1.eval.preflight import preflight
 from love_r1.eval.report import summarize
-from love_r1.eval.runner import evaluate, preflight
+from love_r1.eval.runner import evaluate
 from love_r1.eval.store import read_run
 from love_r1.synth import draw_frame_index, write_indexed_video
 from love_r1.video import FRAME_FOLDER_DEFAULT_FPS
@@ -45,7 +47,7 @@ def test_tvqa_folder_item_is_scored(tmp_path):
     report = preflight(list(samples.values()))
     assert not report.missing and not report.corrupt
 
-    key, state = evaluate(bench, ScriptedBackend(), run_dir=tmp_path / "run", model="m", progress=False)
+    key, state = evaluate(bench, ScriptedBackend(), EvalConfig(run_dir=tmp_path / "run", model="m"), progress=False)
     assert state.done == 2
     run = read_run(tmp_path / "run", config_hash_=key)
     summary = summarize(run)

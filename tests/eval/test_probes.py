@@ -11,6 +11,7 @@ import pytest
 from love_r1.backends import TextPart, VideoPart
 from love_r1.backends.scripted import ScriptedBackend, dummy_reply
 from love_r1.eval.benchmarks import make_benchmark
+from love_r1.eval.config import EvalConfig
 from love_r1.eval.probes import blank_frames, option_permutation
 from love_r1.eval.report import render_markdown, summarize
 from love_r1.eval.runner import evaluate
@@ -40,15 +41,14 @@ def test_shuffled_options_mlvu_hand_computed(mlvu_root, tmp_path):
     shuffled = {s.qid: s for s in make_benchmark("mlvu", mlvu_root, shuffle_options_seed=0).load()}
     # plotQA_2: [home, park, shop, road], gold "home"; order (1, 3, 0, 2) -> [park, road, home, shop], gold C
     sample = shuffled["plotQA_2"]
-    assert sample.options == ("A. park", "B. road", "C. home", "D. shop") and sample.answer_letter == "C"
+    assert sample.options == ("A. park", "B. road", "C. home", "D. shop") and sample.gold == "C"
     assert sample.question_text == "Where?\nOptions:\n(A) park\n(B) road\n(C) home\n(D) shop" + SINGLE
     # needle_0: [cup, pen, key, box], gold "cup"; order (1, 2, 0, 3) -> gold C
-    assert shuffled["needle_0"].answer_letter == "C" and shuffled["needle_0"].options[2] == "C. cup"
+    assert shuffled["needle_0"].gold == "C" and shuffled["needle_0"].options[2] == "C. cup"
 
     bench = make_benchmark("mlvu", mlvu_root)
-    key_plain, _ = evaluate(bench, ScriptedBackend(), run_dir=tmp_path / "run", model="m", progress=False)
-    key_shuf, state = evaluate(bench, ScriptedBackend(), run_dir=tmp_path / "run", model="m", progress=False,
-                               probe="shuffled-options", probe_seed=0)
+    key_plain, _ = evaluate(bench, ScriptedBackend(), EvalConfig(run_dir=tmp_path / "run", model="m"), progress=False)
+    key_shuf, state = evaluate(bench, ScriptedBackend(), EvalConfig(run_dir=tmp_path / "run", model="m", probe="shuffled-options", probe_seed=0), progress=False)
     assert key_shuf != key_plain and state.done == 5  # a new configuration: nothing skipped
     run = read_run(tmp_path / "run", config_hash_=key_shuf)
     assert (run.config["probe"], run.config["probe_seed"]) == ("shuffled-options", 0)
@@ -61,10 +61,9 @@ def test_shuffled_options_mlvu_hand_computed(mlvu_root, tmp_path):
     assert "shuffled-options (seed 0)" in render_markdown(summary)
     assert "probe" not in read_run(tmp_path / "run", config_hash_=key_plain).config  # normal runs keep their hash
     with pytest.raises(ValueError, match="pass probe='shuffled-options'"):
-        evaluate(make_benchmark("mlvu", mlvu_root, shuffle_options_seed=3), ScriptedBackend(), run_dir=tmp_path / "x",
-                 model="m", progress=False)
+        evaluate(make_benchmark("mlvu", mlvu_root, shuffle_options_seed=3), ScriptedBackend(), EvalConfig(run_dir=tmp_path / "x", model="m"), progress=False)
     with pytest.raises(ValueError, match="probe must be one of"):
-        evaluate(bench, ScriptedBackend(), run_dir=tmp_path / "x", model="m", progress=False, probe="blind")
+        evaluate(bench, ScriptedBackend(), EvalConfig(run_dir=tmp_path / "x", model="m", probe="blind"), progress=False)
 
 
 def test_shuffled_options_lvbench_rebuilds_embedded_options(tmp_path):
@@ -77,7 +76,7 @@ def test_shuffled_options_lvbench_rebuilds_embedded_options(tmp_path):
     texts = ["one", "two", "three", "four"]
     shown = [texts[i] for i in order]
     assert sample.options == tuple(f"{'ABCD'[i]}. {t}" for i, t in enumerate(shown))
-    assert sample.answer_letter == "ABCD"[shown.index("two")]
+    assert sample.gold == "ABCD"[shown.index("two")]
     assert sample.question_text == ("What?\n" + "\n".join(f"({'ABCD'[i]}) {t}" for i, t in enumerate(shown)) + "\n"
                                     + "Respond with only the letter (A, B, C, or D) of the correct option.")
 
@@ -100,11 +99,8 @@ def test_no_visual_blacks_out_every_clip(needle_root, tmp_path, method):
         return reply
 
     normal, blind = [], []
-    evaluate(make_benchmark("needle", needle_root), ScriptedBackend(recorder(normal)), run_dir=tmp_path / "a",
-             model="m", method=method, progress=False, concurrency=1)
-    key, state = evaluate(make_benchmark("needle", needle_root), ScriptedBackend(recorder(blind)),
-                          run_dir=tmp_path / "b", model="m", method=method, progress=False, concurrency=1,
-                          probe="no-visual")
+    evaluate(make_benchmark("needle", needle_root), ScriptedBackend(recorder(normal)), EvalConfig(run_dir=tmp_path / "a", model="m", method=method, concurrency=1), progress=False)
+    key, state = evaluate(make_benchmark("needle", needle_root), ScriptedBackend(recorder(blind)), EvalConfig(run_dir=tmp_path / "b", model="m", method=method, concurrency=1, probe="no-visual"), progress=False)
     assert state.errors == 0 and len(blind) == len(normal) > 0
     for seen, real in zip(blind, normal, strict=True):
         assert _texts(seen) == _texts(real)  # labels, clip order and question unchanged
@@ -124,8 +120,7 @@ def test_no_visual_uniform_sends_text_only(needle_root, tmp_path):
         seen.append(request)
         return "A"
 
-    _, state = evaluate(make_benchmark("needle", needle_root), ScriptedBackend(reply), run_dir=tmp_path / "run",
-                        model="m", method="uniform", num_frames=4, progress=False, probe="no-visual")
+    _, state = evaluate(make_benchmark("needle", needle_root), ScriptedBackend(reply), EvalConfig(run_dir=tmp_path / "run", model="m", method="uniform", num_frames=4, probe="no-visual"), progress=False)
     assert state.done == 4 and state.errors == 0
     for request in seen:
         assert _video_parts(request) == [] and len(request.messages) == 1

@@ -10,6 +10,7 @@ import pytest
 
 from love_r1.backends.scripted import ScriptedBackend
 from love_r1.eval.benchmarks import make_benchmark
+from love_r1.eval.config import EvalConfig
 from love_r1.eval.report import ITEM_COLUMNS, item_rows, markdown_table, render_csv
 from love_r1.eval.runner import evaluate
 from love_r1.eval.store import read_run
@@ -30,7 +31,7 @@ def run_dir(tmp_path):
     root = tmp_path / "data"
     make_video(root / "v.mp4", seconds=20.0, seed=6)
     (root / "annotations.jsonl").write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
-    evaluate(make_benchmark("needle", root), ScriptedBackend(), run_dir=tmp_path / "run", model="m", progress=False)
+    evaluate(make_benchmark("needle", root), ScriptedBackend(), EvalConfig(run_dir=tmp_path / "run", model="m"), progress=False)
     return tmp_path / "run"
 
 

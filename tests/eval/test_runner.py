@@ -16,9 +16,11 @@ import pytest
 
 from love_r1.backends.scripted import ScriptedBackend
 from love_r1.eval.benchmarks import make_benchmark
+from love_r1.eval.config import EvalConfig, select_samples
 from love_r1.eval.explorer import render_explorer
+from love_r1.eval.preflight import preflight
 from love_r1.eval.report import render_markdown, summarize
-from love_r1.eval.runner import evaluate, preflight, select_samples
+from love_r1.eval.runner import evaluate
 from love_r1.eval.store import db_files, export_jsonl, read_run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,7 +37,7 @@ def _rows(run_dir):
 def test_mlvu_end_to_end_with_dummy_policy(mlvu_root, tmp_path):
     bench = make_benchmark("mlvu", mlvu_root)
     backend = ScriptedBackend()
-    key, state = evaluate(bench, backend, run_dir=tmp_path / "run", model="dummy", progress=False, concurrency=2)
+    key, state = evaluate(bench, backend, EvalConfig(run_dir=tmp_path / "run", model="dummy", concurrency=2), progress=False)
     assert (state.done, state.errors, state.extraction_failures) == (5, 0, 0)
     run = read_run(tmp_path / "run")
     assert run.config["policy"]["name"] == "mlvu" and run.config["policy"]["fast_max_frames"] == 384
@@ -56,7 +58,7 @@ def test_mlvu_end_to_end_with_dummy_policy(mlvu_root, tmp_path):
     lines = export_jsonl(run, tmp_path / "x.jsonl").read_text().splitlines()
     assert len(lines) == 5 and json.loads(lines[0])["episode"]["answer"] == "A"
     # same command again: nothing re-run, nothing duplicated
-    key2, again = evaluate(bench, ScriptedBackend(), run_dir=tmp_path / "run", model="dummy", progress=False)
+    key2, again = evaluate(bench, ScriptedBackend(), EvalConfig(run_dir=tmp_path / "run", model="dummy"), progress=False)
     assert key2 == key and again.done == 0 and again.skipped_finished == 5
     assert sorted(_rows(tmp_path / "run")) == sorted({s.qid for s in bench.load()})
 
@@ -68,7 +70,7 @@ def test_broken_and_missing_videos_fail_only_their_items(mlvu_root, tmp_path):
     report = preflight(bench.load())
     assert list(report.missing) == [str(mlvu_root.absolute() / "MLVU/video/1_plotQA/p2.mp4")]
     assert len(report.corrupt) == 1 and "n1.mp4" in next(iter(report.corrupt))
-    _, state = evaluate(bench, ScriptedBackend(), run_dir=tmp_path / "run", model="dummy", progress=False)
+    _, state = evaluate(bench, ScriptedBackend(), EvalConfig(run_dir=tmp_path / "run", model="dummy"), progress=False)
     assert (state.done, state.errors) == (5, 3)
     summary = summarize(read_run(tmp_path / "run"))
     assert summary["num_errors"] == 3 and summary["num_items"] == 5
@@ -77,18 +79,16 @@ def test_broken_and_missing_videos_fail_only_their_items(mlvu_root, tmp_path):
 
 def test_shards_merge_and_uniform_baseline(needle_root, tmp_path):
     bench = make_benchmark("needle", needle_root)
-    assert [s.qid for s in select_samples(bench.load(), shard_index=1, num_shards=2)] == [
+    assert [s.qid for s in select_samples(bench.load(), EvalConfig(run_dir=tmp_path, model="m", shard_index=1, num_shards=2))] == [
         s.qid for s in bench.load()[1::2]]
     for index in range(2):
-        evaluate(bench, ScriptedBackend(["The answer is B."] * 4), run_dir=tmp_path / "run", model="base",
-                 method="uniform", num_frames=6, pixels_per_frame=32 * 28 * 28, shard_index=index, num_shards=2,
-                 progress=False)
+        evaluate(bench, ScriptedBackend(["The answer is B."] * 4), EvalConfig(run_dir=tmp_path / "run", model="base", method="uniform", num_frames=6, pixels_per_frame=32 * 28 * 28, shard_index=index, num_shards=2), progress=False)
     assert len(db_files(tmp_path / "run")) == 2
     run = read_run(tmp_path / "run")
     assert len(run.items) == 4 and run.config["method"] == "uniform" and "policy" not in run.config
     episode = run.items[0].episode
     assert episode["fast_view"]["num_frames"] == 6 and len(episode["steps"]) == 1
-    gold_b = sum(row.sample["answer_letter"] == "B" for row in run.items)
+    gold_b = sum(row.sample["gold"] == "B" for row in run.items)
     assert summarize(run)["accuracy"] == pytest.approx(gold_b / 4)
 
 
@@ -96,14 +96,15 @@ SLOW_RUN = """
 import sys, time
 from love_r1.backends.scripted import ScriptedBackend, dummy_reply
 from love_r1.eval.benchmarks import make_benchmark
+from love_r1.eval.config import EvalConfig
 from love_r1.eval.runner import evaluate
 
 def slow(request):
     time.sleep(0.3)
     return dummy_reply(request)
 
-evaluate(make_benchmark("needle", sys.argv[1]), ScriptedBackend(slow), run_dir=sys.argv[2], model="m",
-         concurrency=1, prefetch_workers=0, progress=False)
+evaluate(make_benchmark("needle", sys.argv[1]), ScriptedBackend(slow),
+         EvalConfig(run_dir=sys.argv[2], model="m", concurrency=1, prefetch_workers=0), progress=False)
 """
 
 
@@ -125,8 +126,7 @@ def test_sigkill_mid_run_then_resume(needle_root, tmp_path):
     proc.wait()
     partial = _rows(run_dir)
     assert 1 <= len(partial) < 4
-    _, state = evaluate(make_benchmark("needle", needle_root), ScriptedBackend(), run_dir=run_dir, model="m",
-                        progress=False)
+    _, state = evaluate(make_benchmark("needle", needle_root), ScriptedBackend(), EvalConfig(run_dir=run_dir, model="m"), progress=False)
     assert state.skipped_finished == len(partial) and state.done == 4 - len(partial)
     rows = _rows(run_dir)
     assert len(rows) == len(set(rows)) == 4
@@ -144,8 +144,7 @@ def test_each_video_is_decoded_once_with_prefetch(mlvu_root, tmp_path, monkeypat
 
     monkeypatch.setattr(FrameCache, "put", counting_put)
     bench = make_benchmark("mlvu", mlvu_root)
-    _, state = evaluate(bench, ScriptedBackend(), run_dir=tmp_path / "run", model="dummy", progress=False,
-                        concurrency=1, prefetch_workers=2)
+    _, state = evaluate(bench, ScriptedBackend(), EvalConfig(run_dir=tmp_path / "run", model="dummy", concurrency=1, prefetch_workers=2), progress=False)
     assert state.done == 5
     # 3 video files (5 questions): one fast view and one (identical) zoom clip each, decoded once
     assert len(stored) == len(set(stored)) == 6
@@ -162,8 +161,7 @@ def test_videomme_count_warning_and_breakdowns(tmp_path, video_bank):
                      "question": "Which?", "options": ["A. x", "B. y", "C. z", "D. w"], "answer": answer})
         place(video_bank["v1"], root / "data" / f"yt{index}.mp4")
     write_parquet(root / "videomme" / "test-00000-of-00001.parquet", rows)
-    _, state = evaluate(make_benchmark("videomme", root), ScriptedBackend(), run_dir=tmp_path / "run", model="m",
-                        progress=False)
+    _, state = evaluate(make_benchmark("videomme", root), ScriptedBackend(), EvalConfig(run_dir=tmp_path / "run", model="m"), progress=False)
     assert state.count_warning.startswith("videomme: the annotations hold 3 questions, the official set has 2700")
     summary = summarize(read_run(tmp_path / "run"))
     assert summary["breakdowns"]["duration"] == {"long": {"correct": 1, "total": 1, "accuracy": 1.0},
@@ -173,8 +171,7 @@ def test_videomme_count_warning_and_breakdowns(tmp_path, video_bank):
 
 def test_unreadable_answers_are_counted_not_guessed(needle_root, tmp_path):
     bench = make_benchmark("needle", needle_root)
-    _, state = evaluate(bench, ScriptedBackend(lambda request: "I cannot tell."), run_dir=tmp_path / "run",
-                        model="m", progress=False)
+    _, state = evaluate(bench, ScriptedBackend(lambda request: "I cannot tell."), EvalConfig(run_dir=tmp_path / "run", model="m"), progress=False)
     assert (state.done, state.extraction_failures, state.correct) == (4, 4, 0)
     summary = summarize(read_run(tmp_path / "run"))
     assert (summary["num_extraction_failures"], summary["num_scored"], summary["accuracy"]) == (4, 0, 0.0)

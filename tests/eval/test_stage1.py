@@ -12,6 +12,7 @@ from love_r1.agent.single_pass import answer_of, build_single_pass_messages, who
 from love_r1.backends import TextPart, VideoPart
 from love_r1.backends.scripted import ScriptedBackend
 from love_r1.eval.benchmarks import make_benchmark
+from love_r1.eval.config import EvalConfig
 from love_r1.eval.report import summarize
 from love_r1.eval.runner import evaluate
 from love_r1.eval.store import read_run
@@ -43,8 +44,7 @@ def test_stage1_prompt_snapshot_frames_and_episode(stage1_root, tmp_path):
         seen.append(request)
         return "I get the answer.\n\nThe square is green.\\boxed{C}"
 
-    key, state = evaluate(make_benchmark("needle", stage1_root), ScriptedBackend(reply), run_dir=tmp_path / "run",
-                          model="m", method="stage1", progress=False)
+    key, state = evaluate(make_benchmark("needle", stage1_root), ScriptedBackend(reply), EvalConfig(run_dir=tmp_path / "run", model="m", method="stage1"), progress=False)
     assert (state.done, state.correct, state.errors) == (1, 1, 0)
     (request,) = seen
     assert to_chat_dicts(request.messages, video_value="<video>") == [
@@ -75,8 +75,7 @@ def test_stage1_prompt_snapshot_frames_and_episode(stage1_root, tmp_path):
     assert summary["accuracy"] == 1.0 and summary["method"] == "stage1"
     assert (summary["zoom"]["steps_per_question"], summary["zoom"]["zooms_per_question"]) == (1.0, 0.0)
     # a plain-letter reply (stage-1 checkpoints answer without a box) is the answer itself
-    _, again = evaluate(make_benchmark("needle", stage1_root), ScriptedBackend(["C"]), run_dir=tmp_path / "run2",
-                        model="m", method="stage1", progress=False)
+    _, again = evaluate(make_benchmark("needle", stage1_root), ScriptedBackend(["C"]), EvalConfig(run_dir=tmp_path / "run2", model="m", method="stage1"), progress=False)
     assert again.correct == 1 and read_run(tmp_path / "run2").items[0].episode["answer"] == "C"
 
 
@@ -93,16 +92,14 @@ def test_stage1_uses_model_py_videomme_text_and_reference_policy(tmp_path, video
                          "etc.) as the answer.")
     assert stage1_text == ("Which?\nA. x\nB. y\nC. z\nD. w\nProvide only the single option letter (e.g., A, B, C, D, "
                            "etc.) as the answer.")
-    key, _ = evaluate(make_benchmark("videomme", root), ScriptedBackend(["A"]), run_dir=tmp_path / "run", model="m",
-                      method="stage1", progress=False)
+    key, _ = evaluate(make_benchmark("videomme", root), ScriptedBackend(["A"]), EvalConfig(run_dir=tmp_path / "run", model="m", method="stage1"), progress=False)
     run = read_run(tmp_path / "run")
     assert run.config["prompt_preset"] == "love_r1_stage1" and run.config["policy"]["name"] == "reference"
     assert run.items[0].episode["question"] == stage1_text
 
 
 def test_stage1_policy_is_reference_even_for_mlvu(mlvu_root, tmp_path):
-    _, state = evaluate(make_benchmark("mlvu", mlvu_root), ScriptedBackend(), run_dir=tmp_path / "run", model="m",
-                        method="stage1", progress=False, concurrency=2)
+    _, state = evaluate(make_benchmark("mlvu", mlvu_root), ScriptedBackend(), EvalConfig(run_dir=tmp_path / "run", model="m", method="stage1", concurrency=2), progress=False)
     assert state.done == 5 and state.errors == 0
     run = read_run(tmp_path / "run")
     assert run.config["policy"]["fast_max_frames"] == 768 and run.config["prompt_preset"] == "love_r1_stage1"
@@ -128,8 +125,7 @@ def test_single_pass_builder_and_answer_rule():
 
 def test_stage1_broken_video_fails_only_its_item(stage1_root, tmp_path):
     (stage1_root / "v.mp4").write_bytes(b"broken" * 50)
-    _, state = evaluate(make_benchmark("needle", stage1_root), ScriptedBackend(["A"]), run_dir=tmp_path / "run",
-                        model="m", method="stage1", progress=False, check_videos=False)
+    _, state = evaluate(make_benchmark("needle", stage1_root), ScriptedBackend(["A"]), EvalConfig(run_dir=tmp_path / "run", model="m", method="stage1", check_videos=False), progress=False)
     assert (state.done, state.errors) == (1, 1)
     assert read_run(tmp_path / "run").items[0].error.startswith("video ")
 
@@ -142,8 +138,7 @@ def test_stage1_rendered_chat_template_snapshot(stage1_root, tmp_path):
 
     _, processor = tq.build_tiny("qwen2_5_vl")
     seen = []
-    evaluate(make_benchmark("needle", stage1_root), ScriptedBackend(lambda r: seen.append(r) or "C"),
-             run_dir=tmp_path / "run", model="m", method="stage1", progress=False)
+    evaluate(make_benchmark("needle", stage1_root), ScriptedBackend(lambda r: seen.append(r) or "C"), EvalConfig(run_dir=tmp_path / "run", model="m", method="stage1"), progress=False)
     text = processor.apply_chat_template(to_chat_dicts(seen[0].messages), tokenize=False, add_generation_prompt=True)
     assert text == (
         "<|im_start|>system\n" + SYSTEM + "<|im_end|>\n<|im_start|>user\n"

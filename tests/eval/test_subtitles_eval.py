@@ -15,7 +15,8 @@ from love_r1.agent.messages import step_prompt_text
 from love_r1.backends import GenerationRequest, TextPart
 from love_r1.backends.scripted import ScriptedBackend, dummy_reply
 from love_r1.eval.benchmarks import make_benchmark
-from love_r1.eval.runner import evaluate, run_config
+from love_r1.eval.config import EvalConfig, run_config
+from love_r1.eval.runner import evaluate
 from love_r1.eval.store import config_hash, read_run
 from love_r1.prompts.constants import ANSWER_PHRASE, ZOOM_PHRASE
 from tests.eval.conftest import make_video, place, write_json, write_parquet
@@ -68,11 +69,9 @@ def _samples(run_dir):
 
 def test_videomme_fast_view_subtitles_missing_and_unreadable(vmme_root, tmp_path):
     plain = Recorder()
-    key_off, _ = evaluate(make_benchmark("videomme", vmme_root), plain.backend, run_dir=tmp_path / "off", model="m",
-                          progress=False, prefetch_workers=0)
+    key_off, _ = evaluate(make_benchmark("videomme", vmme_root), plain.backend, EvalConfig(run_dir=tmp_path / "off", model="m", prefetch_workers=0), progress=False)
     subs = Recorder()
-    key_on, state = evaluate(make_benchmark("videomme", vmme_root, subtitles=True), subs.backend,
-                             run_dir=tmp_path / "on", model="m", progress=False, prefetch_workers=0)
+    key_on, state = evaluate(make_benchmark("videomme", vmme_root, subtitles=True), subs.backend, EvalConfig(run_dir=tmp_path / "on", model="m", prefetch_workers=0), progress=False)
     assert key_on != key_off
     assert state.errors == 0 and state.subtitles == {"missing": 1, "ok": 1, "unreadable": 1}
     rows = _samples(tmp_path / "on")
@@ -97,14 +96,14 @@ def test_videomme_fast_view_subtitles_missing_and_unreadable(vmme_root, tmp_path
     assert "subtitles" not in _samples(tmp_path / "off")["000-1"].sample
 
 
-def test_hash_unchanged_with_subtitles_off(vmme_root):
+def test_hash_unchanged_with_subtitles_off(vmme_root, tmp_path):
     from love_r1.agent.policy import ZoomPolicy
 
     policy = ZoomPolicy.preset("reference")
 
     def config(**kwargs):
-        return run_config(benchmark=make_benchmark("videomme", vmme_root, **kwargs), policy=policy, model="m",
-                          method="zoom", num_frames=128, pixels_per_frame=256 * 28 * 28)
+        return run_config(make_benchmark("videomme", vmme_root, **kwargs),
+                          EvalConfig(run_dir=tmp_path, model="m", method="zoom", policy=policy))
 
     off = config()
     assert set(off) == {"benchmark", "prompt_preset", "subtitles", "prompt_text_version", "data_revision", "model",
@@ -123,8 +122,7 @@ def test_hash_unchanged_with_subtitles_off(vmme_root):
 def test_videomme_uniform_and_stage1_use_their_frame_times(vmme_root, tmp_path):
     bench = make_benchmark("videomme", vmme_root, subtitles=True, subtitle_mode="fast+clips")
     uniform = Recorder(lambda request: "A")
-    evaluate(bench, uniform.backend, run_dir=tmp_path / "uni", model="m", method="uniform", num_frames=4,
-             progress=False, prefetch_workers=0)
+    evaluate(bench, uniform.backend, EvalConfig(run_dir=tmp_path / "uni", model="m", method="uniform", num_frames=4, prefetch_workers=0), progress=False)
     row = _samples(tmp_path / "uni")["000-1"]
     assert [round(t, 6) for t in row.episode["fast_view"]["timestamps_seconds"]] == [0.0, 1.2, 2.6, 3.8]  # frames 0, 6, 13, 19
     # 1.2 s falls in the cue the fast view skips: the text follows the frames actually sampled
@@ -132,8 +130,7 @@ def test_videomme_uniform_and_stage1_use_their_frame_times(vmme_root, tmp_path):
                                       "[00:03] last\n" + row.sample["question_text"]]
 
     stage1 = Recorder(lambda request: "A")
-    evaluate(bench, stage1.backend, run_dir=tmp_path / "s1", model="m", method="stage1", progress=False,
-             prefetch_workers=0)
+    evaluate(bench, stage1.backend, EvalConfig(run_dir=tmp_path / "s1", model="m", method="stage1", prefetch_workers=0), progress=False)
     row = _samples(tmp_path / "s1")["000-1"]
     # the whole-video slow clip is not a zoom clip: fast-view lines only, even in fast+clips mode
     assert stage1.texts["000-1"] == [VMME_FAST_TEXT + row.sample["question_text"]]
@@ -142,8 +139,7 @@ def test_videomme_uniform_and_stage1_use_their_frame_times(vmme_root, tmp_path):
 
 def test_no_visual_probe_refuses_subtitles(vmme_root, tmp_path):
     with pytest.raises(ValueError, match="--subtitles cannot be combined with --probe no-visual"):
-        evaluate(make_benchmark("videomme", vmme_root, subtitles=True), ScriptedBackend(), run_dir=tmp_path / "r",
-                 model="m", probe="no-visual", progress=False)
+        evaluate(make_benchmark("videomme", vmme_root, subtitles=True), ScriptedBackend(), EvalConfig(run_dir=tmp_path / "r", model="m", probe="no-visual"), progress=False)
 
 
 @pytest.fixture
@@ -178,8 +174,7 @@ def _zoom_then_answer(request: GenerationRequest) -> str:
 @pytest.mark.parametrize("mode", ["fast", "fast+clips"])
 def test_longvideobench_offset_and_clip_lines(lvb_root, tmp_path, mode):
     recorder = Recorder(_zoom_then_answer)
-    _, state = evaluate(make_benchmark("longvideobench", lvb_root, subtitles=True, subtitle_mode=mode),
-                        recorder.backend, run_dir=tmp_path / "run", model="m", progress=False, prefetch_workers=0)
+    _, state = evaluate(make_benchmark("longvideobench", lvb_root, subtitles=True, subtitle_mode=mode), recorder.backend, EvalConfig(run_dir=tmp_path / "run", model="m", prefetch_workers=0), progress=False)
     assert state.errors == 0 and state.subtitles == {"missing": 1, "ok": 1}
     rows = _samples(tmp_path / "run")
     episode = rows["long_0"].episode

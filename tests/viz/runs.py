@@ -117,17 +117,18 @@ def build_dataset(root: Path, *, short_videos: int = 3, long_videos: int = 1, qu
 def truth_of(data_root: Path) -> dict[str, tuple[str, list[list[float]]]]:
     from love_r1.eval.benchmarks import make_benchmark
 
-    return {s.qid: (s.answer_letter, [list(e) for e in s.evidence]) for s in make_benchmark("needle", data_root).load()}
+    return {s.qid: (s.gold, [list(e) for e in s.evidence]) for s in make_benchmark("needle", data_root).load()}
 
 
 def evaluate_run(data_root: Path, run_dir: Path, *, salt: str, reasoning_words: int = 0) -> Path:
     """Evaluate the needle data with :func:`policy` (the real runner and store); returns ``run_dir``."""
     from love_r1.backends.scripted import ScriptedBackend
     from love_r1.eval.benchmarks import make_benchmark
+    from love_r1.eval.config import EvalConfig
     from love_r1.eval.runner import evaluate
 
     backend = ScriptedBackend(policy(truth_of(data_root), salt=salt, reasoning_words=reasoning_words))
-    evaluate(make_benchmark("needle", data_root), backend, run_dir=run_dir, model=f"scripted-{salt}", progress=False)
+    evaluate(make_benchmark("needle", data_root), backend, EvalConfig(run_dir=run_dir, model=f"scripted-{salt}"), progress=False)
     return run_dir
 
 

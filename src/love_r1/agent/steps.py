@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 from love_r1.agent.budget import ClipPlan
 from love_r1.agent.grammar import ParsedReply
@@ -20,8 +20,7 @@ from love_r1.interval import Interval
 StepKind = Literal["zoom", "answer", "forced_answer"]
 StopReason = Literal["answered", "no_box", "parse_error", "too_short", "repeat_iou", "step_limit", "forced",
                      "token_budget", "short_video"]
-STOP_REASONS: tuple[str, ...] = ("answered", "no_box", "parse_error", "too_short", "repeat_iou", "step_limit", "forced",
-                                 "token_budget", "short_video")
+STOP_REASONS: tuple[str, ...] = get_args(StopReason)
 
 
 def _interval_to_list(interval: Interval | None) -> list[float] | None:

@@ -44,7 +44,7 @@ def _benchmark_videos(name: str, data_root: Path) -> list:
         samples = make_benchmark(name, data_root).load()
     except ValueError as error:
         raise SystemExit(f"error: --benchmark {name}: {error}") from None
-    paths = dict.fromkeys(str(sample.video_path) for sample in samples)
+    paths = dict.fromkeys(str(sample.video_path) for sample in samples if sample.video_path is not None)
     return [VideoRef(video_id=Path(path).stem, path=path, origin=name) for path in paths]
 
 

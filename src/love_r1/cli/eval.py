@@ -6,10 +6,17 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
+from love_r1.agent.policy import PresetName
+from love_r1.backends.openai_http import VideoMode
 from love_r1.backends.qwen_inputs import PositionRule
-from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID, POSITION_RULE_HELP
+from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID, POSITION_RULE_HELP, BackendKind
+from love_r1.eval.benchmarks import BenchmarkName, PromptPreset
+from love_r1.eval.benchmarks.cgbench import Split as CGBenchSplit
+from love_r1.eval.config import DEFAULT_UNIFORM_FRAMES, Method
+from love_r1.eval.probes import Probe
+from love_r1.eval.subtitles import SubtitleMode
+from love_r1.time_base import TimeBase
 
 HELP = "run a benchmark (Video-MME, LVBench, MLVU, LongVideoBench, MVBench, CG-Bench, needle); resumable"
 DESCRIPTION = """Evaluate a model on a benchmark with the LOVE-R1 zoom loop (or the uniform-frames baseline).
@@ -26,26 +33,27 @@ torchrun/accelerate) write separate files that `love-r1 report` merges.
   love-r1 eval --benchmark mlvu --data-root /data/MLVU --out runs/mlvu-s1 --method stage1 --model /ckpt/stage1
   love-r1 eval --benchmark videomme --data-root /data/Video-MME --out runs/vmme-nv --probe no-visual
   love-r1 eval --benchmark videomme --data-root /data/Video-MME --out runs/vmme-sub --subtitles
+  love-r1 eval --benchmark cgbench --data-root /data/CG-Bench --out runs/cg-full --cgbench-split full
 
-Exit status: 0 done (item errors are counted, not fatal), 2 bad input or data (also a damaged results store:
-see --rebuild-store; or this shard already being run by another process).
+Exit status: 0 done (item errors are counted, not fatal; an unusable annotation record is a "data
+error" item listed in the report), 2 bad input or data (annotation files missing or unreadable; also a
+damaged results store: see --rebuild-store; or this shard already being run by another process).
 """
 
 
 @dataclass
 class Options:
-    benchmark: Literal["videomme", "lvbench", "mlvu", "longvideobench", "mvbench", "cgbench", "needle"] = field(
-        metadata={"help": "benchmark to run"})
+    benchmark: BenchmarkName = field(metadata={"help": "benchmark to run"})
     data_root: Path = field(metadata={"help": "folder laid out as the benchmark's hub repo (annotations + videos)"})
     out: Path = field(metadata={"help": "run directory (SQLite results, JSONL export); reused to resume"})
     model: str = field(default=DEFAULT_MODEL_ID, metadata={
         "help": "checkpoint: Hub id or local folder (hf, vllm); served model name (openai)"})
-    backend: Literal["hf", "openai", "vllm", "scripted"] = field(default="hf", metadata={"help": BACKEND_HELP})
+    backend: BackendKind = field(default="hf", metadata={"help": BACKEND_HELP})
     base_url: str | None = field(default=None, metadata={
         "help": "OpenAI-compatible endpoint for --backend openai, e.g. http://127.0.0.1:8000/v1"})
     api_key_env: str = field(default="OPENAI_API_KEY", metadata={
         "help": "environment variable holding the API key (--backend openai; never printed)"})
-    video_mode: Literal["frames_as_images", "video_url"] = field(default="frames_as_images", metadata={
+    video_mode: VideoMode = field(default="frames_as_images", metadata={
         "help": "how --backend openai sends clips: every frame as an image, or one data:video/jpeg part per clip "
                 "(vLLM)"})
     script: Path | None = field(default=None, metadata={
@@ -55,35 +63,40 @@ class Options:
     dtype: str = field(default="auto", metadata={
         "help": "weights dtype for --backend hf/vllm: auto, bfloat16, float16, float32"})
     position_rule: PositionRule | None = field(default=None, metadata={"help": POSITION_RULE_HELP})
-    method: Literal["zoom", "stage1", "uniform"] = field(default="zoom", metadata={
+    method: Method = field(default="zoom", metadata={
         "help": "zoom: the LOVE-R1 multi-step loop; stage1: the reference's stage-1 path (one pass: fast view + one "
                 "32-frame slow clip of the whole video, no decision instruction); uniform: one pass over "
                 "--num-frames uniform frames (baseline)"})
-    probe: Literal["none", "no-visual", "shuffled-options"] = field(default="none", metadata={
+    probe: Probe = field(default="none", metadata={
         "help": "robustness probe: no-visual (every clip a single black frame; --method uniform: no video at all) "
                 "or shuffled-options (option texts permuted per question with --probe-seed, gold letter remapped)"})
     probe_seed: int = field(default=0, metadata={"help": "seed of --probe shuffled-options (integer)"})
-    num_frames: int = field(default=128, metadata={"help": "frames per video for --method uniform (count)"})
-    pixels_per_frame: int = field(default=256 * 28 * 28, metadata={
-        "help": "pixel budget per frame for --method uniform (pixels; 256*28*28 = 256 visual tokens per 2 frames)"})
-    preset: Literal["love_r1", "love_r1_stage1", "plain"] = field(default="love_r1", metadata={
+    num_frames: int | None = field(default=None, metadata={
+        "help": f"frames per video, --method uniform only (count; default: {DEFAULT_UNIFORM_FRAMES})"})
+    pixels_per_frame: int | None = field(default=None, metadata={
+        "help": "pixel budget per frame, --method uniform only (pixels; default: 256*28*28 = 200704, 256 visual "
+                "tokens per 2 frames)"})
+    preset: PromptPreset = field(default="love_r1", metadata={
         "help": "question-text preset: love_r1 (the reference's text + answer instruction; with --method stage1 "
                 "the stage-1 script's variant, love_r1_stage1), love_r1_stage1, or plain"})
-    policy_preset: Literal["reference", "mlvu", "longvideobench", "budget"] | None = field(default=None, metadata={
+    policy_preset: PresetName | None = field(default=None, metadata={
         "help": "zoom policy preset (default: the benchmark's: mlvu for MLVU, longvideobench for "
                 "LongVideoBench, else reference; always reference for --method stage1)"})
     max_zoom_steps: int | None = field(default=None, metadata={
         "help": "free steps before the answer is forced (count; default: the preset's, 2)"})
-    time_base: Literal["presentation", "index"] = field(default="presentation", metadata={
+    time_base: TimeBase = field(default="presentation", metadata={
         "help": "clock of D, frame selection, clip bounds, labels and the overlay: presentation (each frame's "
                 "presentation time in seconds from the first frame) or index (the reference's frame_index / "
                 "header fps); identical on constant-frame-rate files (docs/protocol.md, Time base)"})
     subtitles: bool = field(default=False, metadata={
-        "help": "show subtitles (Video-MME, LongVideoBench): the lines active at the fast view's frame times, as "
+        "help": "show subtitles (Video-MME, LongVideoBench, CG-Bench): the lines active at the fast view's frame times, as "
                 "'Subtitles:' + '[mm:ss] line' before the question; a video without a subtitle file gets none"})
-    subtitle_mode: Literal["fast", "fast+clips"] = field(default="fast", metadata={
+    subtitle_mode: SubtitleMode = field(default="fast", metadata={
         "help": "with --subtitles: fast (only the fast view's lines) or fast+clips (also the lines inside each zoom "
                 "clip, an extension: the released checkpoints never saw subtitles)"})
+    cgbench_split: CGBenchSplit | None = field(default=None, metadata={
+        "help": "CG-Bench question set: mini (cgbench_mini.json, 3,000 questions: what the paper's tables, lmms-eval "
+                "and VLMEvalKit report) or full (cgbench.json, 12,129); recorded in the run config (default: mini)"})
     limit: int | None = field(default=None, metadata={"help": "only the first N questions (count; None: all)"})
     shard: str | None = field(default=None, metadata={
         "help": "this process's share as i/n (0-based), e.g. 0/8 (default: RANK/WORLD_SIZE env, else 0/1)"})
@@ -120,24 +133,37 @@ def run(options: Options) -> int:
     from love_r1.agent.policy import ZoomPolicy
     from love_r1.cli._backends import backend_settings, make_backend
     from love_r1.eval.benchmarks import DataError, make_benchmark
+    from love_r1.eval.config import EvalConfig
     from love_r1.eval.report import render_markdown, summarize
     from love_r1.eval.runner import evaluate
     from love_r1.eval.store import StoreError, check_run_stores, export_jsonl, read_run
 
+    model = options.model
+    if options.backend == "scripted" and model == DEFAULT_MODEL_ID:
+        model = "scripted"  # no checkpoint is involved; do not record one
     try:
         shard_index, num_shards = parse_shard(options.shard)
         if options.subtitles and options.probe == "no-visual":
             raise ValueError("--subtitles cannot be combined with --probe no-visual (the subtitle lines shown "
                              "depend on the frames shown)")
+        if options.cgbench_split is not None and options.benchmark != "cgbench":
+            raise ValueError(f"--cgbench-split applies to --benchmark cgbench only, not {options.benchmark!r}")
+        adapter_options = {"split": options.cgbench_split} if options.cgbench_split is not None else {}
         bench = make_benchmark(options.benchmark, options.data_root, prompt_preset=options.preset,
-                               subtitles=options.subtitles, subtitle_mode=options.subtitle_mode)
+                               subtitles=options.subtitles, subtitle_mode=options.subtitle_mode, **adapter_options)
         if options.download:
             bench.download(token=os.environ.get("HF_TOKEN"))
         default_preset = "reference" if options.method == "stage1" else bench.policy_preset
         policy = ZoomPolicy.preset(options.policy_preset or default_preset, time_base=options.time_base)
         if options.max_zoom_steps is not None:
             policy = policy.replace(max_free_steps=options.max_zoom_steps)
-        bench.load()  # validate the data before loading a model
+        settings = dict(
+            run_dir=options.out, model=model, method=options.method, policy=policy, num_frames=options.num_frames,
+            pixels_per_frame=options.pixels_per_frame, limit=options.limit, shard_index=shard_index,
+            num_shards=num_shards, concurrency=options.concurrency, prefetch_workers=options.prefetch_workers,
+            check_videos=options.check_videos, probe=options.probe, probe_seed=options.probe_seed)
+        EvalConfig(**settings)  # validate the settings before loading a model
+        bench.load()  # validate the annotation files before loading a model
         rebuilt = check_run_stores(options.out, shard_index=shard_index, num_shards=num_shards,
                                    rebuild=options.rebuild_store)  # damaged store or a second writer: exit 2
         if rebuilt is not None and rebuilt.rebuilt:
@@ -146,9 +172,6 @@ def run(options: Options) -> int:
     except (DataError, ValueError) as error:  # StoreError is a ValueError
         print(f"error: {error}", file=sys.stderr)
         return 2
-    model = options.model
-    if options.backend == "scripted" and model == DEFAULT_MODEL_ID:
-        model = "scripted"  # no checkpoint is involved; do not record one
     device = options.device
     if device is None and options.backend == "hf" and options.shard is None and "LOCAL_RANK" in os.environ:
         device = f"cuda:{int(os.environ['LOCAL_RANK'])}"  # torchrun/accelerate: one GPU per rank
@@ -156,16 +179,10 @@ def run(options: Options) -> int:
                            dtype=options.dtype, script_path=options.script,
                            max_concurrency=options.concurrency, api_key_env=options.api_key_env,
                            video_mode=options.video_mode, position_rule=options.position_rule)
+    config = EvalConfig(**settings, backend={"backend": options.backend, **backend_settings(backend)})
     try:
-        key, state = evaluate(
-            bench, backend, run_dir=options.out, model=model, policy=policy, method=options.method,
-            num_frames=options.num_frames, pixels_per_frame=options.pixels_per_frame, limit=options.limit,
-            shard_index=shard_index, num_shards=num_shards, concurrency=options.concurrency,
-            prefetch_workers=options.prefetch_workers, check_videos=options.check_videos,
-            progress=options.progress and shard_index == 0,  # one bar, on the first shard
-            extra_config={"backend": options.backend, **backend_settings(backend)}, probe=options.probe,
-            probe_seed=options.probe_seed,
-        )
+        key, state = evaluate(bench, backend, config,
+                              progress=options.progress and shard_index == 0)  # one bar, on the first shard
     except StoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -175,11 +192,12 @@ def run(options: Options) -> int:
     if report is not None and report.bad:
         print(f"pre-flight: {len(report.missing)} missing and {len(report.corrupt)} corrupt of {report.num_videos} "
               "videos (their items are recorded as errors):", file=sys.stderr)
-        for path, reason in list(report.bad.items())[:20]:
-            print(f"  {reason}: {path}", file=sys.stderr)
+        for path in list(report.bad)[:20]:
+            print(f"  {report.item_error(path)}", file=sys.stderr)
+    data_errors = f" ({state.data_errors} data errors: see the report)" if state.data_errors else ""
     print(f"{bench.name} shard {shard_index}/{num_shards}: {state.done} run, {state.skipped_finished} already done, "
-          f"{state.errors} errors, {state.extraction_failures} extraction failures, {state.seconds:.1f} s "
-          f"(config {key}) -> {options.out}")
+          f"{state.errors} errors{data_errors}, {state.extraction_failures} extraction failures, "
+          f"{state.seconds:.1f} s (config {key}) -> {options.out}")
     if state.subtitles:
         counts = ", ".join(f"{count} {status}" for status, count in sorted(state.subtitles.items()))
         print(f"subtitles ({options.subtitle_mode}): {counts}")

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from love_r1.eval.extract import ExtractorMode
+from love_r1.eval.records import stored_gold
 from love_r1.eval.report import (
     FLIP_NAMES,
     HEADLINE,
@@ -91,7 +92,7 @@ def item_episode(row: ItemRow) -> dict[str, Any]:
     if episode.get("evidence") is None and sample.get("evidence"):
         episode["evidence"] = [list(e) for e in sample["evidence"]]
     if episode.get("gold") is None:
-        episode["gold"] = sample.get("answer_letter")
+        episode["gold"] = stored_gold(sample) or None
     if row.error and not episode.get("error"):
         episode["error"] = row.error
     return episode
@@ -263,7 +264,7 @@ def render_explorer(
             raw = sample.get("duration_bucket") if key == "duration group" else cats.get(key)
             facet_values[f"cat:{key}"] = [index(f"cat:{key}", label) for label in _labels(raw)] or None
         entries.append({
-            "q": qid, "v": videos.index(video), "g": sample.get("answer_letter", ""), "d": round(duration, 3),
+            "q": qid, "v": videos.index(video), "g": stored_gold(sample), "d": round(duration, 3),
             "ev": _fraction_intervals(sample.get("evidence"), duration), "r": run_data,
             "f": [facet_values.get(f["id"]) for f in facets],
             "cat": [", ".join(_labels(sample.get("duration_bucket") if k == "duration group" else cats.get(k)))

@@ -24,13 +24,13 @@ import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from love_r1.video import Frames
 
 Probe = Literal["none", "no-visual", "shuffled-options"]
-PROBES: tuple[str, ...] = ("none", "no-visual", "shuffled-options")
+PROBES: tuple[str, ...] = get_args(Probe)
 
 
 def check_probe(probe: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from love_r1.eval.benchmarks import benchmark_class
 from love_r1.eval.extract import ExtractorMode, extract_choice
+from love_r1.eval.records import stored_gold
 from love_r1.eval.runner import final_text
 from love_r1.eval.scoring import ScoredItem, aggregate
 from love_r1.eval.store import RunData
@@ -38,7 +39,7 @@ def score_run(run: RunData, *, extractor: ExtractorMode = "default") -> list[Sco
                 text = row.episode["answer"]
             predicted = extract_choice(text, sample.get("options") or [], mode=extractor)
         # an item that failed before it ran (a bad record, a missing video) may carry a partial sample
-        items.append(ScoredItem(qid=row.qid, gold=str(sample.get("answer_letter") or ""), predicted=predicted,
+        items.append(ScoredItem(qid=row.qid, gold=stored_gold(sample), predicted=predicted,
                                 error=row.error, categories=sample.get("categories") or {}))
     return items
 

@@ -5,6 +5,9 @@ or an extraction failure scores 0 (the official harnesses count every question).
 is the headline with the benchmark's official aggregation: the micro mean, or, when the
 benchmark has a ``macro_key`` (MLVU's 7 tasks -> M-Avg, MVBench's 20 tasks), the mean of the
 per-group accuracies. Category values that are tuples (LVBench abilities) count toward each label.
+Items whose annotation is unusable (error kind ``data error``, e.g. an MLVU answer that is no
+candidate) are errors too, and are also listed in ``data_errors`` (the official scorers count them
+wrong as well: they have no gold letter).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from love_r1.eval.extract import ExtractorMode, extract_choice
+from love_r1.eval.records import DATA_ERROR
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,10 @@ class ScoredItem:
     def extraction_failed(self) -> bool:
         return self.error is None and self.predicted is None
 
-
-def score_answer(*, answer_text: str, options: Sequence[str], mode: ExtractorMode = "default") -> str | None:
-    """The letter read from an episode's answer (``None``: extraction failure)."""
-    return extract_choice(answer_text or "", options, mode=mode)
+    @property
+    def data_error(self) -> bool:
+        """The item's annotation is unusable (error kind :data:`~love_r1.eval.records.DATA_ERROR`)."""
+        return self.error is not None and self.error.startswith(f"{DATA_ERROR}:")
 
 
 def _labels(value: Any) -> list[str]:
@@ -78,6 +81,7 @@ def aggregate(
 
     With ``macro_key``, a group whose items all errored (e.g. MVBench's removed NTU videos) is left
     out of the macro mean and listed in ``missing_groups``; ``num_groups`` says how many were averaged.
+    ``num_data_errors`` / ``data_errors`` (``[{"qid", "error"}]``) count and list the data-error items.
     """
     num_items = len(items)
     num_correct = sum(item.correct for item in items)
@@ -91,6 +95,8 @@ def aggregate(
         "extraction_failure_rate": num_failures / answered if answered else 0.0,
         "micro_accuracy": micro, "accuracy_excluding_errors": num_correct / answered if answered else 0.0,
         "aggregation": "micro", "accuracy": micro, "breakdowns": {},
+        "num_data_errors": sum(item.data_error for item in items),
+        "data_errors": [{"qid": item.qid, "error": item.error} for item in items if item.data_error],
     }
     for key in breakdown_keys:
         table = accuracy_by(items, key)

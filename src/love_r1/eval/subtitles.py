@@ -37,14 +37,14 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from love_r1.interval import Interval
 
 logger = logging.getLogger(__name__)
 
 SubtitleMode = Literal["fast", "fast+clips"]
-SUBTITLE_MODES: tuple[str, ...] = ("fast", "fast+clips")
+SUBTITLE_MODES: tuple[str, ...] = get_args(SubtitleMode)
 FAST_VIEW_HEADER = "Subtitles:"
 CLIP_HEADER = "Subtitles of zoom-in clip [%d, %d]:"
 
@@ -187,11 +187,16 @@ def _seconds(value: Any) -> float:
     return seconds
 
 
-def parse_lvb_detailed(obj: Any, *, offset_seconds: float = 0.0, source: str = "<json>") -> ParsedSubtitles:
+def parse_lvb_detailed(obj: Any, *, offset_seconds: float = 0.0, source: str = "<json>",
+                       video_duration_seconds: float | None = None) -> ParsedSubtitles:
     """Lines of a LongVideoBench subtitle JSON object, times shifted by ``-offset_seconds``.
 
     Entries are ``{"timestamp": [start, end], "text": ...}`` (seconds) or ``{"start": "HH:MM:SS.ms",
     "end": ..., "line": ...}``; anything else is skipped (``line_number`` = the entry's 0-based index).
+    A ``timestamp`` entry whose end is ``null`` (the last line of a file, typically) ends at
+    ``video_duration_seconds`` (the record's ``duration``), taken in the file's time base and then
+    shifted like every time, as LongVideoBench's official loader and lmms-eval do; without a
+    duration it is skipped.
 
     Raises:
         SubtitleError: ``obj`` is not a list of entries.
@@ -209,6 +214,10 @@ def parse_lvb_detailed(obj: Any, *, offset_seconds: float = 0.0, source: str = "
                 span = entry["timestamp"]
                 if not isinstance(span, list | tuple) or len(span) != 2:
                     raise ValueError(f"timestamp must be [start, end], got {span!r:.60}")
+                if span[1] is None and video_duration_seconds is not None:
+                    span = (span[0], video_duration_seconds)
+                elif span[1] is None:
+                    raise ValueError("its end is null and the video's duration is unknown")
                 start, end = _seconds(span[0]), _seconds(span[1])
                 raw = entry.get("text", entry.get("line", ""))
             elif "start" in entry and "end" in entry:
@@ -231,9 +240,11 @@ def parse_lvb_detailed(obj: Any, *, offset_seconds: float = 0.0, source: str = "
     return ParsedSubtitles(tuple(lines), tuple(skipped))
 
 
-def parse_lvb_subtitles(obj: Any, *, offset_seconds: float = 0.0, source: str = "<json>") -> list[SubtitleLine]:
+def parse_lvb_subtitles(obj: Any, *, offset_seconds: float = 0.0, source: str = "<json>",
+                        video_duration_seconds: float | None = None) -> list[SubtitleLine]:
     """The readable lines of a LongVideoBench subtitle object (:func:`parse_lvb_detailed` without the report)."""
-    return list(parse_lvb_detailed(obj, offset_seconds=offset_seconds, source=source).lines)
+    return list(parse_lvb_detailed(obj, offset_seconds=offset_seconds, source=source,
+                                   video_duration_seconds=video_duration_seconds).lines)
 
 
 # -- files -------------------------------------------------------------------------------------------
@@ -256,11 +267,13 @@ def decode_subtitle_bytes(data: bytes, *, source: str) -> str:
                             f"iconv -f cp1252 -t utf-8") from error
 
 
-def read_subtitle_file(path: str | Path, *, offset_seconds: float = 0.0) -> ParsedSubtitles:
+def read_subtitle_file(path: str | Path, *, offset_seconds: float = 0.0,
+                       video_duration_seconds: float | None = None) -> ParsedSubtitles:
     """Read a ``.srt`` file or a LongVideoBench ``.json`` file (format chosen by the suffix).
 
     ``offset_seconds`` is subtracted from the JSON entries' times (LongVideoBench's
-    ``starting_timestamp_for_subtitles``); SRT times are used as written.
+    ``starting_timestamp_for_subtitles``); SRT times are used as written. ``video_duration_seconds``
+    ends a JSON entry whose end is null (:func:`parse_lvb_detailed`).
 
     Raises:
         SubtitleError: the file cannot be opened, decoded or parsed, or has another suffix.
@@ -280,7 +293,8 @@ def read_subtitle_file(path: str | Path, *, offset_seconds: float = 0.0) -> Pars
         obj = json.loads(text)
     except json.JSONDecodeError as error:
         raise SubtitleError(f"{path}:{error.lineno}: not valid JSON (column {error.colno}: {error.msg})") from error
-    return parse_lvb_detailed(obj, offset_seconds=offset_seconds, source=str(path))
+    return parse_lvb_detailed(obj, offset_seconds=offset_seconds, source=str(path),
+                              video_duration_seconds=video_duration_seconds)
 
 
 # -- selection ---------------------------------------------------------------------------------------
@@ -371,27 +385,30 @@ class SubtitleProvider:
             raise ValueError(f"subtitle mode must be one of {SUBTITLE_MODES}, got {mode!r}")
         self.mode = mode
         self.items: dict[str, dict[str, Any]] = {}
-        self._last: tuple[tuple[str, float], ParsedSubtitles | SubtitleError] | None = None
+        self._last: tuple[tuple[str, float, float | None], ParsedSubtitles | SubtitleError] | None = None
 
-    def _read(self, path: Path, offset_seconds: float) -> ParsedSubtitles | SubtitleError:
-        key = (str(path), offset_seconds)
+    def _read(self, path: Path, offset_seconds: float, duration_seconds: float | None) -> ParsedSubtitles | SubtitleError:
+        key = (str(path), offset_seconds, duration_seconds)
         if self._last is None or self._last[0] != key:
             try:
-                result: ParsedSubtitles | SubtitleError = read_subtitle_file(path, offset_seconds=offset_seconds)
+                result: ParsedSubtitles | SubtitleError = read_subtitle_file(
+                    path, offset_seconds=offset_seconds, video_duration_seconds=duration_seconds)
             except SubtitleError as error:
                 logger.warning("subtitles not used: %s", error)
                 result = error
             self._last = (key, result)
         return self._last[1]
 
-    def hook(self, *, item_id: str, path: str | Path | None, offset_seconds: float = 0.0) -> ContextText | None:
+    def hook(self, *, item_id: str, path: str | Path | None, offset_seconds: float = 0.0,
+             duration_seconds: float | None = None) -> ContextText | None:
         """The item's hook ``(fast_view_seconds, zoom_clips) -> text``, or ``None`` when the file is
-        missing or unreadable (no subtitles for the item; the status is recorded, nothing raised)."""
+        missing or unreadable (no subtitles for the item; the status is recorded, nothing raised).
+        ``duration_seconds`` (the annotated video length) ends LongVideoBench entries whose end is null."""
         info: dict[str, Any] = {"mode": self.mode, "path": str(path) if path else None, "status": "missing"}
         self.items[item_id] = info
         if path is None or not Path(path).is_file():
             return None
-        parsed = self._read(Path(path), float(offset_seconds))
+        parsed = self._read(Path(path), float(offset_seconds), duration_seconds)
         if isinstance(parsed, SubtitleError):
             info.update(status="unreadable", detail=str(parsed))
             return None

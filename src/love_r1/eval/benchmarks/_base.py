@@ -1,4 +1,11 @@
-"""The benchmark base class (owns a data root) and small file helpers shared by the adapters."""
+"""The benchmark base class (owns a data root) and small file helpers shared by the adapters.
+
+One bad record never stops a benchmark: a record the adapter cannot turn into a scorable
+question (a missing field, an answer that is not among the candidates, an out-of-range
+choice) becomes a :class:`~love_r1.eval.records.Sample` with ``data_error`` set; the runner
+stores it as an error of kind ``data error`` and the report lists it. Only problems of a whole
+file (missing, unreadable, not a list of records) raise :class:`DataError`.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +14,18 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, get_args
 
 from love_r1.eval.records import Sample
 
 logger = logging.getLogger(__name__)
 
-PROMPT_PRESETS: tuple[str, ...] = ("love_r1", "love_r1_stage1", "plain")
+PromptPreset = Literal["love_r1", "love_r1_stage1", "plain"]
+PROMPT_PRESETS: tuple[str, ...] = get_args(PromptPreset)
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".MP4")
+_ITEM_ERRORS = (ValueError, TypeError)  # DataError is a ValueError
 
 
 class DataError(ValueError):
@@ -26,9 +35,9 @@ class DataError(ValueError):
 class Benchmark:
     """A benchmark's data root: finds the annotation files, normalises them to :class:`Sample`.
 
-    Subclasses set the class attributes and implement :meth:`load`. Scoring and aggregation
-    are pure functions (``love_r1.eval.scoring``) parameterised by ``breakdown_keys``,
-    ``macro_key`` and ``expected_groups``.
+    Subclasses set the class attributes and implement :meth:`annotation_files` and :meth:`_load`.
+    Scoring and aggregation are pure functions (``love_r1.eval.scoring``) parameterised by
+    ``breakdown_keys``, ``macro_key`` and ``expected_groups``.
 
     Args:
         data_root: folder laid out as the benchmark's Hugging Face repository (annotations + videos).
@@ -56,6 +65,7 @@ class Benchmark:
     expected_groups: ClassVar[tuple[str, ...]] = ()
     policy_preset: ClassVar[str] = "reference"
     has_subtitles: ClassVar[bool] = False
+    video_fields: ClassVar[tuple[str, ...]] = ("video",)  # record fields naming the video (for data errors)
 
     def __init__(self, data_root: str | Path, *, prompt_preset: str = "love_r1", subtitles: bool = False,
                  subtitle_mode: str = "fast", shuffle_options_seed: int | None = None) -> None:
@@ -77,6 +87,7 @@ class Benchmark:
         self.prompt_preset = prompt_preset
         self.subtitles = subtitles
         self.subtitle_mode = subtitle_mode
+        self.video_lookups: dict[str, tuple[str, ...]] = {}  # missing video path -> every path that was tried
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(data_root={str(self.data_root)!r}, prompt_preset={self.prompt_preset!r})"
@@ -86,29 +97,39 @@ class Benchmark:
         """Whether the question text follows the LOVE-R1 reference (presets ``love_r1*``)."""
         return self.prompt_preset != "plain"
 
+    def adapter_options(self) -> dict[str, Any]:
+        """The adapter's own constructor options (e.g. CG-Bench's ``split``), carried by :meth:`reconfigured`."""
+        return {}
+
+    def run_settings(self) -> dict[str, Any]:
+        """Data choices that change what is evaluated, recorded (and hashed) in the run configuration
+        (e.g. CG-Bench's question set, MVBench's detected video layout). Call after :meth:`load`."""
+        return {}
+
     def reconfigured(self, **changes: Any) -> Benchmark:
         """A new adapter of the same benchmark and data root with some settings changed."""
         settings = {"prompt_preset": self.prompt_preset, "subtitles": self.subtitles,
-                    "subtitle_mode": self.subtitle_mode, "shuffle_options_seed": self.shuffle_options_seed, **changes}
+                    "subtitle_mode": self.subtitle_mode, "shuffle_options_seed": self.shuffle_options_seed,
+                    **self.adapter_options(), **changes}
         return type(self)(self.data_root, **settings)
 
-    def arrange_options(self, qid: str, texts: Sequence[str], answer_index: int) -> tuple[list[str], int]:
+    def arrange_options(self, qid: str, texts: Sequence[str], gold_index: int) -> tuple[list[str], int]:
         """Option texts in the order to show and the gold index in that order (identity unless shuffling)."""
         texts = list(texts)
         if self.shuffle_options_seed is None:
-            return texts, answer_index
+            return texts, gold_index
         from love_r1.eval.probes import option_permutation
 
         order = option_permutation(qid, len(texts), seed=self.shuffle_options_seed)
-        return [texts[i] for i in order], order.index(answer_index)
+        return [texts[i] for i in order], order.index(gold_index)
 
-    def arrange_labelled(self, qid: str, options: Sequence[str], answer_letter: str) -> tuple[tuple[str, ...], str]:
+    def arrange_labelled(self, qid: str, options: Sequence[str], gold: str) -> tuple[tuple[str, ...], str]:
         """:meth:`arrange_options` for ``"A. ..."`` options and a gold letter (re-lettered when shuffled)."""
         if self.shuffle_options_seed is None:
-            return tuple(options), answer_letter
+            return tuple(options), gold
         from love_r1.eval.records import LETTERS, letter_options, option_body
 
-        texts, index = self.arrange_options(qid, [option_body(o) for o in options], LETTERS.index(answer_letter))
+        texts, index = self.arrange_options(qid, [option_body(o) for o in options], LETTERS.index(gold))
         return letter_options(texts), LETTERS[index]
 
     # -- to implement -----------------------------------------------------------------------------
@@ -116,10 +137,75 @@ class Benchmark:
         """The annotation files :meth:`load` reads (their bytes define the data revision)."""
         raise NotImplementedError
 
-    def load(self) -> list[Sample]:
+    def _load(self) -> list[Sample]:
         raise NotImplementedError
 
     # -- shared -----------------------------------------------------------------------------------
+    def load(self) -> list[Sample]:
+        """Every question of the benchmark as a :class:`Sample`; unusable records carry ``data_error``.
+
+        A qid seen twice keeps its first record; each later one becomes a data error under the qid
+        ``<qid>#<n>`` (the run store is keyed by qid, so a duplicate would silently overwrite).
+
+        Raises:
+            DataError: an annotation file is missing or unreadable as a whole.
+        """
+        self.video_lookups = {}
+        samples = self._load()
+        seen: dict[str, int] = {}
+        out = []
+        for sample in samples:
+            count = seen.get(sample.qid, 0)
+            seen[sample.qid] = count + 1
+            if count:
+                sample = Sample(qid=f"{sample.qid}#{count + 1}", video_id=sample.video_id, video_path=sample.video_path,
+                                question=sample.question, options=sample.options, gold="",
+                                categories=sample.categories,
+                                data_error=f"question id {sample.qid!r} appears more than once in the annotations "
+                                           f"(record {count + 1} of that id); only the first is evaluated")
+            out.append(sample)
+        return out
+
+    def samples_from_rows(self, rows: Iterable[Mapping[str, Any]], *, source: Path | str,
+                          qid_of: Callable[[int, Mapping[str, Any]], str] | Sequence[str],
+                          build: Callable[[int, Mapping[str, Any], str], Sample]) -> list[Sample]:
+        """``build(index, row, qid)`` for every row; a row it cannot build becomes a data-error sample.
+
+        ``qid_of`` is ``(index, row) -> qid`` (it must not fail), or the record fields holding the qid
+        (the first present; none: ``f"{file}#{index}"``, so even a record without an id is reported)."""
+        if not callable(qid_of):
+            fields = tuple(qid_of)
+
+            def qid_of(index: int, row: Mapping[str, Any]) -> str:
+                value = next((row[k] for k in fields if row.get(k) is not None), None)
+                return str(value) if value is not None else f"{Path(str(source)).name}#{index}"
+
+        samples = []
+        for index, row in enumerate(rows):
+            qid = qid_of(index, row)
+            try:
+                samples.append(build(index, row, qid))
+            except _ITEM_ERRORS as error:
+                samples.append(self.data_error_sample(qid, error, source=source, row=row))
+        return samples
+
+    def data_error_sample(self, qid: str, error: BaseException | str, *, source: Path | str,
+                          row: Mapping[str, Any] | None = None, **known: Any) -> Sample:
+        """A sample that only records why record ``qid`` of ``source`` cannot be evaluated.
+
+        ``known`` may give fields already worked out (``video_id``, ``video_path``, ``question``,
+        ``options``, ``categories``); else the video and question are read from ``row`` when present."""
+        message = str(error)
+        if not isinstance(error, DataError | str):
+            message = f"{type(error).__name__}: {message}"
+        if str(source) not in message and Path(str(source)).name not in message:
+            message = f"{source}: question {qid!r}: {message}"
+        row = row or {}
+        video = next((str(row[k]) for k in self.video_fields if isinstance(row.get(k), str | int) and row[k] != ""), "")
+        fields: dict[str, Any] = {"video_id": video, "video_path": None, "question": str(row.get("question") or ""),
+                                  "options": (), **known}
+        return Sample(qid=qid, gold="", data_error=message, **fields)
+
     def data_revision(self) -> str:
         """A digest of the annotation files' bytes (changes whenever the data does)."""
         digest = hashlib.sha1()
@@ -128,8 +214,14 @@ class Benchmark:
             digest.update(path.read_bytes())
         return digest.hexdigest()[:16]
 
+    def hub_revision(self) -> str | None:
+        """The hub revision ``download`` fetches by default (``None``: the repository's default branch)."""
+        return None
+
     def download(self, *, revision: str | None = None, token: str | None = None) -> Path:
-        """Fetch the annotation files (not the videos) into ``data_root`` with ``huggingface_hub``."""
+        """Fetch the annotation files (not the videos) into ``data_root`` with ``huggingface_hub``
+        (``revision``: default :meth:`hub_revision`)."""
+        revision = revision or self.hub_revision()
         if self.hub_repo is None:
             raise DataError(f"benchmark {self.name!r} has no hub repository to download from; generate or copy "
                             f"its data into {self.data_root}")
@@ -146,6 +238,12 @@ class Benchmark:
                 f"the files into {self.data_root} yourself and drop --download)") from error
         return self.data_root
 
+    def missing_data_hint(self) -> str:
+        """What to do when the annotation files are not there (only suggests ``--download`` where it exists)."""
+        if self.hub_repo is None:
+            return "lay the folder out as docs/benchmarks.md describes"
+        return f"lay the folder out as the hub repo {self.hub_repo} does, or pass --download"
+
     def find_one(self, patterns: Sequence[str], *, what: str) -> Path:
         for pattern in patterns:
             hits = sorted(self.data_root.glob(pattern))
@@ -153,10 +251,10 @@ class Benchmark:
                 return hits[0]
         raise DataError(
             f"{self.name}: no {what} under data root {str(self.data_root)!r} (looked for {list(patterns)}); "
-            f"hint: lay the folder out as the hub repo {self.hub_repo or ''} does, or pass --download")
+            f"hint: {self.missing_data_hint()}")
 
-    def find_video(self, stem_or_relative: str, folders: Iterable[str]) -> Path:
-        """The first existing ``<root>/<folder>/<name>[ext]``; else the first candidate (reported missing)."""
+    def video_candidates(self, stem_or_relative: str, folders: Iterable[str]) -> list[Path]:
+        """``<root>/<folder>/<name>`` for each folder; a name without a suffix tries every video extension."""
         candidates: list[Path] = []
         name = str(stem_or_relative)
         has_ext = Path(name).suffix != ""
@@ -166,10 +264,21 @@ class Benchmark:
                 candidates.append(base)
             else:
                 candidates.extend(base.with_name(base.name + ext) for ext in VIDEO_EXTENSIONS)
+        return candidates
+
+    def first_existing(self, candidates: Sequence[Path], *, allow_dirs: bool = False) -> Path:
+        """The first existing candidate; else the first one, with every candidate remembered in
+        :attr:`video_lookups` (the pre-flight names them in its "missing video" message)."""
         for path in candidates:
-            if path.exists():
+            if path.is_file() or (allow_dirs and path.is_dir()):
                 return path
-        return candidates[0]
+        missing = candidates[0]
+        self.video_lookups[str(missing)] = tuple(str(c) for c in candidates)
+        return missing
+
+    def find_video(self, stem_or_relative: str, folders: Iterable[str]) -> Path:
+        """The first existing ``<root>/<folder>/<name>[ext]`` (see :meth:`first_existing`)."""
+        return self.first_existing(self.video_candidates(stem_or_relative, folders))
 
 
 def read_table(path: Path) -> list[dict[str, Any]]:
@@ -203,8 +312,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def field(row: dict[str, Any], names: Sequence[str], *, source: Path | str, default: Any = ...) -> Any:
-    """``row[name]`` for the first of ``names`` present, else ``default`` or a :class:`DataError`."""
+def row_value(row: Mapping[str, Any], names: Sequence[str], *, source: Path | str, default: Any = ...) -> Any:
+    """``row[name]`` for the first of ``names`` present and not null, else ``default`` or a :class:`DataError`."""
     for name in names:
         if name in row and row[name] is not None:
             return row[name]
@@ -242,6 +351,16 @@ def parse_clock(text: str) -> float:
         hours, minutes, seconds = match.groups()
         return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
     return float(text)
+
+
+def optional_seconds(value: Any, *, name: str) -> float | None:
+    """A duration field as float seconds (``None`` when absent); a non-number raises ``ValueError`` naming it."""
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"field {name!r} must be a number of seconds, got {value!r}") from None
 
 
 def generic_duration_bucket(duration_seconds: float | None) -> str:

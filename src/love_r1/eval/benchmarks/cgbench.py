@@ -1,18 +1,54 @@
 """CG-Bench multiple-choice, long-acc (``CG-Bench/CG-Bench``, gated): MCQ on the full video.
 
-Layout: ``cgbench.json`` (or ``cgbench_mini.json`` with ``--mini``-style data roots) with ``qid``,
-``video_uid``, ``question``, ``choices``, ``right_answer`` (letter), ``duration``, ``domain``,
-``sub_category``, ``clue_intervals``; videos ``cg_videos_720p/<video_uid>.mp4``.
+Layout (the hub repo with its zips unpacked as the official ``unzip_hf_zip.py`` does):
+``cgbench_mini.json`` (3,000 questions) and ``cgbench.json`` (12,129), each a list of ``qid``,
+``video_uid``, ``question``, ``answer`` (text), ``choices``, ``right_answer`` (letter), ``duration``
+(seconds), ``domain``, ``sub_category``, ``clue_intervals`` (``[[start, end], ...]`` seconds); videos
+``cg_videos_720p/<video_uid>.mp4``, subtitles ``cg_subtitles/<video_uid>.srt``.
+
+``split`` picks the question set: ``"mini"`` (default: what the official scripts, lmms-eval's
+``cgbench`` task and VLMEvalKit's ``CG-Bench_MCQ_Grounding_Mini`` evaluate and the leaderboards
+report) or ``"full"``. It is recorded in the run configuration. Duration groups are the official
+scorer's (VLMEvalKit ``get_dimention_rating_mcq_grouding``): minutes binned right-closed into
+``0 ~ 10``, ``10 ~ 20``, ..., ``50 ~ 60``, ``60+``.
+
 LOVE-R1 trains on CG-Bench questions: it is **not** held out for LOVE-R1 checkpoints.
 The reference never evaluated CG-Bench, so both presets use the plain question text.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, get_args
+
 from love_r1.agent.messages import question_text as plain_question_text
-from love_r1.eval.benchmarks._base import Benchmark, as_list, field, generic_duration_bucket, read_table
-from love_r1.eval.records import Sample, letter_options
+from love_r1.eval.benchmarks._base import (
+    Benchmark,
+    as_list,
+    optional_seconds,
+    read_table,
+    row_value,
+)
+from love_r1.eval.records import LETTERS, Sample, letter_options
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
+
+Split = Literal["mini", "full"]
+SPLITS: tuple[str, ...] = get_args(Split)
+_SPLIT_FILES = {"mini": "cgbench_mini.json", "full": "cgbench.json"}
+# (upper bound in minutes, label), right-closed like pandas.cut(bins=[-inf, 10, 20, ..., 60, inf])
+DURATION_GROUPS: tuple[tuple[float, str], ...] = (
+    (10, "0 ~ 10"), (20, "10 ~ 20"), (30, "20 ~ 30"), (40, "30 ~ 40"), (50, "40 ~ 50"), (60, "50 ~ 60"),
+    (math.inf, "60+"))
+
+
+def duration_group(duration_seconds: float | None) -> str:
+    """The official CG-Bench duration group of a video (``""`` when the duration is unknown)."""
+    if duration_seconds is None:
+        return ""
+    minutes = duration_seconds / 60.0
+    return next(label for limit, label in DURATION_GROUPS if minutes <= limit)
 
 
 class CGBench(Benchmark):
@@ -20,30 +56,50 @@ class CGBench(Benchmark):
     hub_repo = "CG-Bench/CG-Bench"
     hub_patterns = ("cgbench.json", "cgbench_mini.json", "*.md")
     breakdown_keys = ("duration", "domain", "sub_category")
+    has_subtitles = True
+    video_fields = ("video_uid",)
 
-    def annotation_files(self):
-        return [self.find_one(["cgbench.json", "cgbench_mini.json", "**/cgbench*.json"], what="cgbench.json")]
+    def __init__(self, data_root: str | Path, *, split: str = "mini", **settings: Any) -> None:
+        if split not in SPLITS:
+            raise ValueError(f"CG-Bench split {split!r} is not one of {SPLITS}")
+        super().__init__(data_root, **settings)
+        self.split = split
 
-    def load(self) -> list[Sample]:
+    def adapter_options(self) -> dict[str, Any]:
+        return {"split": self.split}
+
+    def run_settings(self) -> dict[str, Any]:
+        return {"split": self.split}
+
+    def annotation_files(self) -> list[Path]:
+        name = _SPLIT_FILES[self.split]
+        return [self.find_one([name, f"**/{name}"], what=f"{name} (CG-Bench split {self.split!r})")]
+
+    def _load(self) -> list[Sample]:
         (path,) = self.annotation_files()
-        samples = []
-        for row in read_table(path):
-            uid = str(field(row, ("video_uid",), source=path))
-            qid = str(field(row, ("qid",), source=path))
-            options, answer = self.arrange_labelled(
-                qid, letter_options([str(c) for c in as_list(field(row, ("choices",), source=path))]),
-                str(field(row, ("right_answer", "answer"), source=path)).strip())
-            question = str(field(row, ("question",), source=path))
-            duration = row.get("duration")
-            bucket = generic_duration_bucket(float(duration) if duration is not None else None)
-            clues = tuple((float(s), float(e)) for s, e in as_list(row.get("clue_intervals")))
-            samples.append(Sample(
-                qid=qid, video_id=uid,
-                video_path=self.find_video(uid, ("cg_videos_720p", "videos", "")), question=question, options=options,
-                answer_letter=answer,
-                duration_seconds=float(duration) if duration is not None else None, duration_bucket=bucket,
-                categories={"duration": bucket, "domain": str(row.get("domain", "")),
-                            "sub_category": str(row.get("sub_category", ""))},
-                question_text=plain_question_text(question, options, SINGLE_LETTER_INSTRUCTION), evidence=clues,
-            ))
-        return samples
+        return self.samples_from_rows(
+            read_table(path), source=path,
+            qid_of=("qid",),
+            build=lambda index, row, qid: self._sample(row, qid=qid, source=path))
+
+    def _sample(self, row: Mapping[str, Any], *, qid: str, source: Path) -> Sample:
+        uid = str(row_value(row, ("video_uid",), source=source))
+        choices = [str(c) for c in as_list(row_value(row, ("choices",), source=source))]
+        gold = str(row_value(row, ("right_answer",), source=source)).strip().upper()
+        question = str(row_value(row, ("question",), source=source))
+        duration = optional_seconds(row.get("duration"), name="duration")
+        group = duration_group(duration)
+        fields: dict[str, Any] = dict(
+            qid=qid, video_id=uid, video_path=self.find_video(uid, ("cg_videos_720p", "videos", "")),
+            question=question, duration_seconds=duration, duration_bucket=group,
+            evidence=tuple((float(s), float(e)) for s, e in as_list(row.get("clue_intervals"))),
+            categories={"duration": group, "domain": str(row.get("domain", "")),
+                        "sub_category": str(row.get("sub_category", ""))})
+        if gold not in LETTERS[: len(choices)]:
+            return Sample(**fields, options=letter_options(choices), gold="",
+                          data_error=f"{source}: question {qid!r}: right_answer {gold!r} is not one of the "
+                                     f"{len(choices)} option letters {list(LETTERS[:len(choices)])}")
+        options, gold = self.arrange_labelled(qid, letter_options(choices), gold)
+        subtitle = self.data_root / "cg_subtitles" / f"{uid}.srt"
+        return Sample(**fields, options=options, gold=gold, subtitle_path=subtitle if subtitle.is_file() else None,
+                      question_text=plain_question_text(question, options, SINGLE_LETTER_INSTRUCTION))

@@ -20,10 +20,12 @@ Reference question text (everything after the video in VLMEvalKit's message):
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from love_r1.agent.messages import question_text as plain_question_text
-from love_r1.eval.benchmarks._base import Benchmark, DataError, as_list, field, read_table
+from love_r1.eval.benchmarks._base import Benchmark, DataError, as_list, optional_seconds, read_table, row_value
 from love_r1.eval.records import LETTERS, Sample, letter_options
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
 
@@ -60,7 +62,7 @@ def _positions(value) -> list[float]:
     return [float(p) for p in as_list(value) if p is not None and str(p).strip() not in ("", "None", "nan")]
 
 
-def _options(row, *, source) -> list[str]:
+def _options(row: Mapping[str, Any], *, source: Path) -> list[str]:
     if row.get("candidates") is not None:
         values = as_list(row["candidates"])
     else:
@@ -78,6 +80,7 @@ class LongVideoBench(Benchmark):
     breakdown_keys = ("duration", "question_category", "level", "topic_category")
     policy_preset = "longvideobench"
     has_subtitles = True
+    video_fields = ("video_path", "video_id")
 
     def annotation_files(self):
         return [self.find_one(["lvb_val.json", "**/lvb_val.json", "lvb_val*.parquet", "validation*.parquet",
@@ -98,39 +101,43 @@ class LongVideoBench(Benchmark):
                     logger.debug("no frame rate for %s (%s): position not used", path, error)
         return cache[key]
 
-    def load(self) -> list[Sample]:
+    def _load(self) -> list[Sample]:
         (path,) = self.annotation_files()
-        samples = []
         fps_cache: dict[str, float | None] = {}
-        for row in read_table(path):
-            qid = str(field(row, ("id",), source=path))
-            candidates = _options(row, source=path)
-            choice = int(field(row, ("correct_choice",), source=path))
-            if not 0 <= choice < len(candidates):
-                raise DataError(f"{path}: question {qid!r}: correct_choice {choice} outside 0..{len(candidates) - 1}")
-            candidates, choice = self.arrange_options(qid, candidates, choice)
-            question = str(field(row, ("question",), source=path))
-            video_rel = str(field(row, ("video_path", "video_id"), source=path))
-            video_path = self.find_video(video_rel, ("videos", "video", ""))
-            sub_rel = row.get("subtitle_path")
-            subtitle_path = self.data_root / "subtitles" / sub_rel if sub_rel else None
-            text = (reference_question_text(question, candidates) if self.reference_text
-                    else plain_question_text(question, letter_options(candidates), SINGLE_LETTER_INSTRUCTION))
-            evidence: tuple[tuple[float, float], ...] = ()
-            if _positions(row.get("position")):
-                fps = float(row.get("fps") or 0.0)
-                if not fps > 0:  # no (or a NaN) fps field: the video's own frame rate
-                    fps = self._video_fps(video_path, fps_cache) or 0.0
-                evidence = position_evidence(row["position"], fps=fps) if fps > 0 else ()
-            group = str(row.get("duration_group", ""))
-            samples.append(Sample(
-                qid=qid, video_id=str(row.get("video_id") or video_rel), video_path=video_path, question=question,
-                options=letter_options(candidates), answer_letter=LETTERS[choice],
-                duration_seconds=float(row["duration"]) if row.get("duration") else None, duration_bucket=group,
-                categories={"duration": group, "question_category": str(row.get("question_category", "")),
-                            "level": str(row.get("level", "")), "topic_category": str(row.get("topic_category", ""))},
-                question_text=text, subtitle_path=subtitle_path if subtitle_path and subtitle_path.is_file() else None,
-                evidence=evidence,
-                subtitle_offset_seconds=float(row.get("starting_timestamp_for_subtitles") or 0.0),
-            ))
-        return samples
+        return self.samples_from_rows(
+            read_table(path), source=path,
+            qid_of=("id",),
+            build=lambda index, row, qid: self._sample(row, qid=qid, source=path, fps_cache=fps_cache))
+
+    def _sample(self, row: Mapping[str, Any], *, qid: str, source: Path, fps_cache: dict[str, float | None]) -> Sample:
+        candidates = _options(row, source=source)
+        choice = int(row_value(row, ("correct_choice",), source=source))
+        question = str(row_value(row, ("question",), source=source))
+        video_rel = str(row_value(row, ("video_path", "video_id"), source=source))
+        video_path = self.find_video(video_rel, ("videos", "video", ""))
+        group = str(row.get("duration_group", ""))
+        fields: dict[str, Any] = dict(
+            qid=qid, video_id=str(row.get("video_id") or video_rel), video_path=video_path, question=question,
+            duration_seconds=optional_seconds(row.get("duration"), name="duration"), duration_bucket=group,
+            categories={"duration": group, "question_category": str(row.get("question_category", "")),
+                        "level": str(row.get("level", "")), "topic_category": str(row.get("topic_category", ""))})
+        if not 0 <= choice < len(candidates):
+            return Sample(**fields, options=letter_options(candidates), gold="",
+                          data_error=f"{source}: question {qid!r}: correct_choice {choice} outside "
+                                     f"0..{len(candidates) - 1}")
+        candidates, choice = self.arrange_options(qid, candidates, choice)
+        sub_rel = row.get("subtitle_path")
+        subtitle_path = self.data_root / "subtitles" / sub_rel if sub_rel else None
+        text = (reference_question_text(question, candidates) if self.reference_text
+                else plain_question_text(question, letter_options(candidates), SINGLE_LETTER_INSTRUCTION))
+        evidence: tuple[tuple[float, float], ...] = ()
+        if _positions(row.get("position")):
+            fps = float(row.get("fps") or 0.0)
+            if not fps > 0:  # no (or a NaN) fps field: the video's own frame rate
+                fps = self._video_fps(video_path, fps_cache) or 0.0
+            evidence = position_evidence(row["position"], fps=fps) if fps > 0 else ()
+        return Sample(
+            **fields, options=letter_options(candidates), gold=LETTERS[choice], question_text=text, subtitle_path=subtitle_path if subtitle_path and subtitle_path.is_file() else None,
+            evidence=evidence,
+            subtitle_offset_seconds=float(row.get("starting_timestamp_for_subtitles") or 0.0),
+        )

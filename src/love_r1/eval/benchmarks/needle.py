@@ -3,40 +3,61 @@
 Each line: ``qid``, ``video`` (relative to the data root), ``question``, ``options`` (``"A. ..."``),
 ``answer`` (letter), ``duration_seconds``, ``evidence`` ([[start, end], ...]), ``category``.
 Question text: question, options one per line, the single-letter instruction (both presets).
+The adapter is ``NeedleBench`` (the synthetic data itself comes from ``love_r1.synth``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 from love_r1.agent.messages import question_text as plain_question_text
-from love_r1.eval.benchmarks._base import Benchmark, field, generic_duration_bucket, read_table
-from love_r1.eval.records import Sample
+from love_r1.eval.benchmarks._base import (
+    Benchmark,
+    as_list,
+    generic_duration_bucket,
+    optional_seconds,
+    read_table,
+    row_value,
+)
+from love_r1.eval.records import LETTERS, Sample
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
 
 
-class Needle(Benchmark):
+class NeedleBench(Benchmark):
     name = "needle"
     breakdown_keys = ("category", "duration")
 
-    def annotation_files(self):
-        return [self.find_one(["annotations.jsonl"], what="annotations.jsonl (write one with `love-r1 synth needle`)")]
+    def missing_data_hint(self) -> str:
+        return f"write the data with `love-r1 synth needle --out {self.data_root}`"
 
-    def load(self) -> list[Sample]:
+    def annotation_files(self) -> list[Path]:
+        return [self.find_one(["annotations.jsonl"], what="annotations.jsonl")]
+
+    def _load(self) -> list[Sample]:
         (path,) = self.annotation_files()
-        samples = []
-        for row in read_table(path):
-            video = str(field(row, ("video",), source=path))
-            qid = str(field(row, ("qid",), source=path))
-            options, answer = self.arrange_labelled(qid, tuple(str(o) for o in field(row, ("options",), source=path)),
-                                                    str(field(row, ("answer",), source=path)))
-            question = str(field(row, ("question",), source=path))
-            duration = row.get("duration_seconds")
-            bucket = generic_duration_bucket(float(duration) if duration is not None else None)
-            samples.append(Sample(
-                qid=qid, video_id=video, video_path=self.data_root / video,
-                question=question, options=options, answer_letter=answer,
-                duration_seconds=float(duration) if duration is not None else None, duration_bucket=bucket,
-                categories={"category": str(row.get("category", "")), "duration": bucket},
-                question_text=plain_question_text(question, options, SINGLE_LETTER_INSTRUCTION),
-                evidence=tuple((float(s), float(e)) for s, e in row.get("evidence", ())),
-            ))
-        return samples
+        return self.samples_from_rows(
+            read_table(path), source=path,
+            qid_of=("qid",),
+            build=lambda index, row, qid: self._sample(row, qid=qid, source=path))
+
+    def _sample(self, row: Mapping[str, Any], *, qid: str, source: Path) -> Sample:
+        video = str(row_value(row, ("video",), source=source))
+        options = tuple(str(o) for o in as_list(row_value(row, ("options",), source=source)))
+        gold = str(row_value(row, ("answer",), source=source)).strip()
+        question = str(row_value(row, ("question",), source=source))
+        duration = optional_seconds(row.get("duration_seconds"), name="duration_seconds")
+        bucket = generic_duration_bucket(duration)
+        fields: dict[str, Any] = dict(
+            qid=qid, video_id=video, video_path=self.data_root / video, question=question,
+            duration_seconds=duration, duration_bucket=bucket,
+            categories={"category": str(row.get("category", "")), "duration": bucket},
+            evidence=tuple((float(s), float(e)) for s, e in row.get("evidence", ())))
+        if gold not in LETTERS[: len(options)]:
+            return Sample(**fields, options=options, gold="",
+                          data_error=f"{source}: question {qid!r}: answer {gold!r} is not one of the option letters "
+                                     f"{list(LETTERS[:len(options)])}")
+        options, gold = self.arrange_labelled(qid, options, gold)
+        return Sample(**fields, options=options, gold=gold,
+                      question_text=plain_question_text(question, options, SINGLE_LETTER_INSTRUCTION))

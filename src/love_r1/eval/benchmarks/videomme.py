@@ -16,14 +16,12 @@ leading newline: ``q + "\\n" + options + "\\n" + "Provide only ..."``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 from love_r1.agent.messages import question_text as plain_question_text
-from love_r1.eval.benchmarks._base import (
-    Benchmark,
-    DataError,
-    as_list,
-    field,
-    read_table,
-)
+from love_r1.eval.benchmarks._base import Benchmark, as_list, read_table, row_value
 from love_r1.eval.records import LETTERS, Sample
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
 
@@ -45,38 +43,42 @@ class VideoMME(Benchmark):
     expected_count = 2700
     breakdown_keys = ("duration", "domain", "sub_category", "task_type", "duration/task_type", "duration/domain")
     has_subtitles = True
+    video_fields = ("videoID", "video_id")
 
     def annotation_files(self):
         return [self.find_one(["videomme/*.parquet", "**/videomme*.parquet", "*.parquet"],
                               what="Video-MME parquet (videomme/test-00000-of-00001.parquet)")]
 
-    def load(self) -> list[Sample]:
+    def _load(self) -> list[Sample]:
         (path,) = self.annotation_files()
-        samples = []
-        for row in read_table(path):
-            stem = str(field(row, ("videoID", "video_id"), source=path))
-            options = tuple(str(o) for o in as_list(field(row, ("options", "candidates"), source=path)))
-            answer = str(field(row, ("answer",), source=path)).strip()
-            if answer not in LETTERS[: len(options)]:
-                raise DataError(f"{path}: question {row.get('question_id')!r} has answer {answer!r}, expected a letter")
-            question = str(field(row, ("question",), source=path))
-            qid = str(field(row, ("question_id",), source=path))
-            options, answer = self.arrange_labelled(qid, options, answer)
-            duration = str(field(row, ("duration",), source=path, default=""))
-            domain = str(row.get("domain", ""))
-            task_type = str(row.get("task_type", ""))
-            subtitle_path = self.data_root / "subtitle" / f"{stem}.srt"
-            if self.reference_text:
-                text = reference_question_text(question, options, stage1=self.prompt_preset == "love_r1_stage1")
-            else:
-                text = plain_question_text(question, options, SINGLE_LETTER_INSTRUCTION)
-            samples.append(Sample(
-                qid=qid, video_id=stem,
-                video_path=self.find_video(stem, ("data", "videos", "video", "")), question=question,
-                options=options, answer_letter=answer, duration_bucket=duration,
-                categories={"duration": duration, "domain": domain, "sub_category": str(row.get("sub_category", "")),
-                            "task_type": task_type, "duration/task_type": f"{duration}/{task_type}",
-                            "duration/domain": f"{duration}/{domain}"},
-                question_text=text, subtitle_path=subtitle_path if subtitle_path.is_file() else None,
-            ))
-        return samples
+        return self.samples_from_rows(
+            read_table(path), source=path,
+            qid_of=("question_id",),
+            build=lambda index, row, qid: self._sample(row, qid=qid, source=path))
+
+    def _sample(self, row: Mapping[str, Any], *, qid: str, source: Path) -> Sample:
+        stem = str(row_value(row, ("videoID", "video_id"), source=source))
+        options = tuple(str(o) for o in as_list(row_value(row, ("options", "candidates"), source=source)))
+        gold = str(row_value(row, ("answer",), source=source)).strip()
+        question = str(row_value(row, ("question",), source=source))
+        duration = str(row_value(row, ("duration",), source=source, default=""))
+        domain = str(row.get("domain", ""))
+        task_type = str(row.get("task_type", ""))
+        fields: dict[str, Any] = dict(
+            qid=qid, video_id=stem, video_path=self.find_video(stem, ("data", "videos", "video", "")),
+            question=question, duration_bucket=duration,
+            categories={"duration": duration, "domain": domain, "sub_category": str(row.get("sub_category", "")),
+                        "task_type": task_type, "duration/task_type": f"{duration}/{task_type}",
+                        "duration/domain": f"{duration}/{domain}"})
+        if gold not in LETTERS[: len(options)]:
+            return Sample(**fields, options=options, gold="",
+                          data_error=f"{source}: question {qid!r} has answer {gold!r}, expected one of the option "
+                                     f"letters {list(LETTERS[:len(options)])}")
+        options, gold = self.arrange_labelled(qid, options, gold)
+        subtitle_path = self.data_root / "subtitle" / f"{stem}.srt"
+        if self.reference_text:
+            text = reference_question_text(question, options, stage1=self.prompt_preset == "love_r1_stage1")
+        else:
+            text = plain_question_text(question, options, SINGLE_LETTER_INSTRUCTION)
+        return Sample(**fields, options=options, gold=gold, question_text=text,
+                      subtitle_path=subtitle_path if subtitle_path.is_file() else None)
