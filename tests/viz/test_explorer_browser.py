@@ -150,7 +150,8 @@ def test_comparison_shows_flips(needle_runs, pages):
 def test_trace_page(needle_runs, pages):
     _, run_a, _ = needle_runs
     episode = next(r for r in read_run(run_a).items if r.qid == TRACE_QID).episode
-    clip_frames = episode["ledger"]["frames_decoded"] - episode["fast_view"]["num_frames"]
+    ledger = episode["ledger"]  # frames the episode sampled: decoded or served by the frame cache
+    clip_frames = ledger["frames_decoded"] + ledger["frames_cached"] - episode["fast_view"]["num_frames"]
     with browser_page() as (page, errors):
         open_page(page, pages["trace"])
         # every zoom-clip frame the model got is shown (the run's ledger counts them), plus 24 thumbnails
