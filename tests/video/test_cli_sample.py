@@ -21,7 +21,7 @@ def test_sample_cli_prints_metadata_and_writes_contact_sheets(cfr_video, tmp_pat
         sample_clip(reader, 3.0, 5.0)
         stats = reader.stats
     assert (f"frames decoded {stats.frames_decoded}, packets skipped {stats.packets_skipped}, "
-            f"in {stats.seeks} seeks (mode exact, backend pyav)") in re.sub(r" {2,}", " ", out)
+            f"in {stats.seeks} seeks (mode exact, decoder pyav)") in re.sub(r" {2,}", " ", out)
     fast = Image.open(tmp_path / "cfr_fast.png")
     assert fast.size == (5 * (280 + 2), 4 * (196 + 2))
     assert (tmp_path / "cfr_zoom_3-5.png").is_file()

@@ -94,11 +94,11 @@ def test_vfr_timestamps_and_content(vfr_video):
     np.testing.assert_allclose(frames.timestamps_seconds, pts[wanted], atol=1e-6)
 
 
-@pytest.mark.parametrize("backend", ["pyav", "torchcodec"])
-def test_rotated_video_is_upright(rotated_video, backend):
-    if backend == "torchcodec":
+@pytest.mark.parametrize("decoder", ["pyav", "torchcodec"])
+def test_rotated_video_is_upright(rotated_video, decoder):
+    if decoder == "torchcodec":
         pytest.importorskip("torchcodec.decoders")
-    with open_video(rotated_video, backend=backend) as reader:
+    with open_video(rotated_video, decoder=decoder) as reader:
         assert reader.metadata.rotation_degrees == 90
         assert (reader.metadata.width, reader.metadata.height) == (160, 96)
         frames = reader.get_frames_at([0, 31, 59])
@@ -106,10 +106,10 @@ def test_rotated_video_is_upright(rotated_video, backend):
     assert decoded_indices(frames) == [0, 31, 59]
 
 
-def test_torchcodec_backend_agrees_with_pyav(cfr_video):
+def test_torchcodec_decoder_agrees_with_pyav(cfr_video):
     pytest.importorskip("torchcodec.decoders")
     wanted = [0, 61, 62, 299]
-    with open_video(cfr_video, backend="torchcodec") as tc, open_video(cfr_video) as pa:
+    with open_video(cfr_video, decoder="torchcodec") as tc, open_video(cfr_video) as pa:
         a, b = tc.get_frames_at(wanted), pa.get_frames_at(wanted)
         k = tc.get_frames_at(wanted, mode="keyframe")
     assert decoded_indices(a) == wanted

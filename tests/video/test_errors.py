@@ -19,7 +19,7 @@ from love_r1.video import (
     sample_clip,
     sample_fast_view,
 )
-from love_r1.video._decode import MAX_FRAMES_PER_REQUEST
+from love_r1.video._reader import MAX_FRAMES_PER_REQUEST
 
 
 def test_missing_file(tmp_path):
@@ -104,8 +104,8 @@ def test_bad_requests(cfr_video):
             reader.get_frames_at([0], mode="fast")
         with pytest.raises(TypeError, match="integers"):
             reader.get_frames_at([0.5])
-    with pytest.raises(ValueError, match="backend must be one of"):
-        open_video(cfr_video, backend="decord")
+    with pytest.raises(ValueError, match="decoder must be one of"):
+        open_video(cfr_video, decoder="decord")
 
 
 def test_all_errors_share_the_base_class():

@@ -34,7 +34,7 @@ def folder(tmp_path):
 def test_metadata(folder):
     with open_video(folder, frames_per_second=3.0) as reader:
         m = reader.metadata
-        assert reader.backend == "frames"
+        assert reader.decoder == "frames"
         assert (m.num_frames, m.fps, m.width, m.height, m.codec, m.rotation_degrees) == \
             (30, 3.0, 224, 168, "image-folder", 0)
         assert m.duration_seconds == pytest.approx(10.0)
@@ -102,9 +102,9 @@ def test_empty_folder(tmp_path):
         open_video(tmp_path / "empty")
 
 
-def test_missing_folder_with_frames_backend(tmp_path):
+def test_missing_folder_with_frames_decoder(tmp_path):
     with pytest.raises(VideoNotFoundError):
-        open_video(tmp_path / "nope", backend="frames")
+        open_video(tmp_path / "nope", decoder="frames")
 
 
 def test_unreadable_image_names_the_file(folder):

@@ -219,7 +219,7 @@ def run(options: Options) -> int:
     except _InputError as error:
         return _error(str(error))
     video = Path(options.video)
-    if not video.is_file():
+    if not video.exists():  # a directory is read as a frame folder by the video engine
         return _error(f"video {str(video)!r} does not exist")
     from love_r1.agent import EpisodeTask, ZoomPolicy, run_episodes
 

@@ -39,7 +39,8 @@ class Options:
     mode: Literal["exact", "keyframe"] = field(
         default="exact", metadata={"help": "fast-view decoding: exact frames, or nearest keyframes (faster)"})
     overlay: bool = field(default=True, metadata={"help": "draw the red timestamp overlay (--no-overlay: off)"})
-    backend: Literal["pyav", "torchcodec"] = field(default="pyav", metadata={"help": "decoder library"})
+    decoder: Literal["pyav", "torchcodec"] = field(default="pyav", metadata={
+        "help": "decoding library (torchcodec: where installed)"})
     threads: int = field(default=0, metadata={"help": "decoder threads (count; 0 = automatic)"})
     columns: int = field(default=16, metadata={"help": "contact-sheet columns (frames per row)"})
 
@@ -80,7 +81,7 @@ def run(options: Options) -> int:
         return 2
     try:
         start = time.perf_counter()
-        with open_video(options.video, backend=options.backend, num_threads=options.threads) as reader:
+        with open_video(options.video, decoder=options.decoder, num_threads=options.threads) as reader:
             open_seconds = time.perf_counter() - start
             m = reader.metadata
             print(f"video {m.path}")
@@ -103,7 +104,7 @@ def run(options: Options) -> int:
                 rows += _describe("zoom clip", clip, time.perf_counter() - start)
             stats = reader.stats
             rows.append(("frames decoded", f"{stats.frames_decoded}, packets skipped {stats.packets_skipped}, "
-                                           f"in {stats.seeks} seeks (mode {options.mode}, backend {options.backend})"))
+                                           f"in {stats.seeks} seeks (mode {options.mode}, decoder {options.decoder})"))
             rows.append(("overlay font", OVERLAY_FONT_NAME if options.overlay else "off"))
     except VideoError as error:
         print(f"error: {error}", file=sys.stderr)

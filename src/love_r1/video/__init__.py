@@ -14,6 +14,7 @@ from love_r1.video.errors import (
     IntervalError,
     NotAVideoError,
     NoVideoStreamError,
+    UnsupportedVideoError,
     VideoError,
     VideoNotFoundError,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "ReaderStats",
     "TimeBase",
     "Timeline",
+    "UnsupportedVideoError",
     "VideoError",
     "VideoMetadata",
     "VideoNotFoundError",

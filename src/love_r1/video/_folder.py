@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from love_r1.video._decode import VideoReader
 from love_r1.video._index import FrameIndex
 from love_r1.video._metadata import VideoMetadata
+from love_r1.video._reader import VideoReader
 from love_r1.video.errors import CorruptVideoError, EmptyVideoError, VideoNotFoundError
 
 FRAME_FOLDER_DEFAULT_FPS = 3.0
@@ -44,9 +44,10 @@ def list_frame_files(folder: Path) -> list[Path]:
 
 
 class FrameFolderReader(VideoReader):
-    """A directory of images as a constant-frame-rate video (``backend="frames"``)."""
+    """A directory of images as a constant-frame-rate video (``decoder="frames"``)."""
 
-    backend = "frames"
+    decoder = "frames"
+    decoder_errors = (OSError, UnidentifiedImageError)
 
     def __init__(self, path: str | Path, *, frames_per_second: float | None = None, **kwargs) -> None:
         fps = FRAME_FOLDER_DEFAULT_FPS if frames_per_second is None else float(frames_per_second)

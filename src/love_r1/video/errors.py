@@ -38,3 +38,8 @@ class IntervalError(VideoError, ValueError):
 
 class FrameCountError(VideoError, ValueError):
     """A frame count is absurd (zero, negative, or more than the request limit)."""
+
+
+class UnsupportedVideoError(VideoError, ValueError):
+    """A valid file that the chosen decoder cannot read (the message names the decoder that can)."""
+
