@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from love_r1.video import OVERLAY_FONT_NAME, OverlayFonts, budget_hw, draw_timestamps, resize_frames, smart_resize
-from love_r1.video.overlay import overlay_font_size, timestamp_text
+from love_r1.video import OVERLAY_FONT_NAME, budget_hw
+from love_r1.video.overlay import OverlayFonts, draw_timestamps, overlay_font_size, timestamp_text
+from love_r1.video.resize import resize_frames, smart_resize
 
 SIZES = [16, 28, 50, 96, 120, 144, 160, 240, 320, 360, 480, 540, 640, 720, 1080, 1280, 1920, 2160, 3840]
 BUDGETS = [32 * 28 * 28, 64 * 28 * 28, 256 * 28 * 28, 2 * 256 * 28 * 28, 5000]

@@ -9,12 +9,12 @@ from love_r1.video import (
     IntervalError,
     clip_indices,
     fast_view_indices,
-    fast_view_pixels,
     linspace_indices,
     open_video,
     sample_clip,
     sample_fast_view,
 )
+from love_r1.video.sampling import fast_view_pixels
 
 
 @pytest.mark.parametrize(("start", "end", "num"), [(0, 299, 20), (0, 107999, 768), (0, 107891, 768), (90, 150, 4),

@@ -1,9 +1,15 @@
-"""Video engine: open a video once, request frames by time or index, sample fast views and zoom clips."""
+"""Video engine: open a video once, request frames by time or index, sample fast views and zoom clips.
+
+The public surface is what users call: ``open_video`` (a reader), the samplers and their pure
+selection functions, the time base (``timeline``), the result types, the cache and the typed
+errors. Overlay, resize and reader internals live in their modules (``love_r1.video.overlay``,
+``love_r1.video.resize``).
+"""
 
 from love_r1.time_base import TIME_BASES, TimeBase
 from love_r1.video._cache import FrameCache
-from love_r1.video._decode import ReaderStats, VideoReader, open_video
-from love_r1.video._folder import FRAME_FOLDER_DEFAULT_FPS, FrameFolderReader
+from love_r1.video._decode import Decoder, VideoReader, open_video
+from love_r1.video._folder import FRAME_FOLDER_DEFAULT_FPS
 from love_r1.video._frames import Frames
 from love_r1.video._metadata import VideoMetadata
 from love_r1.video._timeline import Timeline, timeline
@@ -18,14 +24,12 @@ from love_r1.video.errors import (
     VideoError,
     VideoNotFoundError,
 )
-from love_r1.video.overlay import OVERLAY_FONT_NAME, OverlayFonts, draw_timestamp, draw_timestamps
-from love_r1.video.resize import budget_hw, resize_frames, smart_resize
+from love_r1.video.overlay import OVERLAY_FONT_NAME
+from love_r1.video.resize import budget_hw
 from love_r1.video.sampling import (
-    FrameSelection,
     clip_indices,
     clip_selection,
     fast_view_indices,
-    fast_view_pixels,
     fast_view_selection,
     linspace_indices,
     sample_clip,
@@ -38,17 +42,14 @@ __all__ = [
     "OVERLAY_FONT_NAME",
     "TIME_BASES",
     "CorruptVideoError",
+    "Decoder",
     "EmptyVideoError",
     "FrameCache",
     "FrameCountError",
-    "FrameFolderReader",
-    "FrameSelection",
     "Frames",
     "IntervalError",
     "NoVideoStreamError",
     "NotAVideoError",
-    "OverlayFonts",
-    "ReaderStats",
     "TimeBase",
     "Timeline",
     "UnsupportedVideoError",
@@ -59,17 +60,12 @@ __all__ = [
     "budget_hw",
     "clip_indices",
     "clip_selection",
-    "draw_timestamp",
-    "draw_timestamps",
     "fast_view_indices",
     "fast_view_selection",
-    "fast_view_pixels",
     "linspace_indices",
     "open_video",
-    "resize_frames",
     "sample_clip",
     "sample_fast_view",
-    "smart_resize",
     "timeline",
     "uniform_selection",
 ]
