@@ -231,3 +231,23 @@ def test_hevc_temporal_layers_only_top_layer_is_disposable(layout_videos):
     assert sorted(by_layer) == [0, 1, 2]  # really layered
     assert not any(by_layer[0]) and not any(by_layer[1])  # lower sub-layers are referenced
     assert sum(by_layer[2]) == top_nonref > 0
+
+
+def test_skipping_is_decided_per_stream_from_the_packet_scan(layout_videos, monkeypatch):
+    """``skip_disposable=None``: skip where disposable packets are a real share of the stream, not elsewhere."""
+    import love_r1.video._pyav as pyav
+
+    shares = {}
+    for name, expected in (("b_pyramid", True), ("b_flat", True), ("no_b", False)):
+        with open_video(layout_videos[name]) as reader:
+            assert reader.skips_disposable is expected
+            shares[name] = reader.disposable_share
+            reader.get_frames_at([5, 40])
+            assert (reader.stats.packets_skipped > 0) is expected
+    assert shares["no_b"] == 0 and 0.3 < shares["b_pyramid"] < shares["b_flat"] < 0.8
+    monkeypatch.setattr(pyav, "MIN_DISPOSABLE_SHARE", 0.9)  # a stream whose disposable share is below the bar
+    with open_video(layout_videos["b_flat"]) as reader, open_video(layout_videos["b_flat"], skip_disposable=True) as on:
+        assert not reader.skips_disposable and on.skips_disposable  # an explicit True still skips
+        a, b = reader.get_frames_at([5, 40]), on.get_frames_at([5, 40])
+        assert reader.stats.packets_skipped == 0 < on.stats.packets_skipped
+    assert np.array_equal(a.data, b.data)

@@ -131,6 +131,7 @@ class PacketIndex:
             (``-1`` unknown) and segment.
         num_discarded: packets the demuxer marks discard (not presented).
         segment_starts: ``int64 [S]``: byte position of the first packet of each segment.
+        segment_of_packet: ``int64 [P]``: the segment of every scanned packet, in decode order.
     """
 
     frames: FrameIndex
@@ -142,6 +143,7 @@ class PacketIndex:
     seek_segment: np.ndarray
     num_discarded: int
     segment_starts: np.ndarray
+    segment_of_packet: np.ndarray
 
     @property
     def num_segments(self) -> int:
@@ -215,6 +217,7 @@ def index_packets(
         frames=frames, raw_pts=raw[order], segment=seg[order], seek_raw_pts=raw[seeks],
         seek_dts=np.where(known[seeks], dts_arr[seeks], -1), seek_pos=pos[seeks],
         seek_segment=seg[seeks], num_discarded=int((~shown).sum()), segment_starts=starts,
+        segment_of_packet=seg,
     )
 
 

@@ -71,8 +71,11 @@ def nal_layout(*, codec: str, extradata: bytes | None) -> NalLayout | None:
     return None
 
 
-def split_nal_units(data: bytes, *, length_size: int) -> list[tuple[int, int]] | None:
-    """``(begin, end)`` byte offsets of the NAL units of one packet, or ``None`` when it is malformed."""
+def split_nal_units(data: bytes | memoryview, *, length_size: int) -> list[tuple[int, int]] | None:
+    """``(begin, end)`` byte offsets of the NAL units of one packet, or ``None`` when it is malformed.
+
+    ``data`` may be a ``memoryview`` of the packet (no copy) for length-prefixed layouts.
+    """
     units: list[tuple[int, int]] = []
     n = len(data)
     if length_size:
@@ -88,6 +91,7 @@ def split_nal_units(data: bytes, *, length_size: int) -> list[tuple[int, int]] |
             pos += size
         return units
     # Annex-B: units start after 00 00 01; zero bytes before the next start code are trailing data
+    data = bytes(data)
     start = data.find(b"\x00\x00\x01")
     while start >= 0:
         begin = start + 3
@@ -128,13 +132,18 @@ def _sei_payload_types(rbsp: bytes) -> list[int] | None:
     return types
 
 
-def _sei_is_harmless(payload: bytes, *, harmless: frozenset[int] = _HARMLESS_SEI) -> bool:
-    types = _sei_payload_types(payload.replace(b"\x00\x00\x03", b"\x00\x00"))
+def _sei_is_harmless(payload: bytes | memoryview, *, harmless: frozenset[int] = _HARMLESS_SEI) -> bool:
+    types = _sei_payload_types(bytes(payload).replace(b"\x00\x00\x03", b"\x00\x00"))
     return types is not None and all(t in harmless for t in types)
 
 
-def is_disposable(data: bytes, *, layout: NalLayout) -> bool:
-    """``True`` when the packet's picture is referenced by no other picture (see the module docstring)."""
+def is_disposable(data: bytes | memoryview, *, layout: NalLayout) -> bool:
+    """``True`` when the packet's picture is referenced by no other picture (see the module docstring).
+
+    ``data``: the packet's bytes, or a ``memoryview`` of it (no copy).
+    """
+    if layout.length_size == 0:
+        data = bytes(data)  # Annex-B: start codes are searched in bytes
     units = split_nal_units(data, length_size=layout.length_size)
     if not units:
         return False

@@ -19,9 +19,23 @@ from love_r1.video.overlay import timestamp_mask
 logger = logging.getLogger(__name__)
 
 SKIP_TAIL_FRAMES = 8  # seek past a GOP tail of at least this many unrequested frames instead of decoding it
+# skip_disposable=None withholds disposable packets only where they are at least this share of the
+# stream's packets: below it (e.g. encoders that make B-frames references, or few B-frames) there is
+# next to nothing to save and the per-packet bookkeeping is all that remains
+MIN_DISPOSABLE_SHARE = 0.05
 IMAGE_CODECS = frozenset({"mjpeg", "png", "webp", "bmp", "tiff", "gif", "jpeg2000", "jpegxl", "qoi", "ppm", "pgm"})
 FRAME_FOLDER_HINT = ("to read still images as video frames, put them in one folder named in frame order (1.jpg, "
                      "2.jpg, ...) and pass the folder; its rate is frames_per_second (default 3 frames per second)")
+
+
+def _plane_arrays(frame) -> list[np.ndarray]:
+    """``uint8 [height, width]`` views of a planar frame's planes (no copy; strides skip the line padding)."""
+    arrays = []
+    for plane in frame.planes:
+        rows = np.frombuffer(plane, np.uint8, count=plane.line_size * plane.height).reshape(plane.height,
+                                                                                             plane.line_size)
+        arrays.append(rows[:, : plane.width])
+    return arrays
 
 
 class PyAVReader(VideoReader):
@@ -45,6 +59,8 @@ class PyAVReader(VideoReader):
         self._av = av
         self.decoder_errors = (av.FFmpegError, UnicodeError)
         self._red: dict[int, tuple[float, float, float]] = {}
+        self._reformatter = None  # persistent swscale context, used by the worker thread only
+        self._scratch: dict[tuple[int, int], object] = {}  # one writable yuv420p frame per size (worker only)
         try:
             # metadata tags are free text in any encoding; undecodable bytes become U+FFFD
             self._container = av.open(str(self.path), metadata_errors="replace")
@@ -85,11 +101,15 @@ class PyAVReader(VideoReader):
         discard: list[bool] = []
         durations: list[int] = []
         positions: list[int] = []
+        disposable: list[bool] = []
+        layout = self._nal_layout
         self.scan_error: str | None = None
         try:
             for packet in self._container.demux(stream):
                 if packet.size == 0:  # end-of-stream marker
                     continue
+                if layout is not None:  # NAL headers only; a memoryview reads them without copying the packet
+                    disposable.append(is_disposable(memoryview(packet), layout=layout))
                 pts.append(packet.pts)
                 dts.append(packet.dts)
                 keyframe.append(bool(packet.is_keyframe))
@@ -149,6 +169,15 @@ class PyAVReader(VideoReader):
             end_stream_seconds=self.index.end_seconds,
             num_keyframes=len(self.index.seek_pts) if not self._sequential else len(self.index.keyframe_indices),
         )
+        self._disposable_pts: list[set[int]] = []
+        self.disposable_share = 0.0
+        if disposable and self._packets is not None:
+            flags = np.asarray(disposable, bool)
+            self.disposable_share = float(flags.mean())
+            segments = self._packets.segment_of_packet
+            raw = np.asarray(pts, dtype=np.int64)
+            self._disposable_pts = [set(raw[flags & (segments == s)].tolist())
+                                    for s in range(self._packets.num_segments)]
         self._skip = self._decide_skip()
         self.stats.frames_decoded = 0
         self.stats.seeks = 0
@@ -176,12 +205,23 @@ class PyAVReader(VideoReader):
                                 "(hint: the file is damaged; re-encode it)")
 
     def _decide_skip(self) -> bool:
-        """Whether exact mode withholds disposable packets (``skip_disposable=None``: decided per stream)."""
-        if self._nal_layout is None or self._sequential or self.decoder != "pyav":
+        """Whether exact mode withholds disposable packets (``skip_disposable=None``: decided per stream).
+
+        Withholding saves the decoding of the disposable pictures a request does not need; it pays
+        where they are a real share of the stream (x264's default layout: about half of all packets)
+        and is pure bookkeeping where there are none (every frame a reference, e.g. x264 ultrafast,
+        or encoders whose B-frames are references).
+        """
+        if self._nal_layout is None or self._sequential or self.decoder != "pyav" or not self._disposable_pts:
             return False
         if self.skip_disposable is not None:
             return self.skip_disposable
-        return True
+        return self.disposable_share >= MIN_DISPOSABLE_SHARE
+
+    @property
+    def skips_disposable(self) -> bool:
+        """Whether ``exact`` requests withhold disposable packets (resolved from ``skip_disposable``)."""
+        return self._skip
 
     def _index_by_decoding(self, *, num_missing: int, num_packets: int, durations: list[int]) -> FrameIndex:
         """Index a stream whose packets lack pts: decode it once; the output order is the presentation order.
@@ -282,10 +322,11 @@ class PyAVReader(VideoReader):
         """Seek to seek point ``k`` and yield decoded frames; decode errors are collected.
 
         With ``keep_pts`` (the requested demuxer pts), packets that carry none of them and
-        whose picture no other picture references are not sent to the decoder.
+        whose picture no other picture references (classified by the packet scan) are not sent
+        to the decoder.
         """
         av = self._av
-        layout = self._nal_layout if keep_pts is not None else None
+        withhold = self._disposable_pts[int(self._packets.seek_segment[k])] if keep_pts is not None else None
         stop = self._stop_position(k)
         try:
             self._seek(k)
@@ -304,8 +345,7 @@ class PyAVReader(VideoReader):
                 return
             if stop is not None and packet.pos is not None and packet.pos >= stop:
                 packet = None  # the segment ends: drain the decoder
-            elif layout is not None and packet.pts is not None and packet.pts not in keep_pts \
-                    and is_disposable(bytes(packet), layout=layout):
+            elif withhold is not None and packet.pts in withhold and packet.pts not in keep_pts:
                 self.stats.packets_skipped += 1
                 continue
             try:
@@ -326,39 +366,50 @@ class PyAVReader(VideoReader):
 
         Equivalent to RGB conversion, red overlay, then bicubic resize, up to rounding: the text
         mask is the one :func:`draw_timestamp` draws, alpha-blended into Y at full resolution and
-        into U/V with the mask averaged over each 2x2 chroma block.
+        into U/V with the mask averaged over each 2x2 chroma block. Runs in the reader's one worker
+        thread, which owns a persistent scaler (its filter tables are built once per size, not per
+        frame) and one scratch frame per size (the decoder's frame is copied into it once).
         """
-        av = self._av
         w, h = frame.width, frame.height
         if self.rotation_degrees or frame.format.name != "yuv420p" or w % 2 or h % 2 or (h, w) == (height, width):
             return None
-        if text is None:
-            return frame.reformat(width=width, height=height, format="rgb24", interpolation="BICUBIC").to_ndarray()
-        yuv = frame.to_ndarray(format="yuv420p")
-        x0, y0, mask = timestamp_mask(width=w, height=h, text=text, fonts=self.fonts)
-        if mask.size:
-            red_y, red_u, red_v = self._red_yuv(frame.colorspace)
-            flat = yuv.reshape(-1)
-            luma = flat[: h * w].reshape(h, w)
-            mh, mw = mask.shape
-            alpha = mask.astype(np.float32) / 255.0
-            region = luma[y0:y0 + mh, x0:x0 + mw]
-            region[:] = np.round(region * (1 - alpha) + red_y * alpha)
-            # chroma: align the mask to the 2x2 grid and average it per block
-            cx0, cy0 = x0 // 2, y0 // 2
-            padded = np.zeros((mh + 2, mw + 2), np.float32)
-            padded[y0 - 2 * cy0:y0 - 2 * cy0 + mh, x0 - 2 * cx0:x0 - 2 * cx0 + mw] = alpha
-            ch, cw = padded.shape[0] // 2, padded.shape[1] // 2
-            block = padded[: 2 * ch, : 2 * cw].reshape(ch, 2, cw, 2).mean(axis=(1, 3))
-            hw2 = (h // 2) * (w // 2)
-            for plane, red in ((flat[h * w: h * w + hw2], red_u), (flat[h * w + hw2:], red_v)):
-                chroma = plane.reshape(h // 2, w // 2)
-                region = chroma[cy0:cy0 + ch, cx0:cx0 + cw]
-                a = block[: region.shape[0], : region.shape[1]]
-                region[:] = np.round(region * (1 - a) + red * a)
-        marked = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        mask = None
+        if text is not None:
+            x0, y0, mask = timestamp_mask(width=w, height=h, text=text, fonts=self.fonts)
+        if mask is None or not mask.size:
+            return self._scale(frame, height=height, width=width)
+        marked = self._scratch.get((w, h))
+        if marked is None:
+            marked = self._scratch[(w, h)] = self._av.VideoFrame(w, h, "yuv420p")
+        luma, *chroma = _plane_arrays(marked)
+        for target, source in zip((luma, *chroma), _plane_arrays(frame), strict=True):
+            np.copyto(target, source)
+        red_y, red_u, red_v = self._red_yuv(frame.colorspace)
+        mh, mw = mask.shape
+        alpha = mask.astype(np.float32) / 255.0
+        region = luma[y0:y0 + mh, x0:x0 + mw]
+        region[:] = np.round(region * (1 - alpha) + red_y * alpha)
+        # chroma: align the mask to the 2x2 grid and average it per block
+        cx0, cy0 = x0 // 2, y0 // 2
+        padded = np.zeros((mh + 2, mw + 2), np.float32)
+        padded[y0 - 2 * cy0:y0 - 2 * cy0 + mh, x0 - 2 * cx0:x0 - 2 * cx0 + mw] = alpha
+        ch, cw = padded.shape[0] // 2, padded.shape[1] // 2
+        block = padded[: 2 * ch, : 2 * cw].reshape(ch, 2, cw, 2).mean(axis=(1, 3))
+        for plane, red in zip(chroma, (red_u, red_v), strict=True):
+            region = plane[cy0:cy0 + ch, cx0:cx0 + cw]
+            a = block[: region.shape[0], : region.shape[1]]
+            region[:] = np.round(region * (1 - a) + red * a)
         marked.colorspace, marked.color_range = frame.colorspace, frame.color_range
-        return marked.reformat(width=width, height=height, format="rgb24", interpolation="BICUBIC").to_ndarray()
+        return self._scale(marked, height=height, width=width)
+
+    def _scale(self, frame, *, height: int, width: int) -> np.ndarray:
+        """Bicubic (antialiased) resize + RGB conversion with the worker's persistent scaler."""
+        if self._reformatter is None:
+            from av.video.reformatter import VideoReformatter
+
+            self._reformatter = VideoReformatter()
+        return self._reformatter.reformat(frame, width=width, height=height, format="rgb24",
+                                          interpolation="BICUBIC").to_ndarray()
 
     def _red_yuv(self, colorspace: int) -> tuple[float, float, float]:
         if colorspace not in self._red:
