@@ -94,6 +94,7 @@ def test_mp4_cut_hides_the_preroll_and_ends_where_the_edit_ends(sources, video_d
         # the first frame shown is the one at 2.5 s of the source (frame 75), decoded from the hidden keyframe
         assert read_frame_index(first.data[0]) == 75 and first.timestamps_seconds[0] == pytest.approx(pts[0])
         assert reader.metadata.num_keyframes == 2  # the hidden keyframe at -0.5 s and the one at 1.5 s
+        assert any("marked discard (edit list)" in quirk for quirk in reader.quirks)
     assert_every_frame_as_sequential_decode(cut, skip_disposable=None)
 
 
@@ -108,6 +109,8 @@ def test_concatenated_transport_streams_get_monotonic_times(sources, video_dir):
         assert np.all(np.diff(seconds) > 0)  # monotonic presentation times
         np.testing.assert_allclose(seconds[180:] - seconds[:180], 6.0, atol=1e-6)  # copy 2 follows copy 1
         assert reader.metadata.duration_seconds == pytest.approx(12.0, abs=1e-6)
+        assert reader.quirks == ("timestamps reset 1 time(s) (concatenated streams): later segments shifted to "
+                                 "follow the earlier ones",)
         frames = reader.get_frames_played_at([seconds[200] + 0.01, seconds[20] + 0.01, seconds[359]])
         assert [read_frame_index(x) for x in frames.data] == [20, 20, 179]
         assert frames.frame_indices.tolist() == [200, 20, 359]
@@ -134,6 +137,7 @@ def test_laced_matroska_without_pts_keeps_every_frame(sources, video_dir):
     assert ffprobe_count(laced) == 180
     with open_video(laced) as reader:
         assert reader.metadata.num_frames == 180
+        assert reader.quirks[0].startswith(f"{no_pts} of 180 packets lack pts")
         # times: the container's own (whole ms) where a block has one, interpolated between, extrapolated at the end
         np.testing.assert_allclose(reader.index.seconds, np.arange(180) / 30, atol=2e-3)
         frames = reader.get_frames_at([150, 3, 77])
@@ -149,7 +153,7 @@ def test_laced_matroska_without_pts_keeps_every_frame(sources, video_dir):
 def test_non_utf8_metadata_tag_opens(sources, video_dir, capsys):
     tagged = with_title_tag(sources["h264"], video_dir / "latin1.mp4", title=b"Caf\xe9")
     with open_video(tagged) as reader:
-        assert reader.metadata.num_frames == 180
+        assert reader.metadata.num_frames == 180 and reader.quirks == ()
         assert read_frame_index(reader.get_frames_at([42]).data[0]) == 42
     assert main(["sample", str(tagged)]) == 0
     assert "180 (header 180)" in capsys.readouterr().out

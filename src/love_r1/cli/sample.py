@@ -91,7 +91,9 @@ def run(options: Options) -> int:
                 ("frames", f"{m.num_frames} (header {m.num_frames_from_header})"),
                 ("fps", f"{m.fps:.3f}"),
                 ("size", f"{m.width}x{m.height} px, rotation {m.rotation_degrees} deg"),
-                ("codec", f"{m.codec}, {m.num_keyframes} keyframes"),
+                ("codec", f"{m.codec}, {m.num_keyframes} keyframes, {reader.disposable_share:.0%} disposable "
+                          f"packets (skipping {'on' if reader.skips_disposable else 'off'})"),
+                *(("quirk", quirk) for quirk in reader.quirks),
                 ("open + index", f"{open_seconds:.3f} s (packet scan, no decode)"),
             ]))
             start = time.perf_counter()

@@ -132,9 +132,12 @@ class PyAVReader(VideoReader):
             self._packets = index_packets(pts=pts, dts=dts, keyframe=keyframe, discard=discard, durations=durations,
                                           positions=positions, time_base=time_base)
             self.index = self._packets.frames
+            if self._packets.num_discarded:
+                self._quirks.append(f"{self._packets.num_discarded} packet(s) marked discard (edit list): decoded as "
+                                    "references, not presented")
             if self._packets.num_segments > 1:
-                logger.info("%s: timestamps reset %d time(s) (concatenated streams); presentation times are made "
-                            "monotonic", self.path, self._packets.num_segments - 1)
+                self._quirks.append(f"timestamps reset {self._packets.num_segments - 1} time(s) (concatenated "
+                                    "streams): later segments shifted to follow the earlier ones")
         if len(self.index.seek_pts) == 0 and not self._sequential:
             raise CorruptVideoError(f"{self.path}: no keyframe among {len(pts)} packets (hint: re-encode the file)")
         self._byte_seek = self._packets is not None and self._packets.num_segments > 1 and \
@@ -232,6 +235,8 @@ class PyAVReader(VideoReader):
         """
         logger.warning("%s: %d of %d packets have no presentation timestamp (e.g. laced Matroska blocks); "
                        "indexing by one full decode", self.path, num_missing, num_packets)
+        self._quirks.append(f"{num_missing} of {num_packets} packets lack pts: indexed by one full decode, "
+                            "times interpolated, requests decode from the start")
         known: list[int | None] = []
         key: list[bool] = []
         errors: list[str] = []

@@ -65,6 +65,8 @@ class VideoReader:
     #: exception types of the decoding library that mean "this file cannot be decoded here";
     #: requests turn them into CorruptVideoError naming the file (set by each decoder's reader)
     decoder_errors: tuple[type[BaseException], ...] = ()
+    #: share of the stream's packets that are disposable (no other picture references them); 0 when unknown
+    disposable_share: float = 0.0
 
     def __init__(
         self, path: str | Path, *, cache: FrameCache | None = None, num_threads: int = 0,
@@ -87,10 +89,21 @@ class VideoReader:
         self.fonts = OverlayFonts()
         self._identity = file_identity(path)
         self._closed = False
+        self._quirks: list[str] = []
         self._worker: ThreadPoolExecutor | None = None
         self.index: FrameIndex
         self.metadata: VideoMetadata
         self._open()
+
+    @property
+    def skips_disposable(self) -> bool:
+        """Whether ``exact`` requests withhold disposable packets (only the PyAV decoder can)."""
+        return False
+
+    @property
+    def quirks(self) -> tuple[str, ...]:
+        """File quirks found at open and how they are handled (one sentence each; empty for a plain file)."""
+        return tuple(self._quirks)
 
     # -- decoder hooks -------------------------------------------------------------------
     def _check_path(self, path: Path) -> None:
