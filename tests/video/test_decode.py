@@ -123,3 +123,35 @@ def test_reader_is_a_context_manager_and_closes(cfr_video):
         pass
     assert reader._closed
     reader.close()  # idempotent
+
+
+def test_torchcodec_rejects_forced_packet_skipping(cfr_video):
+    pytest.importorskip("torchcodec.decoders")
+    with pytest.raises(ValueError, match="skip_disposable=True needs the pyav decoder"):
+        open_video(cfr_video, decoder="torchcodec", skip_disposable=True)
+    with open_video(cfr_video, decoder="torchcodec", skip_disposable=False) as reader:
+        assert not reader.skips_disposable
+
+
+def test_video_modules_import_no_circle():
+    """No module of love_r1.video imports (at any level, outside TYPE_CHECKING) one that imports it back."""
+    import ast
+    from pathlib import Path
+
+    import love_r1.video
+
+    package = Path(love_r1.video.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        skip = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(
+            node.test) for n in ast.walk(node)}
+        graph[path.stem] = {node.module.rsplit(".", 1)[-1] for node in ast.walk(tree)
+                            if isinstance(node, ast.ImportFrom) and id(node) not in skip and node.module
+                            and node.module.startswith("love_r1.video.")}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt}))
+                   for nxt in graph.get(start, ()))
+
+    assert [m for m in graph if reaches(m, m, {m})] == []
