@@ -17,7 +17,7 @@ import numpy as np
 from love_r1._imports import require
 from love_r1.video._pyav import PyAVReader
 from love_r1.video._reader import upright
-from love_r1.video.errors import UnsupportedVideoError
+from love_r1.video.errors import CorruptVideoError, UnsupportedVideoError
 
 
 class TorchCodecReader(PyAVReader):
@@ -36,8 +36,15 @@ class TorchCodecReader(PyAVReader):
             raise UnsupportedVideoError(f"{self.path}: the torchcodec decoder cannot read this file: {quirk} "
                                         "(hint: use decoder='pyav', which handles it)")
         decoders = require("torchcodec.decoders", extra="bench", purpose="the torchcodec decoder")
-        self._decoder = decoders.VideoDecoder(str(self.path), seek_mode="exact",
-                                              num_ffmpeg_threads=self.num_threads)
+        # torchcodec reports FFmpeg failures as RuntimeError
+        self.decoder_errors = (*self.decoder_errors, RuntimeError)
+        try:
+            self._decoder = decoders.VideoDecoder(str(self.path), seek_mode="exact",
+                                                  num_ffmpeg_threads=self.num_threads)
+        except (RuntimeError, ValueError) as error:
+            self._container.close()
+            raise CorruptVideoError(f"{self.path}: the torchcodec decoder cannot open it: {error} (hint: use "
+                                    "decoder='pyav', or re-encode the file)") from error
         # torchcodec versions differ on applying the display rotation; detect it from the output shape.
         coded = self._decoder.metadata
         self._tc_rotated = (coded.height, coded.width) == (self.metadata.height, self.metadata.width) and \
