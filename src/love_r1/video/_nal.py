@@ -21,6 +21,7 @@ NAL, another NAL type, another codec) means "not disposable", so the worst case 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # SEI payload types that carry no decoding state: buffering period, picture timing,
@@ -71,25 +72,29 @@ def nal_layout(*, codec: str, extradata: bytes | None) -> NalLayout | None:
     return None
 
 
-def split_nal_units(data: bytes | memoryview, *, length_size: int) -> list[tuple[int, int]] | None:
-    """``(begin, end)`` byte offsets of the NAL units of one packet, or ``None`` when it is malformed.
+def iter_nal_units(data: bytes | memoryview, *, length_size: int) -> Iterator[tuple[int, int] | None]:
+    """``(begin, end)`` byte offsets of the NAL units of one packet, in order; ``None`` (and stop) where the
+    packet is malformed. Lazy, so a caller can stop at the first unit that decides its question.
 
     ``data`` may be a ``memoryview`` of the packet (no copy) for length-prefixed layouts.
     """
-    units: list[tuple[int, int]] = []
     n = len(data)
     if length_size:
         pos = 0
         while pos < n:
             if pos + length_size > n:
-                return None
-            size = int.from_bytes(data[pos:pos + length_size], "big")
+                yield None
+                return
+            size = 0
+            for i in range(pos, pos + length_size):  # big-endian; indexing a memoryview copies nothing
+                size = (size << 8) | data[i]
             pos += length_size
             if size == 0 or pos + size > n:
-                return None
-            units.append((pos, pos + size))
+                yield None
+                return
+            yield pos, pos + size
             pos += size
-        return units
+        return
     # Annex-B: units start after 00 00 01; zero bytes before the next start code are trailing data
     data = bytes(data)
     start = data.find(b"\x00\x00\x01")
@@ -100,9 +105,14 @@ def split_nal_units(data: bytes | memoryview, *, length_size: int) -> list[tuple
         while end > begin and data[end - 1] == 0:
             end -= 1
         if end > begin:
-            units.append((begin, end))
+            yield begin, end
         start = nxt
-    return units
+
+
+def split_nal_units(data: bytes | memoryview, *, length_size: int) -> list[tuple[int, int]] | None:
+    """All ``(begin, end)`` NAL unit offsets of one packet, or ``None`` when it is malformed."""
+    units = list(iter_nal_units(data, length_size=length_size))
+    return None if None in units else units  # type: ignore[return-value]
 
 
 def _sei_payload_types(rbsp: bytes) -> list[int] | None:
@@ -144,12 +154,13 @@ def is_disposable(data: bytes | memoryview, *, layout: NalLayout) -> bool:
     """
     if layout.length_size == 0:
         data = bytes(data)  # Annex-B: start codes are searched in bytes
-    units = split_nal_units(data, length_size=layout.length_size)
-    if not units:
-        return False
+    units = iter_nal_units(data, length_size=layout.length_size)  # stops at the first deciding unit
     has_picture = False
     if layout.codec == "h264":
-        for begin, end in units:
+        for unit in units:
+            if unit is None:
+                return False
+            begin, end = unit
             header = data[begin]
             if header & 0x80:  # forbidden_zero_bit
                 return False
@@ -164,7 +175,10 @@ def is_disposable(data: bytes | memoryview, *, layout: NalLayout) -> bool:
             elif kind not in _H264_OTHER_OK:
                 return False
         return has_picture
-    for begin, end in units:
+    for unit in units:
+        if unit is None:
+            return False
+        begin, end = unit
         if end - begin < 2 or data[begin] & 0x80:
             return False
         if (data[begin] & 1) or (data[begin + 1] >> 3):  # nuh_layer_id > 0 (multi-layer stream): do not judge

@@ -109,7 +109,7 @@ class PyAVReader(VideoReader):
                 if packet.size == 0:  # end-of-stream marker
                     continue
                 if layout is not None:  # NAL headers only; a memoryview reads them without copying the packet
-                    disposable.append(is_disposable(memoryview(packet), layout=layout))
+                    disposable.append(not packet.is_keyframe and is_disposable(memoryview(packet), layout=layout))
                 pts.append(packet.pts)
                 dts.append(packet.dts)
                 keyframe.append(bool(packet.is_keyframe))
