@@ -283,15 +283,7 @@ class PyAVReader(VideoReader):
             self._stream.codec_context.thread_count = self.num_threads
         self.stats.seeks += 1
         codec = self._stream.codec_context
-        packets = self._container.demux(self._stream)
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                break
-            except av.FFmpegError as error:
-                errors.append(f"demux: {error}")
-                break
+        for packet in self._demuxed(errors):
             try:
                 frames = packet.decode() if packet.size else codec.decode(None)
             except av.FFmpegError as error:
@@ -303,6 +295,19 @@ class PyAVReader(VideoReader):
 
     def _close(self) -> None:
         self._container.close()
+
+    def _demuxed(self, errors: list[str]) -> Iterator:
+        """The video stream's packets from the current position; a demux error is recorded and ends them."""
+        packets = self._container.demux(self._stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except self._av.FFmpegError as error:
+                errors.append(f"demux: {error}")
+                return
+            yield packet
 
     # -- decoding ----------------------------------------------------------------------------
     def _seek(self, k: int) -> None:
@@ -338,16 +343,8 @@ class PyAVReader(VideoReader):
         except av.FFmpegError as error:
             errors.append(f"seek: {error}")
             return
-        packets = self._container.demux(self._stream)
         codec = self._stream.codec_context
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                return
-            except av.FFmpegError as error:
-                errors.append(f"demux: {error}")
-                return
+        for packet in self._demuxed(errors):
             if stop is not None and packet.pos is not None and packet.pos >= stop:
                 packet = None  # the segment ends: drain the decoder
             elif withhold is not None and packet.pts in withhold and packet.pts not in keep_pts:
