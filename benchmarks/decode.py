@@ -27,6 +27,8 @@ Measured (median of ``--repeats`` interleaved rounds, seconds, one process, same
 - sequential_floor: PyAV decode of every frame with ``--threads`` threads, no conversion;
 - keyframe_floor: PyAV demux of every packet, decoding keyframes only (``skip_frame="NONKEY"``).
 
+Each case also reports its CPU seconds (``*_cpu_s``: user + system time of this process, decoder
+threads included), which other jobs on a shared machine disturb far less than wall time.
 Prints one table (a column per video) with the target ratios, then one JSON line (the last line).
 """
 
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -48,6 +51,27 @@ import numpy as np
 from love_r1.video import clip_indices, fast_view_indices, open_video, sample_clip, sample_fast_view
 
 ZOOM_POSITIONS = (0.2, 0.35, 0.7, 0.85)  # zoom starts, as fractions of the duration
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (all threads, decoder threads included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Span:
+    """Accumulates wall and CPU seconds of the timed regions of one case."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+
+    def __enter__(self) -> Span:
+        self._wall, self._cpu = time.perf_counter(), cpu_seconds()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.wall += time.perf_counter() - self._wall
+        self.cpu += cpu_seconds() - self._cpu
 
 
 def make_video(path: Path, *, content: str, duration_seconds: float, gop_seconds: float, bframes: int,
@@ -131,21 +155,25 @@ def measure(path: Path, *, repeats: int, threads: int, zoom_seconds: float) -> d
         with open_video(path, num_threads=threads, skip_disposable=skip) as r:
             return sample_fast_view(r, mode=mode)
 
-    def ours_zooms(each_fresh: bool) -> float:
-        elapsed = 0.0
+    def ours_zooms(each_fresh: bool) -> Span:
+        span = Span()
         reader = None
         for s, e in zooms:
             if reader is None or each_fresh:
                 if reader is not None:
                     reader.close()
                 reader = open_video(path, num_threads=threads)
-            start = time.perf_counter()
-            sample_clip(reader, s, e)
-            elapsed += time.perf_counter() - start
+            with span:
+                sample_clip(reader, s, e)
         reader.close()
-        return elapsed / len(zooms) if each_fresh else elapsed
+        return per_zoom(span, len(zooms)) if each_fresh else span
 
-    # name -> callable returning None (timed from outside) or its own elapsed seconds (float)
+    def per_zoom(span: Span, count: int) -> Span:
+        span.wall /= count
+        span.cpu /= count
+        return span
+
+    # name -> callable whose result is timed from outside, or a Span with its own timed regions
     cases: dict[str, Callable[[], object]] = {
         "open_s": lambda: open_video(path, num_threads=threads).close(),
         "fast_exact_s": lambda: ours_fast("exact"),
@@ -160,16 +188,15 @@ def measure(path: Path, *, repeats: int, threads: int, zoom_seconds: float) -> d
     try:
         import decord
 
-        def decord_zooms(each_fresh: bool) -> float:
-            elapsed = 0.0
+        def decord_zooms(each_fresh: bool) -> Span:
+            span = Span()
             vr = None
             for z in zoom_idx:
                 if vr is None or each_fresh:
                     vr = decord.VideoReader(str(path), ctx=decord.cpu(0))
-                start = time.perf_counter()
-                vr.get_batch(z.tolist()).asnumpy()
-                elapsed += time.perf_counter() - start
-            return elapsed / len(zoom_idx) if each_fresh else elapsed
+                with span:
+                    vr.get_batch(z.tolist()).asnumpy()
+            return per_zoom(span, len(zoom_idx)) if each_fresh else span
 
         cases["decord_fast_s"] = lambda: decord.VideoReader(str(path), ctx=decord.cpu(0)).get_batch(
             fast.tolist()).asnumpy()
@@ -180,14 +207,13 @@ def measure(path: Path, *, repeats: int, threads: int, zoom_seconds: float) -> d
     try:
         from torchcodec.decoders import VideoDecoder
 
-        def tc_zoom():
-            elapsed = 0.0
+        def tc_zoom() -> Span:
+            span = Span()
             for z in zoom_idx:
                 dec = VideoDecoder(str(path), seek_mode="exact", num_ffmpeg_threads=threads)
-                start = time.perf_counter()
-                dec.get_frames_at(z.tolist())
-                elapsed += time.perf_counter() - start
-            return elapsed / len(zoom_idx)
+                with span:
+                    dec.get_frames_at(z.tolist())
+            return per_zoom(span, len(zoom_idx))
 
         cases["torchcodec_fast_s"] = lambda: VideoDecoder(
             str(path), seek_mode="exact", num_ffmpeg_threads=threads).get_frames_at(fast.tolist())
@@ -198,30 +224,36 @@ def measure(path: Path, *, repeats: int, threads: int, zoom_seconds: float) -> d
     # Interleaved rounds: every case runs once per round, so load drift on a shared machine
     # hits all cases alike; the median over rounds is reported.
     samples: dict[str, list[float]] = {name: [] for name in cases}
+    cpu: dict[str, list[float]] = {name: [] for name in cases}
     exact = keyf = None
     for round_index in range(repeats):
         for name, fn in cases.items():
-            start = time.perf_counter()
-            out = fn()
-            elapsed = time.perf_counter() - start
-            samples[name].append(out if isinstance(out, float) else elapsed)
+            with Span() as outside:
+                out = fn()
+            span = out if isinstance(out, Span) else outside
+            samples[name].append(span.wall)
+            cpu[name].append(span.cpu)
             if name == "fast_exact_s":
                 exact = out
             elif name == "fast_keyframe_s":
                 keyf = out
         print(f"round {round_index + 1}/{repeats} done", flush=True)
     rows = {name: statistics.median(values) for name, values in samples.items()}
+    cpu_rows = {name: statistics.median(values) for name, values in cpu.items()}
     rows["keyframe_mean_abs_error_s"] = float(np.mean(np.abs(keyf.timestamps_seconds - exact.timestamps_seconds)))
     ratios = {
         "fast exact / sequential floor (target <= 1.1)": rows["fast_exact_s"] / rows["sequential_floor_s"],
+        "  in CPU seconds": cpu_rows["fast_exact_s"] / cpu_rows["sequential_floor_s"],
         "  skipping forced on / off": (rows["fast_exact_skip_s"] / rows["sequential_floor_s"],
                                        rows["fast_exact_noskip_s"] / rows["sequential_floor_s"]),
         "four zooms / one zoom (target <= 4)": rows["four_zooms_s"] / rows["zoom_s"],
     }
     if "decord_zoom_s" in rows:
         ratios["decord zoom / ours zoom (target >= 2)"] = rows["decord_zoom_s"] / rows["zoom_s"]
+        ratios["  in CPU seconds "] = cpu_rows["decord_zoom_s"] / cpu_rows["zoom_s"]
         ratios["decord fast / ours exact"] = rows["decord_fast_s"] / rows["fast_exact_s"]
         ratios["decord fast / ours keyframe (target >= 10)"] = rows["decord_fast_s"] / rows["fast_keyframe_s"]
+    rows.update({f"{name.removesuffix('_s')}_cpu_s": value for name, value in cpu_rows.items()})
     return {"description": describe(path), "rows": rows, "ratios": ratios, "num_fast_frames": int(len(fast)),
             "duration_seconds": round(duration, 3)}
 
