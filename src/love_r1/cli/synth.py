@@ -1,7 +1,8 @@
 """``love-r1 synth``: write synthetic videos with machine-checkable content.
 
-Leaves: ``synth needle`` (a needle-in-a-haystack MCQ dataset) and ``synth indexed`` (one
-video whose frames show their own index).
+Leaves: ``synth needle`` (a needle-in-a-haystack MCQ dataset), ``synth needle-records`` (its
+training records), ``synth indexed`` (one video whose frames show their own index) and
+``synth tiny-model`` (a tiny random Qwen-VL checkpoint for runs without a GPU).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ frame by frame.
 
   love-r1 synth needle --out data/needle --duration-seconds 600 --num-videos 4
   love-r1 synth indexed --out clip.mp4 --duration-seconds 10 --variable-frame-rate
+  love-r1 synth needle-records --needle data/needle
+  love-r1 synth tiny-model --out runs/tiny-qwen2.5-vl --model-type qwen2_5_vl
 """
 
 
@@ -57,6 +60,23 @@ class IndexedOptions:
         default=0, metadata={"help": "display-matrix rotation, counter-clockwise (degrees)"})
     codec: Literal["libx264", "libx265", "mpeg4"] = field(default="libx264", metadata={"help": "video encoder"})
     progress: bool = field(default=True, metadata={"help": "show a progress bar"})
+
+
+@dataclass
+class TinyModelOptions:
+    out: Path = field(metadata={"help": "output checkpoint folder (model, processor, chat template)"})
+    model_type: Literal["qwen2_5_vl", "qwen3_vl"] = field(default="qwen2_5_vl", metadata={
+        "help": "model family: Qwen2.5-VL or Qwen3-VL classes and processors"})
+    size: Literal["default", "larger"] = field(default="default", metadata={
+        "help": "default: ~0.3 M parameters (1.2 MB); larger: ~4 M parameters (benchmarks)"})
+    seed: int = field(default=0, metadata={"help": "random seed of the weights; the same seed gives the same files"})
+
+
+@dataclass
+class NeedleRecordsOptions:
+    needle: Path = field(metadata={"help": "a dataset folder written by `love-r1 synth needle` (annotations.jsonl)"})
+    out: Path | None = field(default=None, metadata={
+        "help": "where to write train_sft.jsonl and train_grpo.jsonl (None = the --needle folder)"})
 
 
 @dataclass
@@ -140,6 +160,35 @@ def run_indexed(options: IndexedOptions) -> int:
     return 0
 
 
+def run_tiny_model(options: TinyModelOptions) -> int:
+    from love_r1.synth import write_tiny_model
+
+    started = time.perf_counter()
+    path = write_tiny_model(options.out, model_type=options.model_type, seed=options.seed, size=options.size)
+    size = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+    print(f"tiny {options.model_type} checkpoint written to {path} (random weights: outputs are meaningless)")
+    print(_table([
+        ("files", ", ".join(sorted(p.name for p in path.iterdir()))),
+        ("size on disk", _size(size)),
+        ("wall time", f"{time.perf_counter() - started:.1f} s"),
+        ("use it", f"love-r1 ask VIDEO QUESTION --model {path} --device cpu"),
+    ]))
+    return 0
+
+
+def run_needle_records(options: NeedleRecordsOptions) -> int:
+    from love_r1.synth import write_needle_training_records
+
+    try:
+        sft, grpo = write_needle_training_records(options.needle, out=options.out)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"training records written (video_root: {options.needle})")
+    print(_table([("SFT (stage 2)", str(sft)), ("GRPO (stage 3)", str(grpo))]))
+    return 0
+
+
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     from love_r1.cli._args import add_dataclass_arguments
 
@@ -158,6 +207,10 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
          NeedleOptions, run_needle),
         ("indexed", "one video whose every frame shows its frame index (for decoder and sampler tests)",
          IndexedOptions, run_indexed),
+        ("needle-records", "SFT and GRPO training records for a needle dataset (the ideal zoom-then-answer steps)",
+         NeedleRecordsOptions, run_needle_records),
+        ("tiny-model", "a tiny random Qwen2.5-VL / Qwen3-VL checkpoint folder (runs without a GPU in seconds)",
+         TinyModelOptions, run_tiny_model),
     ):
         leaf = leaves.add_parser(name, help=help_text, description=help_text)
         leaf.add_argument("--config", help="YAML file of options (command-line flags override it)")
