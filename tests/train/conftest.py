@@ -11,8 +11,9 @@ import pytest
 from tests.fixtures import tiny_qwen as tq
 
 # small frame budgets so tiny-model steps take milliseconds (the pipeline is the production one)
-SMALL = {"fast_max_frames": 8, "fast_pixels_per_frame": 4 * 28 * 28, "slow_pixels_per_frame": 4 * 28 * 28}
+SMALL = {"fast_max_frames": 8, "fast_pixels_per_frame": 4 * 28 * 28, "clip_pixels_per_frame": 4 * 28 * 28}
 CPU = {"use_cpu": True, "bf16": False, "report_to": "none", "save_strategy": "no", "activation_checkpointing": False}
+GRPO_CPU = {"use_cpu": True, "bf16": False, "activation_checkpointing": False, "progress": False}
 MCQ = "\nProvide only the single option letter (e.g., A, B, C, D, etc.) as the answer."
 
 

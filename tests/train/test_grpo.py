@@ -7,16 +7,15 @@ import torch
 
 from love_r1.backends.qwen_inputs import mrope_position_ids
 from love_r1.train.configs import ZoomGRPOConfig
-from love_r1.train.grpo import clipped_loss
+from love_r1.train.grpo import clipped_loss, make_grpo_trainer
 from love_r1.train.records import load_records
-from love_r1.train.sft import make_grpo_trainer
-from tests.train.conftest import CPU, SMALL, grpo_records, write_jsonl
+from tests.train.conftest import GRPO_CPU, SMALL, grpo_records, write_jsonl
 
 
 def _config(tmp_path, video_root, **overrides):
-    values = dict(output_dir=str(tmp_path / "out"), per_device_train_batch_size=8, num_generations=8, max_steps=8,
-                  learning_rate=3e-2, max_completion_length=1, lr_scheduler_type="constant", seed=0,
-                  video_root=str(video_root), **SMALL, **CPU)
+    values = dict(output_dir=str(tmp_path / "out"), prompts_per_update=1, micro_batch_size=8, num_generations=8,
+                  max_steps=8, learning_rate=3e-2, max_completion_length=1, lr_scheduler_type="constant", seed=0,
+                  video_root=str(video_root), **SMALL, **GRPO_CPU)
     values.update(overrides)
     return ZoomGRPOConfig(**values)
 
@@ -32,7 +31,7 @@ def records(tmp_path):
 
 def test_loss_pass_positions_and_video_inputs_equal_the_sampling_pass(tmp_path, video_root, records, tiny):
     model, processor = tiny
-    trainer = make_grpo_trainer(_config(tmp_path, video_root, num_generations=4, per_device_train_batch_size=4,
+    trainer = make_grpo_trainer(_config(tmp_path, video_root, num_generations=4, micro_batch_size=4,
                                         max_completion_length=3),
                                 model=model, processor=processor, records=records[1:])  # b.mp4: 20 s at 5 fps
     calls = []
@@ -47,7 +46,7 @@ def test_loss_pass_positions_and_video_inputs_equal_the_sampling_pass(tmp_path, 
     model.register_forward_pre_hook(
         lambda module, args, kwargs: forwards.append((torch.is_grad_enabled(), sorted(kwargs))), with_kwargs=True)
     model.register_forward_pre_hook(spy, with_kwargs=True)
-    samples = trainer.rollout(trainer.records)
+    samples = trainer.rollout(trainer._next_records())
     trainer.update(samples)
     # sampling prefill of step 1 (G identical rows) vs the loss pass over that step's samples
     sampling = next(c for c in calls if not c["grad"])
@@ -91,7 +90,7 @@ def test_probability_of_the_rewarded_reply_rises(tmp_path, video_root, records, 
 def test_alternating_schedule_trains_stored_step2_samples_without_new_rollouts(tmp_path, video_root, records, tiny):
     model, processor = tiny
     trainer = make_grpo_trainer(_config(tmp_path, video_root, alternate_steps=True, num_generations=2,
-                                        per_device_train_batch_size=2, max_steps=2),
+                                        micro_batch_size=2, max_steps=2),
                                 model=model, processor=processor, records=records[:1],
                                 reward_funcs=[_even_first_token], reward_weights=[1.0])
     first, second = trainer.step(), trainer.step()

@@ -47,7 +47,7 @@ def test_trajectory_becomes_one_record_per_step():
     assert first.question_text == "What?\nA. x\nB. y\nLetter."
     assert first.zoomin_intervals == () and second.zoomin_intervals == (Interval(0, 8),)
     assert second.target == "I get the answer.\n\n\\boxed{B}" and second.assistant_prefix == "I get the answer.\n\n"
-    assert first.source_id == "q1#0" and second.tgt == (Interval(2, 4),)
+    assert first.source_id == "q1#0" and second.evidence == (Interval(2, 4),) and second.tgt == ()
 
 
 def test_check_lists_every_problem_with_its_line(tmp_path, video_root):

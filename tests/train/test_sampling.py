@@ -9,8 +9,8 @@ import pytest
 from love_r1.interval import Interval
 from love_r1.train.sampling import (
     ClipPolicy,
+    max_frames_per_clip,
     merge_intervals,
-    slow_frames_per_clip,
     stage1_clip_intervals,
     stage2_clip_intervals,
 )
@@ -90,15 +90,15 @@ def test_stage2_rounding_and_widening_hand_computed():
     ("cot", 1, 32), ("cot", 2, 24), ("cot", 3, 16), ("cot", 5, 16), ("cot", 0, 32),
     ("grounding", 2, 16), ("grounding", 1, 32), ("qa", 3, 16), ("step", 3, 32), ("grpo", 1, 16),
 ])
-def test_slow_frames_per_clip(kind, n, frames):
-    assert slow_frames_per_clip(num_clips=n, kind=kind, policy=REF) == frames
+def test_max_frames_per_clip(kind, n, frames):
+    assert max_frames_per_clip(num_clips=n, kind=kind, policy=REF) == frames
 
 
 def test_presets_and_validation():
     aligned = ClipPolicy.preset("aligned")
     assert (REF.sft_short_video_seconds, aligned.sft_short_video_seconds) == (120.0, 60.0)
     assert (REF.factor_on_slow_clips, aligned.factor_on_slow_clips) == (False, True)
-    assert slow_frames_per_clip(num_clips=1, kind="grpo", policy=aligned) == 32
+    assert max_frames_per_clip(num_clips=1, kind="grpo", policy=aligned) == 32
     with pytest.raises(ValueError, match="unknown clip preset"):
         ClipPolicy.preset("nope")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="> 1"):

@@ -386,9 +386,10 @@ def build_training_inputs(
 
     Labels (``-100`` = ignored):
 
-    * default (assistant-only): only the tokens of the **last** assistant turn, from its first
-      content token through ``<|im_end|>`` inclusive; a leading ``assistant_prefixes[i]`` (text
-      pre-filled at inference, e.g. the forced-answer phrase) is ignored too.
+    * default (assistant-only): the tokens of every assistant turn, from its first content token
+      through ``<|im_end|>`` inclusive (one turn, or several in a multi-turn record); a leading
+      ``assistant_prefixes[i]`` of the last turn (text pre-filled at inference, e.g. the
+      forced-answer phrase) is ignored too.
     * ``loss_on_prompt=True`` reproduces the reference (``sft_video.py``): every token except padding
       and the vision special tokens (``<|vision_start|>``, ``<|vision_end|>``, ``<|image_pad|>``,
       ``<|video_pad|>``), prompt text included.
@@ -427,23 +428,24 @@ def build_training_inputs(
     masked = torch.full_like(input_ids, IGNORE_INDEX)
     for row in range(input_ids.shape[0]):
         ids = input_ids[row].tolist()
-        start = _last_occurrence(ids, header)
-        if start is None:
+        starts = _occurrences(ids, header)
+        if not starts:
             raise ValueError(f"conversations[{row}]: no assistant header {header} found in the rendered tokens")
-        start += len(header)
-        if prefixes[row]:
-            prefix_ids = tokenizer.encode(prefixes[row], add_special_tokens=False)
-            if ids[start:start + len(prefix_ids)] != prefix_ids:
-                raise ValueError(
-                    f"conversations[{row}]: assistant_prefixes[{row}]={prefixes[row]!r} does not tokenize to the "
-                    "start of the assistant turn (a token merges across its end); end the prefix with whitespace"
-                )
-            start += len(prefix_ids)
-        try:
-            end = ids.index(im_end, start) + 1
-        except ValueError:
-            raise ValueError(f"conversations[{row}]: the assistant turn has no <|im_end|>") from None
-        masked[row, start:end] = input_ids[row, start:end]
+        for turn, start in enumerate(starts):  # every assistant turn (multi-turn records train them all)
+            start += len(header)
+            if prefixes[row] and turn == len(starts) - 1:
+                prefix_ids = tokenizer.encode(prefixes[row], add_special_tokens=False)
+                if ids[start:start + len(prefix_ids)] != prefix_ids:
+                    raise ValueError(
+                        f"conversations[{row}]: assistant_prefixes[{row}]={prefixes[row]!r} does not tokenize to the "
+                        "start of the assistant turn (a token merges across its end); end the prefix with whitespace"
+                    )
+                start += len(prefix_ids)
+            try:
+                end = ids.index(im_end, start) + 1
+            except ValueError:
+                raise ValueError(f"conversations[{row}]: the assistant turn has no <|im_end|>") from None
+            masked[row, start:end] = input_ids[row, start:end]
     batch["labels"] = masked
     return batch
 
@@ -499,12 +501,9 @@ def assemble_prompt_ids(
     return ids
 
 
-def _last_occurrence(ids: list[int], pattern: list[int]) -> int | None:
+def _occurrences(ids: list[int], pattern: list[int]) -> list[int]:
     n = len(pattern)
-    for i in range(len(ids) - n, -1, -1):
-        if ids[i:i + n] == pattern:
-            return i
-    return None
+    return [i for i in range(len(ids) - n + 1) if ids[i:i + n] == pattern]
 
 
 __all__ = [

@@ -1,16 +1,18 @@
 """Video-aware SFT collator: records -> decoded prompts -> padded processor inputs with labels and positions.
 
 Labels come from :func:`love_r1.backends.qwen_inputs.build_training_inputs`: assistant-only by
-default, every non-pad non-vision token with ``loss_on_prompt=True`` (the reference). Each batch
-carries ``pixel_values_videos``, ``video_grid_thw``, ``mm_token_type_ids``, (Qwen2.5-VL)
-``second_per_grid_ts`` and ``position_ids`` -- exactly the inputs the hf backend gives the model at
-inference. :func:`add_position_ids` is the one place a training batch gets its M-RoPE positions
+default (every assistant turn), every non-pad non-vision token with ``loss_on_prompt=True`` (the
+reference). Each batch carries ``pixel_values_videos``, ``video_grid_thw``, ``mm_token_type_ids``,
+(Qwen2.5-VL) ``second_per_grid_ts`` and ``position_ids`` -- exactly the inputs the hf backend gives the
+model at inference. :func:`add_position_ids` is the one place a training batch gets its M-RoPE positions
 (the SFT collator and the GRPO trainer's sampling, old-log-prob and loss batches all call it);
 ``position_rule`` defaults to the rule the checkpoints were trained with (``docs/backends-hf.md``).
 
-A row whose video fails to decode mid-epoch is skipped and counted in ``skipped`` (the pre-flight
-manifest should have caught it); a batch whose rows all fail re-uses the last good rows with a
-warning, so training never dies mid-epoch on a bad record.
+A row whose video fails to decode mid-epoch (the pre-flight manifest should have caught it), or
+whose sample is longer than ``max_length_tokens``, is dropped, recorded in ``skipped`` and replaced
+by the next row of ``rows`` that works (the reference re-draws another record), so a batch keeps
+its size and every process runs the same number of steps; training never dies mid-epoch on a bad
+record and never trains on an over-long one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from love_r1.backends import Message, TextPart
 from love_r1.backends.qwen_inputs import (
     DEFAULT_POSITION_RULE,
     PositionRule,
@@ -65,12 +68,14 @@ class SFTCollator:
 
     ``model_config`` is the model's config (family, token ids, M-RoPE geometry); ``position_rule``
     picks the M-RoPE rule of the emitted ``position_ids`` (default: as the checkpoints were trained).
+    ``rows`` (the dataset's rows, ``records_to_rows``) are where replacements for dropped samples come
+    from; without them a dropped sample just leaves the batch smaller.
     """
 
     def __init__(
         self, processor: Any, *, decoder: RecordDecoder, model_config: Any,
         position_rule: PositionRule = DEFAULT_POSITION_RULE, loss_on_prompt: bool = False, seed: int = 0,
-        max_length_tokens: int | None = None,
+        max_length_tokens: int | None = None, rows: Sequence[dict[str, Any]] | None = None,
     ) -> None:
         self.processor = processor
         self.decoder = decoder
@@ -80,59 +85,95 @@ class SFTCollator:
         self.loss_on_prompt = loss_on_prompt
         self.seed = seed
         self.max_length_tokens = max_length_tokens
+        self.rows = list(rows) if rows is not None else None
         self.epoch = 0
         self.skipped: list[RecordIssue] = []
-        self._last_good: list[dict[str, Any]] = []
+        self._dropped: set[int] = set()
 
     def conversation(self, row: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
-        record = TrainRecord.from_dict(json.loads(row["record"]) if isinstance(row["record"], str) else row["record"])
+        record = _record(row)
         seed = sample_seed(base_seed=self.seed, index=int(row.get("index", 0)), epoch=self.epoch)
         messages, _, _ = self.decoder.prompt(record, seed=seed, stage="sft")
-        return with_reply(messages, record.target or ""), record.assistant_prefix
+        conversation = with_reply(messages, record.target or "")
+        for user, assistant in record.later_turns:  # a multi-turn record: every assistant turn is a target
+            conversation = with_reply((*conversation, Message(role="user", content=(TextPart(user),))), assistant)
+        return conversation, record.assistant_prefix
 
-    def _build(self, rows: Sequence[dict[str, Any]]) -> tuple[list[Any], list[str], list[dict[str, Any]]]:
+    def _drop(self, row: dict[str, Any], field_name: str, message: str) -> None:
+        record = _record(row)
+        issue = RecordIssue(record.line, field_name, message, record.video)
+        self.skipped.append(issue)
+        self._dropped.add(int(row.get("index", -1)))
+        logger.warning("dropping sample: %s", issue)
+
+    def _try(self, row: dict[str, Any]) -> tuple[tuple[Any, ...], str] | None:
         from love_r1.video import VideoError
 
-        conversations, prefixes, good = [], [], []
-        for row in rows:
-            try:
-                conversation, prefix = self.conversation(row)
-            except VideoError as error:
-                record = json.loads(row["record"]) if isinstance(row["record"], str) else row["record"]
-                issue = RecordIssue(int(record.get("line", 0)), "video", f"decode failed: {error}",
-                                    record.get("video", ""))
-                self.skipped.append(issue)
-                logger.warning("skipping sample: %s", issue)
+        try:
+            return self.conversation(row)
+        except VideoError as error:
+            self._drop(row, "video", f"decode failed: {error}")
+            return None
+
+    def _inputs(self, conversations: Sequence[Any], prefixes: Sequence[str]) -> Any:
+        return build_training_inputs(self.processor, conversations, model_type=self.model_type,
+                                     assistant_prefixes=prefixes, loss_on_prompt=self.loss_on_prompt)
+
+    def _fits(self, built: tuple[tuple[Any, ...], str]) -> int | None:
+        """The sample's length in tokens when it is over ``max_length_tokens``, else ``None``."""
+        if self.max_length_tokens is None:
+            return None
+        length = int(self._inputs([built[0]], [built[1]])["attention_mask"].sum())
+        return length if length > self.max_length_tokens else None
+
+    def _replacement(self, row: dict[str, Any]) -> tuple[tuple[Any, ...], str] | None:
+        """The first row after ``row`` (wrapping around) that decodes and fits; ``None`` without ``rows``."""
+        if not self.rows:
+            return None
+        start = int(row.get("index", 0))
+        for step in range(1, len(self.rows) + 1):
+            candidate = self.rows[(start + step) % len(self.rows)]
+            if int(candidate.get("index", -1)) in self._dropped:
                 continue
-            conversations.append(conversation)
-            prefixes.append(prefix)
-            good.append(row)
-        return conversations, prefixes, good
+            built = self._try(candidate)
+            if built is None:
+                continue
+            length = self._fits(built)
+            if length is not None:
+                self._drop(candidate, "tokens", f"{length} tokens > max_sample_tokens={self.max_length_tokens}")
+                continue
+            return built
+        raise TrainingDataError(
+            f"none of the {len(self.rows)} records decodes into a sample of at most max_sample_tokens="
+            f"{self.max_length_tokens} tokens; raise max_sample_tokens or lower the frame budgets, and run "
+            "`love-r1 data check` on the records file")
 
     def __call__(self, rows: Sequence[dict[str, Any]]) -> Any:
-        conversations, prefixes, good = self._build(rows)
-        if not conversations:
-            if not self._last_good:
-                raise TrainingDataError(
-                    f"none of the {len(rows)} samples of the first batch could be decoded; run "
-                    "`love-r1 data check` on the records file"
-                )
-            logger.warning("every sample of a batch failed; re-using the previous batch's samples")
-            conversations, prefixes, good = self._build(self._last_good)
-        self._last_good = list(good)
-        batch = build_training_inputs(self.processor, conversations, model_type=self.model_type,
-                                      assistant_prefixes=prefixes, loss_on_prompt=self.loss_on_prompt)
-        if self.max_length_tokens is not None:
+        built: list[tuple[tuple[Any, ...], str] | None] = [self._try(row) for row in rows]
+        if self.max_length_tokens is not None and any(b is not None for b in built):
+            good = [i for i, b in enumerate(built) if b is not None]
+            batch = self._inputs([built[i][0] for i in good], [built[i][1] for i in good])  # type: ignore[index]
             lengths = batch["attention_mask"].sum(-1).tolist()
-            keep = [i for i, n in enumerate(lengths) if n <= self.max_length_tokens]
-            if len(keep) < len(lengths):
-                logger.warning("dropping %d sample(s) longer than %d tokens", len(lengths) - len(keep),
-                               self.max_length_tokens)
-                if keep:
-                    batch = build_training_inputs(
-                        self.processor, [conversations[i] for i in keep], model_type=self.model_type,
-                        assistant_prefixes=[prefixes[i] for i in keep], loss_on_prompt=self.loss_on_prompt)
+            for i, length in zip(good, lengths, strict=True):
+                if length > self.max_length_tokens:
+                    self._drop(rows[i], "tokens", f"{int(length)} tokens > max_sample_tokens={self.max_length_tokens}")
+                    built[i] = None
+            if all(b is not None for b in built):
+                return add_position_ids(batch, model_config=self.model_config, position_rule=self.position_rule)
+        for i, row in enumerate(rows):
+            if built[i] is None:
+                built[i] = self._replacement(row)
+        kept = [b for b in built if b is not None]
+        if not kept:
+            raise TrainingDataError(
+                f"none of the {len(rows)} samples of a batch could be used (decode failures or longer than "
+                f"max_sample_tokens={self.max_length_tokens}); run `love-r1 data check` on the records file")
+        batch = self._inputs([b[0] for b in kept], [b[1] for b in kept])
         return add_position_ids(batch, model_config=self.model_config, position_rule=self.position_rule)
+
+
+def _record(row: dict[str, Any]) -> TrainRecord:
+    return TrainRecord.from_dict(json.loads(row["record"]) if isinstance(row["record"], str) else row["record"])
 
 
 __all__ = ["SFTCollator", "TrainingDataError", "add_position_ids", "records_to_rows", "sample_seed"]

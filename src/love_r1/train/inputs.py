@@ -17,8 +17,8 @@ from love_r1.interval import Interval
 from love_r1.train.records import TrainRecord
 from love_r1.train.sampling import (
     ClipPolicy,
+    max_frames_per_clip,
     resolution_factor,
-    slow_frames_per_clip,
     stage1_clip_intervals,
     stage2_clip_intervals,
 )
@@ -44,7 +44,7 @@ def sft_clip_plan(record: TrainRecord, *, duration_seconds: float, policy: ClipP
         intervals = sorted(record.zoomin_intervals, key=lambda i: i.start_seconds)
     else:
         raise ValueError(f"record on line {record.line} has kind {record.kind!r}; SFT takes qa, grounding, cot, step")
-    frames = slow_frames_per_clip(num_clips=len(intervals), kind=record.kind, policy=policy)
+    frames = max_frames_per_clip(num_clips=len(intervals), kind=record.kind, policy=policy)
     return ClipPlan(tuple(intervals), frames)
 
 
@@ -109,7 +109,7 @@ class RecordDecoder:
                 intervals, frames_per_clip = plan.intervals, plan.slow_max_frames
             else:
                 intervals = tuple(sorted(clips, key=lambda i: i.start_seconds))
-                frames_per_clip = slow_max_frames or slow_frames_per_clip(
+                frames_per_clip = slow_max_frames or max_frames_per_clip(
                     num_clips=len(intervals), kind="grpo", policy=policy)
             fast = sample_fast_view(reader, max_frames=policy.fast_max_frames,
                                     frames_per_second=policy.frames_per_second,
@@ -124,7 +124,7 @@ class RecordDecoder:
                 start = min(interval.start_seconds, max(0.0, end - 1.0 / meta.fps))
                 frames = sample_clip(reader, start, end, max_frames=frames_per_clip,
                                      frames_per_second=policy.frames_per_second,
-                                     pixels_per_frame=policy.slow_pixels_per_frame, resolution_factor=slow_factor,
+                                     pixels_per_frame=policy.clip_pixels_per_frame, resolution_factor=slow_factor,
                                      mode=self.mode, time_base=time_base)
                 decoded.append((interval, frames))
         messages = prompt_messages(fast_view=fast, clips=decoded, duration_seconds=duration,

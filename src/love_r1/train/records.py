@@ -2,12 +2,14 @@
 
 Formats (``docs/protocol.md`` §5), one JSON object per line (``.jsonl``) or a JSON list (``.json``):
 
-* **SFT** (stages 1-2): ``video`` (relative to the video root), ``messages`` (a user turn holding the
-  question text, then the assistant reply). ``cot_data`` marks a stage-2 CoT record (its
-  ``zoomin_intervals`` are the clips of the prompt); ``tgt`` (``[[s, e], ...]``) marks a stage-1
-  grounding record; neither: stage-1 plain QA.
+* **SFT** (stages 1-2): ``video`` (relative to the video root), ``messages``: a user turn holding the
+  question text, then the assistant reply; further user/assistant pairs make a multi-turn record,
+  trained whole as the reference does (the video is in the first user turn; every assistant turn is
+  labelled). ``cot_data`` marks a stage-2 CoT record (its ``zoomin_intervals`` are the clips of the
+  prompt); ``tgt`` (``[[s, e], ...]``) marks a stage-1 grounding record; neither: stage-1 plain QA.
 * **GRPO** (stage 3): ``path``, ``problem``, ``options`` (``"A. ..."``), ``problem_type``, ``solution``
-  (``<answer>A</answer>`` or a bare letter), ``zoomin_intervals``, optional ``tgt``.
+  (``<answer>A</answer>`` or a bare letter), ``zoomin_intervals``, optional ``tgt`` (a grounding
+  record) and optional ``evidence`` (where a QA record's answer is shown; read by the zoom reward).
 * **Trajectory**: an ``Episode.to_dict()`` from ``love-r1 eval`` / ``ask`` (keys ``episode_id`` and
   ``steps``): one single-step record per model call (decoupled), with the clips that call saw.
 
@@ -46,6 +48,9 @@ class TrainRecord:
     ``question_text`` is the text of the prompt's last item without the decision instruction
     (which is appended when ``decision_instruction`` is true, as at inference). ``target`` is the
     assistant reply (SFT) and starts with ``assistant_prefix`` when one is pre-filled.
+    ``later_turns`` holds the ``(user text, assistant text)`` pairs that follow ``target`` in a
+    multi-turn SFT record. ``tgt`` holds a grounding record's moments; ``evidence`` where a QA
+    record's answer is shown (the zoom reward's target; no effect on the prompt).
     """
 
     line: int
@@ -60,6 +65,8 @@ class TrainRecord:
     options: tuple[str, ...] = ()
     gold: str | None = None
     source_id: str = ""
+    later_turns: tuple[tuple[str, str], ...] = ()
+    evidence: tuple[Interval, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,7 +75,8 @@ class TrainRecord:
             "decision_instruction": self.decision_instruction,
             "zoomin_intervals": [i.as_list() for i in self.zoomin_intervals],
             "tgt": [i.as_list() for i in self.tgt], "options": list(self.options), "gold": self.gold,
-            "source_id": self.source_id,
+            "source_id": self.source_id, "later_turns": [list(turn) for turn in self.later_turns],
+            "evidence": [i.as_list() for i in self.evidence],
         }
 
     @classmethod
@@ -80,6 +88,8 @@ class TrainRecord:
             zoomin_intervals=tuple(Interval(*map(float, i)) for i in data.get("zoomin_intervals", ())),
             tgt=tuple(Interval(*map(float, i)) for i in data.get("tgt", ())),
             options=tuple(data.get("options", ())), gold=data.get("gold"), source_id=data.get("source_id", ""),
+            later_turns=tuple((str(u), str(a)) for u, a in data.get("later_turns", ())),
+            evidence=tuple(Interval(*map(float, i)) for i in data.get("evidence", ())),
         )
 
 
@@ -172,20 +182,32 @@ def option_letters(options: Sequence[str]) -> list[str]:
     return letters
 
 
+def _turns(messages: Any) -> list[tuple[str, str]]:
+    """``messages`` as ``[(user text, assistant text), ...]``: strictly alternating, user first, assistant last."""
+    if not isinstance(messages, list) or len(messages) < 2:
+        raise RecordError("messages", "expected a list [user turn, assistant turn, (user turn, assistant turn) ...]")
+    roles = []
+    for i, message in enumerate(messages):
+        role = message.get("role") if isinstance(message, dict) else None
+        if role not in ("user", "assistant"):
+            hint = " (love-r1 writes the system message itself; remove it)" if role == "system" else ""
+            raise RecordError(f"messages[{i}].role", f"expected 'user' or 'assistant', got {role!r}{hint}")
+        roles.append(role)
+    expected = ["user", "assistant"] * (len(messages) // 2)
+    if roles != expected or len(messages) % 2:
+        raise RecordError("messages", f"roles {roles} must alternate user, assistant, ... and end with an assistant "
+                                      "turn (one reply per user turn)")
+    texts = [_text_of(m.get("content"), f"messages[{i}].content") for i, m in enumerate(messages)]
+    for i in range(1, len(texts), 2):
+        if not texts[i].strip():
+            raise RecordError(f"messages[{i}].content", "empty assistant reply")
+    return [(texts[i], texts[i + 1]) for i in range(0, len(texts), 2)]
+
+
 def parse_sft_record(data: dict[str, Any], *, line: int) -> TrainRecord:
     if not isinstance(data.get("video"), str) or not data["video"]:
         raise RecordError("video", "missing or not a string (path relative to --video-root)")
-    messages = data.get("messages")
-    if not isinstance(messages, list) or len(messages) < 2:
-        raise RecordError("messages", "expected [user turn, assistant turn]")
-    user = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-    assistant = [m for m in messages if isinstance(m, dict) and m.get("role") == "assistant"]
-    if not user or not assistant:
-        raise RecordError("messages", "needs one 'user' and one 'assistant' turn")
-    question = _text_of(user[0].get("content"), "messages[user].content")
-    target = _text_of(assistant[-1].get("content"), "messages[assistant].content")
-    if not target.strip():
-        raise RecordError("messages[assistant].content", "empty assistant reply")
+    (question, target), *later = _turns(data.get("messages"))
     if "cot_data" in data:
         kind: RecordKind = "cot"
     elif "tgt" in data:
@@ -196,7 +218,7 @@ def parse_sft_record(data: dict[str, Any], *, line: int) -> TrainRecord:
         line=line, kind=kind, video=data["video"], question_text=question, target=target,
         decision_instruction=kind == "cot",
         zoomin_intervals=_intervals(data.get("zoomin_intervals"), "zoomin_intervals"),
-        tgt=_intervals(data.get("tgt"), "tgt"), source_id=_source_id(data, ("id", "qid")),
+        tgt=_intervals(data.get("tgt"), "tgt"), source_id=_source_id(data, ("id", "qid")), later_turns=tuple(later),
     )
 
 
@@ -223,7 +245,8 @@ def parse_grpo_record(data: dict[str, Any], *, line: int) -> TrainRecord:
     return TrainRecord(
         line=line, kind="grpo", video=video, question_text=text, options=tuple(options),
         gold=gold_letter(solution), zoomin_intervals=_intervals(data.get("zoomin_intervals"), "zoomin_intervals"),
-        tgt=_intervals(data.get("tgt"), "tgt"), source_id=_source_id(data, ("id", "problem_id", "qid")),
+        tgt=_intervals(data.get("tgt"), "tgt"), evidence=_intervals(data.get("evidence"), "evidence"),
+        source_id=_source_id(data, ("id", "problem_id", "qid")),
     )
 
 
@@ -251,7 +274,7 @@ def records_from_episode(data: dict[str, Any], *, line: int) -> list[TrainRecord
         out.append(TrainRecord(
             line=line, kind="step", video=video, question_text=text, target=target, assistant_prefix=prefix,
             zoomin_intervals=_intervals(step.get("clips_in_prompt"), f"steps[{i}].clips_in_prompt"),
-            tgt=evidence, options=tuple(data.get("options") or ()), gold=data.get("gold"),
+            evidence=evidence, options=tuple(data.get("options") or ()), gold=data.get("gold"),
             source_id=f"{data.get('episode_id', '')}#{step.get('index', i)}",
         ))
     return out
@@ -339,7 +362,8 @@ def check_record(record: TrainRecord, *, duration_seconds: float) -> list[Record
     """Intervals inside ``[0, D + 1]`` with positive length; a readable answer (pure)."""
     issues = []
     limit = duration_seconds + END_TOLERANCE_SECONDS
-    for name, intervals in (("zoomin_intervals", record.zoomin_intervals), ("tgt", record.tgt)):
+    for name, intervals in (("zoomin_intervals", record.zoomin_intervals), ("tgt", record.tgt),
+                            ("evidence", record.evidence)):
         for i, interval in enumerate(intervals):
             if interval.end_seconds > limit or interval.start_seconds >= duration_seconds:
                 issues.append(RecordIssue(record.line, f"{name}[{i}]",
@@ -408,10 +432,12 @@ def build_manifest(
     return manifest
 
 
-def check_records(path: str | Path, *, video_root: str | Path | None, probe_videos: bool = True) -> Manifest:
-    """:func:`load_records` then :func:`build_manifest`."""
+def check_records(path: str | Path, *, video_root: str | Path | None, probe_videos: bool = True,
+                  time_base: str = "presentation") -> Manifest:
+    """:func:`load_records` then :func:`build_manifest` (intervals checked against ``D`` on ``time_base``)."""
     records, issues = load_records(path)
-    return build_manifest(records, video_root=video_root, issues=issues, probe_videos=probe_videos)
+    return build_manifest(records, video_root=video_root, issues=issues, probe_videos=probe_videos,
+                          time_base=time_base)
 
 
 __all__ = [

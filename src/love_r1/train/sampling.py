@@ -53,7 +53,7 @@ class ClipPolicy:
     grpo_frames_per_clip: int = field(default=16, metadata={"help": "stage 3: slow frames per clip"})
     fast_max_frames: int = field(default=768, metadata={"help": "fast view: most frames"})
     fast_pixels_per_frame: int = field(default=32 * 28 * 28, metadata={"help": "fast view: pixel budget per frame (pixels)"})
-    slow_pixels_per_frame: int = field(default=256 * 28 * 28, metadata={"help": "slow clips: pixel budget per frame (pixels)"})
+    clip_pixels_per_frame: int = field(default=256 * 28 * 28, metadata={"help": "zoom clips: pixel budget per frame (pixels)"})
     frames_per_second: float = field(default=2.0, metadata={"help": "sampling rate cap (frames per second)"})
     sft_short_video_seconds: float = field(default=120.0, metadata={"help": "SFT: resolution x factor below this duration (seconds)"})
     grpo_short_video_seconds: float = field(default=60.0, metadata={"help": "GRPO: resolution x factor below this duration (seconds)"})
@@ -76,7 +76,7 @@ class ClipPolicy:
             raise ValueError(
                 f"ClipPolicy: grounding_moments_probability + grounding_whole_video_probability = {p} > 1"
             )
-        for name in ("fast_max_frames", "fast_pixels_per_frame", "slow_pixels_per_frame", "single_clip_frames",
+        for name in ("fast_max_frames", "fast_pixels_per_frame", "clip_pixels_per_frame", "single_clip_frames",
                      "multi_clip_frames", "grpo_frames_per_clip", "grounding_max_clips"):
             if getattr(self, name) < 1:
                 raise ValueError(f"ClipPolicy.{name}={getattr(self, name)} must be >= 1")
@@ -178,9 +178,9 @@ def stage2_clip_intervals(
     return sorted(out, key=lambda i: i.start_seconds)
 
 
-def slow_frames_per_clip(*, num_clips: int, kind: Literal["cot", "grounding", "qa", "step", "grpo"],
+def max_frames_per_clip(*, num_clips: int, kind: Literal["cot", "grounding", "qa", "step", "grpo"],
                          policy: ClipPolicy) -> int:
-    """Slow-clip frame cap: CoT 32/24/16 by clip count; stage 1 16 for several clips; 32 for <= 1 clip."""
+    """Zoom-clip frame cap: CoT 32/24/16 by clip count; stage 1 16 for several clips; 32 for <= 1 clip."""
     if num_clips < 0:
         raise ValueError(f"num_clips must be >= 0, got {num_clips}")
     if kind == "grpo":
@@ -198,6 +198,6 @@ def resolution_factor(*, duration_seconds: float, short_video_seconds: float, po
 
 
 __all__ = [
-    "ClipPolicy", "merge_intervals", "random_clip", "resolution_factor", "slow_frames_per_clip",
+    "ClipPolicy", "max_frames_per_clip", "merge_intervals", "random_clip", "resolution_factor",
     "stage1_clip_intervals", "stage2_clip_intervals", "whole_video",
 ]
