@@ -81,6 +81,7 @@ def _score(samples):
     args = SimpleNamespace(reward_compat=False, advantage_epsilon=0.0)
     fake = SimpleNamespace(args=args, reward_weights=[1.0, 1.0, 0.0],
                            reward_funcs=[R.answer_reward, R.format_reward, R.zoom_reward])
+    fake._advantages = lambda chosen: DecoupledGRPOTrainer._advantages(fake, chosen)
     DecoupledGRPOTrainer._score(fake, samples)
 
 

@@ -91,6 +91,7 @@ def _run_sft(config: object) -> int:
         _report_manifest(trainer.love_r1_manifest)
     trainer.train(resume_from_checkpoint=config.resume_from_checkpoint)  # type: ignore[attr-defined]
     trainer.save_model(config.output_dir)  # type: ignore[attr-defined]
+    trainer.save_state()  # OUTPUT_DIR/trainer_state.json: every logged step (loss, learning rate)
     if main_process:
         trainer.processing_class.save_pretrained(config.output_dir)  # type: ignore[attr-defined]
         losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
@@ -106,7 +107,7 @@ def _run_grpo(config: object) -> int:
     from love_r1.train.grpo import make_grpo_trainer
 
     trainer = make_grpo_trainer(config)
-    main_process = trainer.accelerator.is_main_process
+    main_process = trainer.is_main_process
     if main_process:
         _report_manifest(trainer.manifest)
     history = trainer.train()

@@ -238,6 +238,12 @@ class DecoupledGRPOTrainer:
         self._stored: list[StepSample] = []
         self._rounds = 0
         self.global_step = 0
+        self.grad_norm = float("nan")
+
+    @property
+    def is_main_process(self) -> bool:
+        """Rank 0 of the run (writes metrics and checkpoints)."""
+        return self.rank == 0
 
     def _count_optimizer_step(self, *args: Any, **kwargs: Any) -> None:
         self.optimizer_steps += 1
@@ -377,6 +383,10 @@ class DecoupledGRPOTrainer:
             acc = 0.0 if (s.masked or s.format == 0.0) else float(s.accuracy or 0.0)
             row = [acc if j == 0 else out[i] for j, out in enumerate(outputs)]
             s.reward = 0.0 if s.masked else R.combine_rewards([[v] for v in row], self.reward_weights)[0]
+        self._advantages(samples)
+
+    def _advantages(self, samples: list[StepSample]) -> None:
+        """``(r - mean) / (std + advantage_epsilon)`` per (prompt, step) group over unmasked samples."""
         for step in (1, 2):
             chosen = [s for s in samples if s.step == step]
             advantages = R.group_advantages([s.reward for s in chosen], groups=[s.group for s in chosen],
@@ -438,14 +448,25 @@ class DecoupledGRPOTrainer:
                 loss = clipped_loss(logps, old, advantages, mask * weights[:, None], epsilon=self.args.epsilon,
                                     epsilon_high=self.args.epsilon_high, num_tokens=max(global_tokens, 1.0))
                 self.accelerator.backward(loss * scale)
-                if self.accelerator.sync_gradients and self.args.max_grad_norm > 0:
-                    self.accelerator.clip_grad_norm_(self.model.parameters(), self.args.max_grad_norm)
+                if self.accelerator.sync_gradients:
+                    self.grad_norm = self._clip_gradients()
                 self.optimizer.step()
                 self.optimizer.zero_grad()
                 total += float(loss.detach())
+        engine = getattr(self.accelerator, "deepspeed_engine_wrapped", None)
+        if engine is not None:  # DeepSpeed clips inside its step (gradient_clipping = max_grad_norm)
+            self.grad_norm = float(engine.get_global_grad_norm() or 0.0)
         self.scheduler.step()
         (total,) = self._sum_over_processes([total])
         return total
+
+    def _clip_gradients(self) -> float:
+        """Clip to ``max_grad_norm`` (when > 0); returns the update's gradient norm before clipping."""
+        if getattr(self.accelerator, "deepspeed_engine_wrapped", None) is not None:
+            return float("nan")  # read from the engine after its step
+        limit = self.args.max_grad_norm if self.args.max_grad_norm > 0 else float("inf")
+        norm = self.accelerator.clip_grad_norm_(self.model.parameters(), limit)
+        return float(norm) if norm is not None else float("nan")
 
     def step(self) -> dict[str, float]:
         """Rollouts (unless an odd alternating update) plus one update; returns the logged metrics."""
@@ -476,14 +497,15 @@ class DecoupledGRPOTrainer:
                    "reward_step1": r1_sum / r1_n if r1_n else float("nan"),
                    "reward_step2": r2_sum / r2_n if r2_n else float("nan"),
                    "num_samples": num_samples, "num_masked": num_masked,
-                   "optimizer_steps": float(self.optimizer_steps), "rollout_seconds": rollout_seconds,
+                   "optimizer_steps": float(self.optimizer_steps), "grad_norm": self.grad_norm,
+                   "rollout_seconds": rollout_seconds,
                    "update_seconds": time.perf_counter() - update_start}
         self.history.append(metrics)
         self._log(metrics)
         return metrics
 
     def _log(self, metrics: dict[str, float]) -> None:
-        if not self.accelerator.is_main_process:
+        if not self.is_main_process:
             return
         out = Path(self.args.output_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -497,10 +519,10 @@ class DecoupledGRPOTrainer:
     def train(self) -> list[dict[str, float]]:
         from tqdm.auto import tqdm
 
-        if self.accelerator.is_main_process:  # a fresh run: metrics.jsonl holds this run's updates only
+        if self.is_main_process:  # a fresh run: metrics.jsonl holds this run's updates only
             (Path(self.args.output_dir) / "metrics.jsonl").unlink(missing_ok=True)
         bar = tqdm(range(self.total_steps), desc="grpo",
-                   disable=not self.args.progress or not self.accelerator.is_main_process)
+                   disable=not self.args.progress or not self.is_main_process)
         for _ in bar:
             metrics = self.step()
             bar.set_postfix(loss=f"{metrics['loss']:.4f}", r1=f"{metrics['reward_step1']:.3f}")
@@ -514,7 +536,7 @@ class DecoupledGRPOTrainer:
         self.accelerator.wait_for_everyone()
         model = self.accelerator.unwrap_model(self.model)
         state = self.accelerator.get_state_dict(self.model)
-        if self.accelerator.is_main_process:
+        if self.is_main_process:
             model.save_pretrained(output_dir, state_dict=state)
             self.processor.save_pretrained(output_dir)
         self.accelerator.wait_for_everyone()
