@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 import torch
 
@@ -106,3 +109,87 @@ def test_clipped_loss_hand_computed():
     # ratios [2, 1], [1, -]; A=1: -min(2, 1.2) = -1.2, -1; A=-2: -min(-2, -2) = 2  -> (-1.2 - 1 + 2) / 3
     loss = clipped_loss(logps, old, advantages, mask, epsilon=0.2)
     assert float(loss) == pytest.approx((-1.2 - 1.0 + 2.0) / 3)
+
+
+def test_one_update_is_one_optimizer_step_and_the_schedule_advances_once(tmp_path, video_root, records, tiny):
+    """3 micro-batches per update: one optimizer step, one scheduler step, 3 forward/backward passes."""
+    model, processor = tiny
+    config = _config(tmp_path, video_root, prompts_per_update=2, num_generations=2, micro_batch_size=3, max_steps=3,
+                     lr_scheduler_type="cosine", learning_rate=1e-3, max_completion_length=2)
+    trainer = make_grpo_trainer(config, model=model, processor=processor, records=records,
+                                reward_funcs=[_even_first_token], reward_weights=[1.0])
+    assert (trainer.plan.samples_per_process, trainer.plan.micro_batches) == (8, 3)  # 2 prompts x 2 rollouts x 2 steps
+    passes = []
+    model.register_forward_pre_hook(lambda module, args, kwargs: passes.append(torch.is_grad_enabled()),
+                                    with_kwargs=True)
+    history = trainer.train()
+    assert [h["optimizer_steps"] for h in history] == [1.0, 2.0, 3.0]
+    # cosine over 3 updates, read before each update: lr * (1 + cos(pi * k / 3)) / 2
+    expected = [1e-3 * (1 + math.cos(math.pi * k / 3)) / 2 for k in range(3)]
+    assert [h["learning_rate"] for h in history] == pytest.approx(expected)
+    assert sum(passes) == 3 * 3  # gradient passes: micro-batches per update x updates
+    lines = (tmp_path / "out" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [1.0, 2.0, 3.0]
+
+
+def test_masked_samples_stay_in_their_micro_batch_with_no_weight(tmp_path, video_root, records, tiny, monkeypatch):
+    """Masking every rollout of one record changes no pass count; the masked samples contribute no gradient."""
+    from love_r1.train.grpo import DecoupledGRPOTrainer
+
+    model, processor = tiny
+    original = DecoupledGRPOTrainer._advantages
+
+    def mask_record_0(self, samples):
+        for s in samples:
+            s.masked = s.masked or s.record_index == 0
+        original(self, samples)
+
+    monkeypatch.setattr(DecoupledGRPOTrainer, "_advantages", mask_record_0)
+    # learning rate 0: the weights stay put, so repeated updates on the same samples give comparable gradients
+    config = _config(tmp_path, video_root, prompts_per_update=2, num_generations=2, micro_batch_size=3, max_steps=1,
+                     learning_rate=0.0, max_grad_norm=1e9)
+    trainer = make_grpo_trainer(config, model=model, processor=processor, records=records,
+                                reward_funcs=[_even_first_token], reward_weights=[1.0])
+    trainer.model.eval()
+    samples = trainer.rollout(trainer._next_records())
+    masked = [s for s in samples if s.masked]
+    assert len(masked) == 4 and all(s.advantage == 0 for s in masked)
+    for i, s in enumerate(s for s in samples if not s.masked):  # a gradient for sure
+        s.advantage = 1.0 if i % 2 else -1.0
+    passes = []
+    handle = model.register_forward_pre_hook(lambda module, args, kwargs: passes.append(torch.is_grad_enabled()),
+                                             with_kwargs=True)
+    trainer.update(samples)
+    handle.remove()
+    assert sum(passes) == trainer.plan.micro_batches == 3
+    baseline = trainer.grad_norm
+    for s in masked:
+        s.advantage = 100.0
+    trainer.update(samples)
+    assert baseline > 0 and trainer.grad_norm == pytest.approx(baseline, rel=1e-6)  # masked: no weight
+    next(s for s in samples if not s.masked).advantage = 100.0
+    trainer.update(samples)
+    assert trainer.grad_norm > 2 * baseline  # an unmasked sample does count
+
+
+def test_engine_settings_one_optimizer_step_per_update():
+    """DeepSpeed takes its accumulation, micro-batch, batch and clipping from the plan; FSDP/ZeRO-3 sample in sync."""
+    from types import SimpleNamespace
+
+    from accelerate.utils import DistributedType
+
+    from love_r1.train._rollout import UpdatePlan
+    from love_r1.train.grpo import DecoupledGRPOTrainer
+
+    plan = UpdatePlan.build(prompts_per_update=8, num_processes=4, num_generations=8, micro_batch_size=3,
+                            alternate_steps=False)
+    plugin = SimpleNamespace(deepspeed_config={"gradient_accumulation_steps": 1}, zero_stage=3)
+    fake = SimpleNamespace(plan=plan, num_processes=4, args=SimpleNamespace(max_grad_norm=5.0),
+                           accelerator=SimpleNamespace(state=SimpleNamespace(deepspeed_plugin=plugin)))
+    assert DecoupledGRPOTrainer._configure_engine(fake) is True  # ZeRO-3: generate with synced_gpus
+    assert plugin.deepspeed_config == {"gradient_accumulation_steps": 11, "train_micro_batch_size_per_gpu": 3,
+                                       "train_batch_size": 3 * 11 * 4, "gradient_clipping": 5.0}
+    assert plan.samples_per_process == 32 and math.ceil(32 / 3) == 11
+    fsdp = SimpleNamespace(plan=plan, num_processes=4, args=fake.args,
+                           accelerator=SimpleNamespace(state=SimpleNamespace(), distributed_type=DistributedType.FSDP))
+    assert DecoupledGRPOTrainer._configure_engine(fsdp) is True

@@ -110,3 +110,35 @@ def test_assembled_grpo_records_keep_their_qid(tmp_path):
     records, issues = load_records(write_jsonl(tmp_path / "grpo.jsonl", [grpo_record(item, grounding=True)]))
     assert issues == [] and [r.kind for r in records] == ["grpo"]
     assert records[0].source_id == "needle-0007" and records[0].gold == "B"
+
+
+def _sft(messages):
+    return {"video": "a.mp4", "messages": messages}
+
+
+def test_multi_turn_records_keep_every_turn(tmp_path):
+    turns = [{"role": "user", "content": "What is first?"}, {"role": "assistant", "content": "A cup."},
+             {"role": "user", "content": [{"type": "text", "text": "And then?"}]},
+             {"role": "assistant", "content": "A plate."}]
+    (record,), issues = load_records(write_jsonl(tmp_path / "r.jsonl", [_sft(turns)]))
+    assert issues == []
+    assert (record.question_text, record.target) == ("What is first?", "A cup.")
+    assert record.later_turns == (("And then?", "A plate."),)
+    assert type(record).from_dict(record.to_dict()) == record
+
+
+def test_malformed_conversations_are_line_numbered_issues_never_merged(tmp_path):
+    u, a = {"role": "user", "content": "q"}, {"role": "assistant", "content": "r"}
+    rows = [_sft([u, a]), _sft([u, u, a]), _sft([u, a, u]), _sft([{"role": "system", "content": "s"}, u, a]),
+            _sft([u, {"role": "assistant", "content": " "}])]
+    records, issues = load_records(write_jsonl(tmp_path / "r.jsonl", rows))
+    assert [r.line for r in records] == [1]
+    assert [(i.line, i.field) for i in issues] == [(2, "messages"), (3, "messages"), (4, "messages[0].role"),
+                                                   (5, "messages[1].content")]
+    assert "alternate" in issues[0].message and "writes the system message itself" in issues[2].message
+
+
+def test_grpo_records_read_evidence_for_the_zoom_reward(tmp_path):
+    row = dict(grpo_records()[0], evidence=[[2, 4]])
+    (record,), _ = load_records(write_jsonl(tmp_path / "r.jsonl", [row]))
+    assert record.evidence == (Interval(2, 4),) and record.tgt == () and record.kind == "grpo"

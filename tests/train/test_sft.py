@@ -8,7 +8,7 @@ import torch
 from love_r1.backends import GenerationRequest, SamplingParams
 from love_r1.backends.qwen_inputs import IGNORE_INDEX, render_prompt
 from love_r1.prompts import constants
-from love_r1.train.collate import SFTCollator, records_to_rows
+from love_r1.train.collate import SFTCollator, TrainingDataError, records_to_rows
 from love_r1.train.configs import ZoomSFTConfig
 from love_r1.train.inputs import RecordDecoder
 from love_r1.train.records import load_records
@@ -133,3 +133,53 @@ def test_trajectory_steps_render_exactly_the_prompts_inference_sent(video_root, 
     batch = collator(records_to_rows(records[2:]))
     kept = batch["labels"][0][batch["labels"][0] != IGNORE_INDEX]
     assert processor.tokenizer.decode(kept) == "\\boxed{B}<|im_end|>"  # the pre-filled phrase is not trained
+
+
+def test_multi_turn_records_label_every_assistant_turn(tmp_path, video_root, tiny):
+    _, processor = tiny
+    row = {"video": "a.mp4", "messages": [
+        {"role": "user", "content": "What is first?"}, {"role": "assistant", "content": "A cup."},
+        {"role": "user", "content": "And then?"}, {"role": "assistant", "content": "A plate."}]}
+    records = load_records(write_jsonl(tmp_path / "m.jsonl", [row]))[0]
+    batch = SFTCollator(processor, decoder=_decoder(video_root), model_type="qwen2_5_vl")(records_to_rows(records))
+    labels, ids = batch["labels"][0], batch["input_ids"][0]
+    kept = ids[labels != IGNORE_INDEX]
+    assert processor.tokenizer.decode(kept) == "A cup.<|im_end|>A plate.<|im_end|>"
+    text = processor.tokenizer.decode(ids)
+    assert text.index("A cup.") < text.index("And then?") < text.index("A plate.")
+    assert text.rindex("<|vision_end|>") < text.index("What is first?")  # the videos stay in the first user turn
+
+
+def test_over_long_samples_are_replaced_even_at_batch_size_one(records, video_root, tiny):
+    _, processor = tiny
+    decoder = _decoder(video_root)
+    rows = records_to_rows(records)
+    lengths = [int(SFTCollator(processor, decoder=decoder, model_type="qwen2_5_vl")([r])["attention_mask"].sum())
+               for r in rows]
+    limit = sorted(lengths)[1]  # the two shortest samples fit
+    long_rows = [r for r, n in zip(rows, lengths, strict=True) if n > limit]
+    collator = SFTCollator(processor, decoder=decoder, model_type="qwen2_5_vl", max_length_tokens=limit, rows=rows)
+    for row in long_rows:
+        batch = collator([row])  # a batch of one over-long sample: it is not trained on
+        assert batch["input_ids"].shape[0] == 1 and int(batch["attention_mask"].sum()) <= limit
+    assert [i.field for i in collator.skipped].count("tokens") >= len(long_rows)
+    assert all(f"> max_sample_tokens={limit}" in i.message for i in collator.skipped)
+    alone = SFTCollator(processor, decoder=decoder, model_type="qwen2_5_vl", max_length_tokens=min(lengths) - 1,
+                        rows=rows)
+    with pytest.raises(TrainingDataError, match="none of the 4 records"):
+        alone([rows[0]])
+
+
+@pytest.mark.parametrize("model_type", ["qwen2_5_vl", "qwen3_vl"])
+@pytest.mark.parametrize("train_merger", [False, True])
+def test_vision_tower_is_frozen_like_the_reference(model_type, train_merger):
+    from love_r1.synth import build_tiny_model
+    from love_r1.train._setup import freeze_vision_tower
+
+    model, _ = build_tiny_model(model_type)
+    freeze_vision_tower(model, train_merger=train_merger)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    visual = {n for n, _ in model.named_parameters() if "visual" in n}  # the reference's rule: 'visual' in name
+    mergers = {n for n in visual if ".merger." in n or "deepstack_merger" in n}
+    assert mergers and trainable & visual == (mergers if train_merger else set())
+    assert {n for n, _ in model.named_parameters()} - visual <= trainable  # the language model trains

@@ -311,10 +311,12 @@ def _check_literals(config: Any) -> None:
 def _unknown(cls: ConfigClass, name: str, *, where: str, stage: str) -> ConfigError:
     known = cls.settable_fields()
     renamed = _GRPO_RENAMED if cls is ZoomGRPOConfig else _SFT_REPLACED
+    if name in cls.__dataclass_fields__:  # an inherited SFTConfig field that love-r1 SFT does not use
+        instead = renamed.get(name, "nothing: the video collator prepares the data itself")
+        return ConfigError(f"{where}: {name!r} does nothing in love-r1 SFT (the video collator replaces TRL's data "
+                           f"preparation); remove it. Use instead: {instead}")
     if name in renamed:
         hint = f"; use instead: {renamed[name]}"
-    elif name in cls.__dataclass_fields__:
-        hint = "; it is fixed by love-r1"
     else:
         close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
