@@ -9,13 +9,13 @@ import torch
 
 from love_r1.train.collate import SFTCollator, records_to_rows
 from love_r1.train.configs import ZoomGRPOConfig, ZoomSFTConfig
-from love_r1.train.grpo import collate_samples
+from love_r1.train.grpo import collate_samples, make_grpo_trainer
 from love_r1.train.inputs import RecordDecoder
 from love_r1.train.records import load_records
 from love_r1.train.sampling import ClipPolicy
-from love_r1.train.sft import make_grpo_trainer, make_sft_trainer
+from love_r1.train.sft import make_sft_trainer
 from tests.backends.mrope_oracle import trained_next_positions, trained_qwen2_5_vl_positions
-from tests.train.conftest import CPU, SMALL, grpo_records, sft_records, write_jsonl
+from tests.train.conftest import CPU, GRPO_CPU, SMALL, grpo_records, sft_records, write_jsonl
 
 
 def _oracle(batch, config):
@@ -59,14 +59,15 @@ def test_sft_batches_carry_the_trained_positions_into_the_trainers_forward(tmp_p
 def test_grpo_sampling_and_loss_batches_carry_the_trained_positions(tmp_path, video_root, tiny):
     model, processor = tiny
     records = load_records(write_jsonl(tmp_path / "grpo.jsonl", grpo_records()))[0]
-    config = ZoomGRPOConfig(output_dir=str(tmp_path / "out"), per_device_train_batch_size=4, num_generations=2,
-                            max_steps=1, max_completion_length=3, seed=0, video_root=str(video_root), **SMALL, **CPU)
+    config = ZoomGRPOConfig(output_dir=str(tmp_path / "out"), prompts_per_update=1, micro_batch_size=4,
+                            num_generations=2, max_steps=1, max_completion_length=3, seed=0, video_root=str(video_root),
+                            **SMALL, **GRPO_CPU)
     trainer = make_grpo_trainer(config, model=model, processor=processor, records=records[1:])
     fed = []
     handle = model.model.language_model.register_forward_pre_hook(
         lambda module, args, kwargs: fed.append(kwargs["position_ids"].clone()), with_kwargs=True)
     try:
-        samples = trainer.rollout(trainer.records)
+        samples = trainer.rollout(trainer._next_records())
     finally:
         handle.remove()
     first = samples[0]

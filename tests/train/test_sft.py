@@ -136,12 +136,12 @@ def test_trajectory_steps_render_exactly_the_prompts_inference_sent(video_root, 
 
 
 def test_multi_turn_records_label_every_assistant_turn(tmp_path, video_root, tiny):
-    _, processor = tiny
+    model, processor = tiny
     row = {"video": "a.mp4", "messages": [
         {"role": "user", "content": "What is first?"}, {"role": "assistant", "content": "A cup."},
         {"role": "user", "content": "And then?"}, {"role": "assistant", "content": "A plate."}]}
     records = load_records(write_jsonl(tmp_path / "m.jsonl", [row]))[0]
-    batch = SFTCollator(processor, decoder=_decoder(video_root), model_type="qwen2_5_vl")(records_to_rows(records))
+    batch = SFTCollator(processor, decoder=_decoder(video_root), model_config=model.config)(records_to_rows(records))
     labels, ids = batch["labels"][0], batch["input_ids"][0]
     kept = ids[labels != IGNORE_INDEX]
     assert processor.tokenizer.decode(kept) == "A cup.<|im_end|>A plate.<|im_end|>"
@@ -151,20 +151,20 @@ def test_multi_turn_records_label_every_assistant_turn(tmp_path, video_root, tin
 
 
 def test_over_long_samples_are_replaced_even_at_batch_size_one(records, video_root, tiny):
-    _, processor = tiny
+    model, processor = tiny
     decoder = _decoder(video_root)
     rows = records_to_rows(records)
-    lengths = [int(SFTCollator(processor, decoder=decoder, model_type="qwen2_5_vl")([r])["attention_mask"].sum())
+    lengths = [int(SFTCollator(processor, decoder=decoder, model_config=model.config)([r])["attention_mask"].sum())
                for r in rows]
     limit = sorted(lengths)[1]  # the two shortest samples fit
     long_rows = [r for r, n in zip(rows, lengths, strict=True) if n > limit]
-    collator = SFTCollator(processor, decoder=decoder, model_type="qwen2_5_vl", max_length_tokens=limit, rows=rows)
+    collator = SFTCollator(processor, decoder=decoder, model_config=model.config, max_length_tokens=limit, rows=rows)
     for row in long_rows:
         batch = collator([row])  # a batch of one over-long sample: it is not trained on
         assert batch["input_ids"].shape[0] == 1 and int(batch["attention_mask"].sum()) <= limit
     assert [i.field for i in collator.skipped].count("tokens") >= len(long_rows)
     assert all(f"> max_sample_tokens={limit}" in i.message for i in collator.skipped)
-    alone = SFTCollator(processor, decoder=decoder, model_type="qwen2_5_vl", max_length_tokens=min(lengths) - 1,
+    alone = SFTCollator(processor, decoder=decoder, model_config=model.config, max_length_tokens=min(lengths) - 1,
                         rows=rows)
     with pytest.raises(TrainingDataError, match="none of the 4 records"):
         alone([rows[0]])
