@@ -26,9 +26,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("distributed_run.py")
 LEARNING_RATE = 1e-2
-# max |Δ| of any parameter between the runs: 1 % of one Adam step (≈ the learning rate). Float32 sums in
-# another order differ by ~1e-7 relative; Adam turns that into ~1e-5 on near-zero gradients. A wrong
-# weighting of the processes' samples moves parameters by a whole step (1e-2).
+# Adam's epsilon: float32 sums in another order differ by ~1e-7 relative, and with a tiny epsilon Adam
+# turns that noise on near-zero gradients into steps of up to the learning rate. A larger epsilon keeps
+# those coordinates' steps ~ lr * g / epsilon, so the runs agree to ~1e-7 while a wrong weighting of the
+# processes' samples still moves parameters by a large fraction of a step.
+ADAM_EPSILON = 1e-3
+# max |Δ| of any parameter between the runs: 1 % of one Adam step (≈ the learning rate).
 PARAM_TOLERANCE = 1e-2 * LEARNING_RATE
 UPDATES = 3
 RUN_TIMEOUT_SECONDS = 240
@@ -87,7 +90,8 @@ def grpo_setup(tmp_path_factory, tiny_dir, video_root):
     def config(name: str, **overrides) -> Path:
         values = dict(model_name_or_path=str(tiny_dir), train_file=str(records), video_root=str(video_root),
                       output_dir=str(work / name), prompts_per_update=2, num_generations=4, micro_batch_size=3,
-                      max_steps=UPDATES, learning_rate=LEARNING_RATE, lr_scheduler_type="cosine", max_completion_length=3,
+                      max_steps=UPDATES, learning_rate=LEARNING_RATE, adam_epsilon=ADAM_EPSILON,
+                      lr_scheduler_type="cosine", max_completion_length=3,
                       temperature=1.0, use_cpu=True, progress=False, seed=0, **SMALL)
         values.update(overrides)
         path = work / f"{name}.json"
@@ -142,7 +146,8 @@ def test_grpo_deepspeed_zero3_two_processes_equal_one(grpo_setup):
 def test_sft_two_processes_equal_one(tmp_path, tiny_dir, video_root):
     records = write_jsonl(tmp_path / "sft.jsonl", sft_records())
     base = dict(model_name_or_path=str(tiny_dir), train_file=str(records), video_root=str(video_root),
-                per_device_train_batch_size=1, max_steps=2, learning_rate=LEARNING_RATE, lr_scheduler_type="cosine",
+                per_device_train_batch_size=1, max_steps=2, learning_rate=LEARNING_RATE, adam_epsilon=ADAM_EPSILON,
+                lr_scheduler_type="cosine",
                 logging_steps=1, save_strategy="no", report_to="none", use_cpu=True, bf16=False,
                 activation_checkpointing=False, dataloader_num_workers=0, seed=0, **SMALL)
     config = tmp_path / "sft.yaml"
