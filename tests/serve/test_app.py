@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -64,7 +65,10 @@ def test_stream_yields_start_steps_in_order_then_done(video_root):
     assert [name for name, _ in events] == ["start", "step", "step", "done"]
     episode = events[-1][1]["episode"]
     assert events[0][1]["episode_id"] == episode["episode_id"]
-    assert [data for name, data in events if name == "step"] == episode["steps"]
+    step_events = [data for name, data in events if name == "step"]
+    # each step event is the episode's step plus "reply", the text as people read it
+    assert [{k: v for k, v in data.items() if k != "reply"} for data in step_events] == episode["steps"]
+    assert [data["reply"] for data in step_events] == [s["raw_text"] for s in episode["steps"]]
     assert [s["index"] for s in episode["steps"]] == [0, 1]
     assert episode["steps"][0]["applied_interval"] == [0.0, 12.0]  # dummy zoom [1, 11] padded to the video
     assert events[-1][1]["answer"] == "A"
@@ -397,3 +401,29 @@ def test_the_openai_client_talks_to_the_chat_endpoint(video_root):
     assert completion.choices[0].message.content == ANSWER
     assert completion.model_extra["love_r1"]["answer"] == "B"
     assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens
+
+
+def test_end_of_turn_tokens_are_recorded_but_never_shown(video_root):
+    """Free steps keep special tokens (the reference's decoding), so a reply that closed its turn ends with
+    ``<|im_end|>`` in ``raw_text``; the chat content, the streamed reasoning and the page's step text do not."""
+    zoom, answer = ZOOM + "<|im_end|>", ANSWER + "<|im_end|>"
+    body = {"messages": [{"role": "user", "content": [
+        {"type": "video_url", "video_url": {"url": (video_root / "clip.mp4").resolve().as_uri()}},
+        {"type": "text", "text": "Which digit?\nA. five\nB. six"}]}]}
+    with serving(ScriptedBackend([zoom, answer]), video_root=video_root) as server:
+        reply = call(f"{server.url}/v1/chat/completions", body)
+    steps = reply.json["love_r1"]["episode"]["steps"]
+    assert [s["raw_text"] for s in steps] == [zoom, answer]  # recorded as generated
+    assert reply.json["choices"][0]["message"]["content"] == ANSWER
+    with serving(ScriptedBackend([zoom, answer]), video_root=video_root) as server:
+        streamed = call(f"{server.url}/v1/chat/completions", {**body, "stream": True}).body.decode("utf-8")
+    chunks = [json.loads(line[len("data: "):]) for line in streamed.splitlines()
+              if line.startswith("data: ") and line != "data: [DONE]"]
+    deltas = [c["choices"][0]["delta"] for c in chunks if c.get("choices")]
+    reasoning = "".join(d.get("reasoning_content") or "" for d in deltas)
+    content = "".join(d.get("content") or "" for d in deltas)
+    assert (reasoning, content) == (ZOOM + "\n\n", ANSWER)
+    with serving(ScriptedBackend([zoom, answer]), video_root=video_root) as server:
+        events = parse_sse(call(f"{server.url}/v1/episodes", {"video": "clip.mp4", "question": "Which digit?",
+                                                             "options": ["A. five", "B. six"], "stream": True}).body)
+    assert [data["reply"] for kind, data in events if kind == "step"] == [ZOOM, ANSWER]

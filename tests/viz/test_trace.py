@@ -319,3 +319,12 @@ def test_timeline_axis_rejected_zoom_and_ious():
     assert [a["stroke"] for a in doc.find("rect") if a.get("stroke-dasharray")] == ["#0f172a", "#dc2626"]
     ticks = [t for t in doc.text if re.fullmatch(r"\d+:\d\d", t)]
     assert ticks == ["0:00", "2:00", "4:00", "6:00", "8:00", "10:00"]  # 600 s: 8 steps wanted, minute-friendly
+
+
+def test_end_of_turn_token_is_kept_in_the_record_but_not_shown():
+    episode = _episode()
+    episode["steps"][2]["raw_text"] += "<|im_end|>"  # free steps keep special tokens, as the reference decodes
+    page = render_trace_html(episode)
+    step = page[page.index('id="step-3"'):]
+    step = step[: step.index("</section>")]
+    assert "It is a cat.\\boxed{B}" in step and "im_end" not in step

@@ -16,6 +16,7 @@ from love_r1.agent.grammar import ParsedReply
 from love_r1.agent.ledger import Ledger
 from love_r1.backends import TokenUsage
 from love_r1.interval import Interval
+from love_r1.prompts.constants import END_OF_TURN_TOKENS
 
 StepKind = Literal["zoom", "answer", "forced_answer"]
 StopReason = Literal["answered", "no_box", "parse_error", "too_short", "repeat_iou", "step_limit", "forced",
@@ -33,6 +34,22 @@ def _interval_from_list(value: Any) -> Interval | None:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise ValueError(f"an interval must be [start_seconds, end_seconds], got {value!r}")
     return Interval(float(value[0]), float(value[1]))
+
+
+def shown_reply(assistant_prefix: str, raw_text: str) -> str:
+    """A step's reply as people read it: the pre-filled prefix, then the generated text without the
+    end-of-turn token(s) it may end with (free steps keep special tokens, as the reference decodes them,
+    so ``raw_text`` of a reply that closed its turn ends with ``<|im_end|>``).
+
+    >>> shown_reply("", "I get the answer.\\n\\nIt is B.\\\\boxed{B}<|im_end|>")
+    'I get the answer.\\n\\nIt is B.\\\\boxed{B}'
+    >>> shown_reply("I get the answer.\\n\\n", "\\\\boxed{A}")
+    'I get the answer.\\n\\n\\\\boxed{A}'
+    """
+    text = raw_text
+    while (token := next((t for t in END_OF_TURN_TOKENS if text.rstrip().endswith(t)), None)) is not None:
+        text = text.rstrip()[: -len(token)].rstrip()
+    return assistant_prefix + text
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from love_r1.agent.steps import shown_reply
 from love_r1.backends.qwen_inputs import PositionRule
 from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID, POSITION_RULE_HELP, backend_settings, make_backend
 
@@ -154,7 +155,7 @@ def format_step(step: Any, *, reasoning_chars: int = _REASONING_CHARS) -> str:
                      f"(budget {plan.pixels_per_frame:,} px/frame), {plan.tokens:,} vision tokens")
     if step.parsed.error:
         lines.append(f"        parse error: {step.parsed.error}")
-    reasoning = _trim(step.assistant_prefix + step.raw_text, reasoning_chars)
+    reasoning = _trim(shown_reply(step.assistant_prefix, step.raw_text), reasoning_chars)
     if reasoning:
         lines.append(f"        \u201c{reasoning}\u201d")
     return "\n".join(lines)

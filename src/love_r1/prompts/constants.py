@@ -57,5 +57,10 @@ TYPE_TEMPLATE = {
     "regression": "\nProvide the numerical value (e.g., 42 or 3.14) without units as the answer.",
     "tal": "\nProvide the answer in list format, ie, [start_time, end_time].",
 }
+# Qwen chat-template end-of-turn tokens (the checkpoints' tokenizer). Free steps are decoded with
+# special tokens kept, as model_sample_frame.py does, so a reply that stopped at the end of its turn
+# ends with one of these in the recorded text; they are not shown to people.
+END_OF_TURN_TOKENS = ("<|im_end|>", "<|endoftext|>")
+
 # GRPO question text: problem + OPTIONS_HEADER + each option followed by "\n".
 OPTIONS_HEADER = "Options:\n"

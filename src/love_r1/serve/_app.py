@@ -42,6 +42,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from love_r1.agent.steps import shown_reply
 from love_r1.serve._errors import ApiError, bad_request
 from love_r1.serve._models import (
     AssistantMessage,
@@ -153,7 +154,7 @@ async def read_json_body(request: Request, *, limit: int) -> bytes:
 def chat_completion(episode: dict[str, Any], *, model_name: str) -> dict[str, Any]:
     """An OpenAI chat completion for a finished episode: the final reply as content, usage from the ledger."""
     steps = episode.get("steps") or []
-    content = (steps[-1]["assistant_prefix"] + steps[-1]["raw_text"]) if steps else ""
+    content = shown_reply(steps[-1]["assistant_prefix"], steps[-1]["raw_text"]) if steps else ""
     return ChatCompletion(
         id=f"chatcmpl-{episode['episode_id']}", created=int(time.time()), model=model_name,
         choices=[Choice(message=AssistantMessage(content=content),
@@ -338,7 +339,8 @@ class Routes:
             if kind == "step":
                 if payload["kind"] != "zoom":
                     return []  # the final step's text is the content, sent with "done"
-                return [chunk(Delta(reasoning_content=payload["assistant_prefix"] + payload["raw_text"] + "\n\n"))]
+                reasoning = shown_reply(payload["assistant_prefix"], payload["raw_text"])
+                return [chunk(Delta(reasoning_content=reasoning + "\n\n"))]
             if kind == "error":  # the OpenAI clients raise an APIError on an event holding "error"
                 return [_sse(None, {**payload.to_dict(), "status": payload.status})]
             choice = chat_completion(payload, model_name=self.settings.model_name)["choices"][0]

@@ -37,7 +37,7 @@ from typing import Any
 
 from love_r1.agent.loop import EpisodeTask, run_episodes
 from love_r1.agent.policy import ZoomPolicy
-from love_r1.agent.steps import Episode
+from love_r1.agent.steps import Episode, shown_reply
 from love_r1.backends import Backend, BackendError, Generation, GenerationRequest
 from love_r1.serve._errors import ApiError
 from love_r1.serve._requests import EpisodeRequest
@@ -381,7 +381,9 @@ class EpisodeWorker:
             for event in events:
                 ticket = tickets[event.episode_id]
                 if event.step is not None and not ticket.closed:
-                    ticket.put("step", event.step.to_dict())
+                    step = event.step
+                    # "reply": the text as people read it (raw_text keeps the end-of-turn token)
+                    ticket.put("step", {**step.to_dict(), "reply": shown_reply(step.assistant_prefix, step.raw_text)})
                 if event.episode_done:
                     self._finish(ticket, event.episode, group.faults.get(ticket.episode_id))
                     with self._cond:

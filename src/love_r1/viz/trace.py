@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from love_r1.agent.steps import shown_reply
 from love_r1.viz._media import ClipFrames, Picture, TraceFrames, shown_clips, thumbnails, trace_frames
 
 _STEP_COLOURS = ("#2563eb", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d")
@@ -330,7 +331,7 @@ def _step_card(step: dict[str, Any], evidence: Sequence[Sequence[float]], prefix
                  + (": " + ", ".join(_interval(c) for c in clips) if clips else "") + "</p>")
     prefix_text = step.get("assistant_prefix") or ""
     reply = (f'<span class="prefix" title="pre-filled assistant prefix">{_e(prefix_text)}</span>'
-             if prefix_text else "") + _e(step.get("raw_text", ""))
+             if prefix_text else "") + _e(shown_reply("", step.get("raw_text", "")))
     return (
         f'<section class="step" id="{prefix}step-{index + 1}" style="border-left-color:{colour}">'
         f'<header><h3>Step {index + 1}</h3>{"".join(badges)}</header>'
