@@ -108,3 +108,22 @@ def test_other_methods_honour_the_window(tmp_path, method):
     frames = [p.frames for p in request.messages[-1].content if isinstance(p, VideoPart)]
     assert frames and all(f.frame_indices.min() >= 333 and f.frame_indices.max() <= 588 for f in frames)
     assert all(f.timestamps_seconds[0] == 0.0 for f in frames)
+
+
+@pytest.mark.parametrize("method", ["zoom", "stage1", "uniform"])
+def test_prefetch_decodes_each_items_window_once(tmp_path, method):
+    """The prefetch pool decodes what an item will use (its window), so the loop takes the frames of its first
+    call from the frame cache instead of decoding the whole file's fast view for nothing. (The first item is
+    decoded by the loop itself: prefetching starts with the items after it.)"""
+    root = _root(tmp_path)
+    backend = ScriptedBackend(["\\boxed{A}"] * 3)
+    key, state = evaluate(make_benchmark("mvbench", root), backend, EvalConfig(
+        run_dir=tmp_path / "run", model="m", method=method, concurrency=1, prefetch_workers=1,
+        **({"num_frames": 8, "pixels_per_frame": 64 * 48} if method == "uniform" else {})), progress=False)
+    assert (state.done, state.errors) == (3, 0)
+    first = backend.calls[0][0].session_id
+    later = [row for row in read_run(tmp_path / "run", config_hash_=key).items if row.qid != first]
+    assert "episodic_reasoning_0" in {row.qid for row in later}  # a windowed item (the TVQA folder) among them
+    for row in later:
+        ledger = row.episode["ledger"]
+        assert ledger["frames_decoded"] == 0 and ledger["frames_cached"] > 0, (row.qid, ledger)

@@ -18,6 +18,7 @@ from love_r1.eval.preflight import video_errors
 from love_r1.eval.probes import blank_sampler
 from love_r1.eval.records import Sample
 from love_r1.eval.subtitles import SubtitleProvider
+from love_r1.interval import Interval
 
 logger = logging.getLogger(__name__)
 
@@ -59,29 +60,34 @@ class LockedCache:
             self._cache.put(key, frames)
 
 
-class Prefetcher:
-    """Decodes each video's frames once, ahead of the model, in a small thread pool."""
+# What one prefetch decodes: a video path and the item's window (``None``: the whole file). Items that
+# share both share the decoded frames; MVBench's bounded items each have their own window.
+PrefetchKey = tuple[str, Interval | None]
 
-    def __init__(self, job: Callable[[str], Any], *, workers: int, lookahead: int) -> None:
+
+class Prefetcher:
+    """Decodes each (video, window)'s frames once, ahead of the model, in a small thread pool."""
+
+    def __init__(self, job: Callable[[PrefetchKey], Any], *, workers: int, lookahead: int) -> None:
         self._job = job
         self._pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="prefetch") if workers else None
-        self._futures: dict[str, Future] = {}
+        self._futures: dict[PrefetchKey, Future] = {}
         self.lookahead = lookahead
 
-    def schedule(self, paths: Sequence[str]) -> None:
+    def schedule(self, keys: Sequence[PrefetchKey]) -> None:
         if self._pool is None:
             return
-        for path in paths[: self.lookahead]:
-            if path not in self._futures:
-                self._futures[path] = self._pool.submit(self._job, path)
+        for key in keys[: self.lookahead]:
+            if key not in self._futures:
+                self._futures[key] = self._pool.submit(self._job, key)
 
-    def wait(self, path: str) -> None:
-        future = self._futures.pop(path, None)
+    def wait(self, key: PrefetchKey) -> None:
+        future = self._futures.pop(key, None)
         if future is not None:
             try:
                 future.result()
             except video_errors() as error:  # the loop decodes again and records the error on the item
-                logger.debug("prefetch of %s failed (%s); decoding in the loop", path, error)
+                logger.debug("prefetch of %s failed (%s); decoding in the loop", key, error)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -100,9 +106,13 @@ def video_opener(cache_bytes: int) -> Callable[..., Any]:
     return opener
 
 
-def upcoming(samples: Sequence[Sample], start: int) -> list[str]:
-    """The distinct video paths of ``samples[start:]``, in order (what to prefetch next)."""
-    return list(dict.fromkeys(str(s.video_path) for s in samples[start:]))
+def prefetch_key(sample: Sample) -> PrefetchKey:
+    return str(sample.video_path), sample.window
+
+
+def upcoming(samples: Sequence[Sample], start: int) -> list[PrefetchKey]:
+    """The distinct (video path, window) pairs of ``samples[start:]``, in order (what to prefetch next)."""
+    return list(dict.fromkeys(prefetch_key(s) for s in samples[start:]))
 
 
 def samplers(visual: bool) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -132,22 +142,23 @@ class VideoAccess:
     prefetcher: Prefetcher
 
     def fast_view(self, reader: Any, **kwargs: Any) -> Any:
-        self.prefetcher.wait(str(reader.path))
+        self.prefetcher.wait((str(reader.path), kwargs.get("window")))
         return self.sample_fast_view(reader, **kwargs)
 
 
 def video_access(run: MethodRun, *, lookahead: int,
-                 also: Callable[[Any, Callable[..., Any]], None] | None = None) -> VideoAccess:
-    """Opener, samplers and a prefetcher decoding each upcoming video's fast view (and ``also(reader,
-    sample_clip)``, e.g. stage 1's whole-video clip) ``lookahead`` videos ahead."""
+                 also: Callable[[Any, Callable[..., Any], Interval | None], None] | None = None) -> VideoAccess:
+    """Opener, samplers and a prefetcher decoding each upcoming (video, window)'s fast view (and
+    ``also(reader, sample_clip, window)``, e.g. stage 1's whole-video clip) ``lookahead`` items ahead."""
     opener = video_opener(run.config.cache_bytes)
     sample_fast_view, sample_clip = samplers(run.visual)
 
-    def job(path: str) -> None:
+    def job(key: PrefetchKey) -> None:
+        path, window = key
         with opener(path) as reader:
-            sample_fast_view(reader, **fast_view_kwargs(run.policy))
+            sample_fast_view(reader, window=window, **fast_view_kwargs(run.policy))
             if also is not None:
-                also(reader, sample_clip)
+                also(reader, sample_clip, window)
 
     prefetcher = Prefetcher(job, workers=run.config.prefetch_workers, lookahead=lookahead)
     return VideoAccess(opener=opener, sample_fast_view=sample_fast_view, sample_clip=sample_clip, prefetcher=prefetcher)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from love_r1.eval.methods._common import MethodRun, episode_tasks, video_access
+from love_r1.interval import Interval
 
 
 def run_stage1(run: MethodRun) -> None:
@@ -15,13 +16,13 @@ def run_stage1(run: MethodRun) -> None:
 
     policy = run.policy
 
-    def whole_clip(reader: Any, sample_clip: Callable[..., Any]) -> None:  # prefetched with the fast view
-        duration = float(timeline(reader, time_base=policy.time_base).duration_seconds)
+    def whole_clip(reader: Any, sample_clip: Callable[..., Any], window: Interval | None) -> None:  # prefetched
+        duration = float(timeline(reader, time_base=policy.time_base, window=window).duration_seconds)
         clip = whole_video_clip(duration)
         sample_clip(reader, clip.start_seconds, clip.end_seconds, max_frames=policy.slow_max_frames,
                     frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
                     resolution_factor=policy.resolution_factor(duration), overlay=policy.overlay,
-                    time_base=policy.time_base)
+                    time_base=policy.time_base, window=window)
 
     video = video_access(run, lookahead=run.config.prefetch_workers + run.config.concurrency, also=whole_clip)
     try:

@@ -15,7 +15,15 @@ from love_r1.agent.grammar import ParsedReply
 from love_r1.agent.ledger import frames_from_cache
 from love_r1.agent.steps import AnswerStep, Episode, FastViewInfo, VideoInfo
 from love_r1.backends import BackendError, GenerationRequest, Message, TextPart, VideoPart
-from love_r1.eval.methods._common import MethodRun, Prefetcher, subtitle_hook, upcoming, video_opener
+from love_r1.eval.methods._common import (
+    MethodRun,
+    Prefetcher,
+    PrefetchKey,
+    prefetch_key,
+    subtitle_hook,
+    upcoming,
+    video_opener,
+)
 from love_r1.eval.preflight import video_errors
 from love_r1.eval.records import Sample
 
@@ -38,9 +46,11 @@ def run_uniform(run: MethodRun) -> None:
     num_frames, pixels = config.uniform_frames, config.uniform_pixels_per_frame
     opener = video_opener(config.cache_bytes)
 
-    def job(path: str) -> None:
+    def job(key: PrefetchKey) -> None:
+        path, window = key
         with opener(path) as reader:
-            uniform_frames(reader, num_frames=num_frames, pixels_per_frame=pixels, time_base=run.policy.time_base)
+            uniform_frames(reader, num_frames=num_frames, pixels_per_frame=pixels, time_base=run.policy.time_base,
+                           window=window)
 
     prefetcher = Prefetcher(job, workers=config.prefetch_workers if run.visual else 0,
                             lookahead=config.prefetch_workers + config.concurrency)
@@ -61,7 +71,7 @@ def _request(run: MethodRun, sample: Sample, opener: Any,
     """The sample's episode and request (``None`` when its video fails: that item is recorded as an error)."""
     config, sampling = run.config, run.policy.sampling
     began = time.perf_counter()
-    prefetcher.wait(str(sample.video_path))
+    prefetcher.wait(prefetch_key(sample))
     episode = Episode(episode_id=sample.qid, video=VideoInfo(path=str(sample.video_path)),
                       question=sample.question_text, answer_instruction="",
                       policy={"name": "uniform", "num_frames": config.uniform_frames,
