@@ -71,6 +71,21 @@ def test_qwen3_timestamps_are_absolute_and_frames_rounded_to_32():
     assert "second_per_grid_ts" not in batch
 
 
+def test_qwen3_timestamps_are_the_frames_times_not_index_over_rate():
+    """Frames from a window or a variable-frame-rate file: ``<t seconds>`` are the frames' times (what the
+    digits and labels say), not ``frame_index / source_fps`` (times from the file start at the header rate)."""
+    processor = tq.build_processor("qwen3_vl")
+    fast = _frames(**FAST)
+    rng = np.random.default_rng(1)
+    windowed = Frames(data=rng.integers(0, 256, (4, 64, 64, 3), dtype=np.uint8),
+                      timestamps_seconds=np.array([0.0, 1.0, 2.5, 3.0]),  # measured from the window start
+                      frame_indices=np.array([333, 363, 408, 423]), source_fps=SOURCE_FPS, sample_fps=1.0)
+    batch = qi.build_generation_inputs(processor, [_conversation(fast, windowed)], model_type="qwen3_vl")
+    clip_text = processor.tokenizer.decode(batch["input_ids"][0]).split("Subset")[1]
+    assert "<0.5 seconds>" in clip_text and "<2.8 seconds>" in clip_text  # pair means (0+1)/2, (2.5+3)/2
+    assert "<11.6 seconds>" not in clip_text  # 333 and 363 at 30 fps
+
+
 def test_qwen3_single_frame_clip_is_accepted():
     processor = tq.build_processor("qwen3_vl")
     one = _frames(num_frames=1, height=64, width=64, first_index=90, step=1)

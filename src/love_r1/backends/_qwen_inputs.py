@@ -11,8 +11,9 @@ frames plus per-clip ``video_metadata`` (never file paths):
   the temporal M-RoPE positions). The metadata built here makes the processor compute exactly
   ``2 / Frames.sample_fps`` — the value the reference passes as ``fps=[fast_rate, slow_rate, ...]``.
 * **Qwen3-VL** writes ``<t seconds>`` before every frame pair, ``t = frames_indices / fps``. The
-  metadata built here gives absolute source frame numbers and the source frame rate, so a zoom
-  clip over ``[12, 16)`` says ``<12.2 seconds>``, not ``<0.2 seconds>``.
+  metadata built here gives the frames' times on the run's time base (``fps = 1``), so a zoom
+  clip over ``[12, 16)`` says ``<12.2 seconds>``, not ``<0.2 seconds>``, and a variable-frame-rate
+  file or an MVBench window says the times the digits and labels say.
 
 Frame sizes: the video engine resizes frames to multiples of 28 px (Qwen2.5-VL's merged patch).
 Qwen3-VL needs multiples of 32. The processor is called with ``do_sample_frames=False`` and a pixel
@@ -195,9 +196,10 @@ def video_metadata(frames: Frames, *, model_type: str) -> dict[str, Any]:
 
     * ``qwen2_5_vl``: ``fps = sample_fps`` with ``len(frames_indices) == total_num_frames``, so the
       processor's ``sampled_fps`` is exactly ``sample_fps`` and ``second_per_grid_ts = 2 / sample_fps``.
-    * ``qwen3_vl``: ``frames_indices`` = absolute source frame numbers and ``fps`` = source frame rate,
-      so ``<t seconds>`` are absolute times. Without frame indices (ad-hoc frames) the true timestamps
-      are used with ``fps = 1``.
+    * ``qwen3_vl``: ``frames_indices`` = the frames' times in seconds (``Frames.timestamps_seconds``, on
+      the run's time base and measured from the start of the video or of its window) with ``fps = 1``, so
+      ``<t seconds>`` are the times the frames were shown — the same numbers the burned-in digits and the
+      clip labels give (on a constant-frame-rate file: ``index / fps``, qwen-vl-utils' numbers).
     """
     family = _family(model_type)
     n = frames.num_frames
@@ -205,12 +207,8 @@ def video_metadata(frames: Frames, *, model_type: str) -> dict[str, Any]:
         raise ValueError(f"a clip needs at least one frame, got {frames!r}")
     meta: dict[str, Any] = {"height": frames.height, "width": frames.width}
     if family.absolute_frame_timestamps:
-        if frames.frame_indices is not None and frames.source_fps:
-            indices: list[float] = [int(i) for i in frames.frame_indices]
-            fps = float(frames.source_fps)
-        else:
-            indices = [float(t) for t in frames.timestamps_seconds]
-            fps = 1.0
+        indices = [float(t) for t in frames.timestamps_seconds]
+        fps = 1.0
         if n < family.min_frames:
             indices = indices + [indices[-1]] * (family.min_frames - n)
         meta.update(fps=fps, frames_indices=indices, total_num_frames=max(n, family.min_frames),
