@@ -57,9 +57,9 @@ from love_r1.backends.hf import HFBackend  # noqa: E402
 # the reference inference budgets, and the same halved (frames and pixels) for a quick run
 PRESETS: dict[str, dict[str, Any]] = {
     "reference": {"duration_seconds": 600.0, "width": 640, "height": 360, "fps": 5.0, "fast_max_frames": 768,
-                  "fast_pixels": 32 * 28 * 28, "slow_max_frames": 32, "slow_pixels": 256 * 28 * 28},
+                  "fast_pixels": 32 * 28 * 28, "clip_max_frames": 32, "clip_pixels": 256 * 28 * 28},
     "quick": {"duration_seconds": 300.0, "width": 320, "height": 240, "fps": 10.0, "fast_max_frames": 384,
-              "fast_pixels": 16 * 28 * 28, "slow_max_frames": 16, "slow_pixels": 128 * 28 * 28},
+              "fast_pixels": 16 * 28 * 28, "clip_max_frames": 16, "clip_pixels": 128 * 28 * 28},
 }
 
 
@@ -198,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fps", type=float, help="synthetic video frame rate (frames per second; default: preset)")
     parser.add_argument("--fast-max-frames", type=int, help="fast-view frame cap (frames; default: preset)")
     parser.add_argument("--fast-pixels", type=int, help="fast-view pixels per frame (pixels; default: preset)")
-    parser.add_argument("--slow-max-frames", type=int, help="zoom-clip frame cap (frames; default: preset)")
-    parser.add_argument("--slow-pixels", type=int, help="zoom-clip pixels per frame (pixels; default: preset)")
+    parser.add_argument("--clip-max-frames", type=int, help="zoom-clip frame cap (frames; default: preset)")
+    parser.add_argument("--clip-pixels", type=int, help="zoom-clip pixels per frame (pixels; default: preset)")
     parser.add_argument("--max-new-tokens", type=int, default=8, help="tokens decoded per call")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--share-across-episodes", action=argparse.BooleanOptionalAction, default=False,
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     model, processor = build_model(args)
     policy = ZoomPolicy(
         max_free_steps=2, fast_max_frames=args.fast_max_frames, fast_pixels_per_frame=args.fast_pixels,
-        slow_max_frames=args.slow_max_frames, slow_pixels_per_frame=args.slow_pixels,
+        clip_max_frames=args.clip_max_frames, clip_pixels_per_frame=args.clip_pixels,
         sampling=SamplingParams(max_new_tokens=args.max_new_tokens),
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.warmup_episodes:  # lazy imports, allocator; not timed
             warmup = [EpisodeTask(episode_id=f"w{i}", video_path=video, question="Warm-up?", options=("A. a",))
                       for i in range(args.warmup_episodes)]
-            small = dataclasses.replace(policy, fast_max_frames=16, slow_max_frames=4)
+            small = dataclasses.replace(policy, fast_max_frames=16, clip_max_frames=4)
             run_both(model, processor, tasks=warmup, policy=small, duration_seconds=args.duration_seconds)
         reused, rebuilt = run_both(model, processor, tasks=tasks, policy=policy,
                                    duration_seconds=args.duration_seconds, share=args.share_across_episodes)
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         "video_size": [args.width, args.height],
         "video_fps": args.fps,
         "fast_budget": [args.fast_max_frames, args.fast_pixels],
-        "slow_budget": [args.slow_max_frames, args.slow_pixels],
+        "clip_budget": [args.clip_max_frames, args.clip_pixels],
         "calls_per_episode": reused["steps_per_episode"],
         "prefill_tokens_reused_run": reused["prompt_tokens_computed"],
         "prefill_tokens_rebuild_run": rebuilt["prompt_tokens_computed"],

@@ -9,7 +9,7 @@ import importlib
 import pytest
 
 MODULES = ["love_r1.agent.grammar", "love_r1.eval.extract", "love_r1.agent.loop", "love_r1.agent.steps",
-           "love_r1.train.rewards"]
+           "love_r1.train.rewards", "love_r1.errors"]
 # Functions whose docstrings must carry a runnable example (issue: "runnable docstring examples").
 DOCUMENTED = {
     "love_r1.agent.grammar": ["parse_reply", "find_box", "parse_interval", "read_option_letter"],

@@ -35,10 +35,6 @@ class Interval:
     def length_seconds(self) -> float:
         return self.end_seconds - self.start_seconds
 
-    @property
-    def mid_seconds(self) -> float:
-        return (self.start_seconds + self.end_seconds) / 2
-
     def intersection_seconds(self, other: Interval) -> float:
         return max(0.0, min(self.end_seconds, other.end_seconds) - max(self.start_seconds, other.start_seconds))
 
@@ -49,19 +45,6 @@ class Interval:
             return 0.0
         union = self.length_seconds + other.length_seconds - inter
         return inter / union if union > 0 else 0.0
-
-    def pad(self, seconds: float) -> Interval:
-        """Grow both sides by ``seconds`` (the start is floored at 0)."""
-        return Interval(max(0.0, self.start_seconds - seconds), self.end_seconds + seconds)
-
-    def clamp(self, start_seconds: float, end_seconds: float) -> Interval:
-        """Clip to ``[start_seconds, end_seconds]``; an interval outside becomes empty at the nearest bound."""
-        start = min(max(self.start_seconds, start_seconds), end_seconds)
-        end = min(max(self.end_seconds, start_seconds), end_seconds)
-        return Interval(start, max(start, end))
-
-    def contains(self, seconds: float) -> bool:
-        return self.start_seconds <= seconds < self.end_seconds
 
     def as_list(self) -> list[float]:
         return [self.start_seconds, self.end_seconds]

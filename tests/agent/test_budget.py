@@ -180,7 +180,7 @@ def test_plan_clip_is_monotonic_in_budget_and_uses_the_best_resolution():
 
 REFERENCE_POLICY_KEYS = {
     "name", "max_free_steps", "pad_seconds", "min_clip_seconds", "min_length_seconds", "min_length_fraction",
-    "widen", "iou_stop", "fast_max_frames", "fast_pixels_per_frame", "slow_max_frames", "slow_pixels_per_frame",
+    "widen", "repeat_iou", "fast_max_frames", "fast_pixels_per_frame", "clip_max_frames", "clip_pixels_per_frame",
     "short_video_seconds", "short_video_factor", "frames_per_second", "overlay", "sampling", "strict_parsing",
     "answer_instruction", "time_base",
 }
@@ -188,17 +188,17 @@ REFERENCE_POLICY_KEYS = {
 
 def test_policy_budget_fields_are_off_and_absent_by_default():
     ref = ZoomPolicy()
-    assert (ref.zoom_token_budget, ref.total_token_budget, ref.skip_zoom_below_seconds) == (None, None, None)
+    assert (ref.clip_token_budget, ref.total_token_budget, ref.skip_zoom_below_seconds) == (None, None, None)
     assert set(ref.to_dict()) == REFERENCE_POLICY_KEYS and not ref.budgeted
     assert ZoomPolicy.from_dict(ref.to_dict()) == ref  # old dicts (without the fields) still load
 
 
 def test_budget_preset_and_round_trip():
     budget = ZoomPolicy.preset("budget")
-    assert (budget.name, budget.zoom_token_budget, budget.total_token_budget) == ("budget", 4032, 16384)
-    assert budget.budgeted and "budget" in ZoomPolicy.preset_names()
+    assert (budget.name, budget.clip_token_budget, budget.total_token_budget) == ("budget", 4032, 16384)
+    assert budget.budgeted
     data = json.loads(json.dumps(budget.to_dict()))
-    assert data["zoom_token_budget"] == 4032 and "skip_zoom_below_seconds" not in data
+    assert data["clip_token_budget"] == 4032 and "skip_zoom_below_seconds" not in data
     assert ZoomPolicy.from_dict(data) == budget
     skip = ZoomPolicy(skip_zoom_below_seconds=16.0)
     assert ZoomPolicy.from_dict(skip.to_dict()) == skip
@@ -208,9 +208,9 @@ def test_budget_preset_and_round_trip():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"zoom_token_budget": 100}, r"zoom_token_budget=100 is below .* 2 frame pairs x 67 tokens = 134"),
+        ({"clip_token_budget": 100}, r"clip_token_budget=100 is below .* 2 frame pairs x 67 tokens = 134"),
         ({"total_token_budget": 12_000}, r"total_token_budget=12000 .* up to 12672 tokens .* at least 12806"),
-        ({"zoom_token_budget": 4032.0}, "zoom_token_budget must be an int"),
+        ({"clip_token_budget": 4032.0}, "clip_token_budget must be an int"),
         ({"total_token_budget": True}, "total_token_budget must be an int"),
         ({"skip_zoom_below_seconds": -1.0}, "skip_zoom_below_seconds must be >= 0"),
     ],

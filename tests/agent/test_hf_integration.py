@@ -26,7 +26,7 @@ def test_loop_with_tiny_hf_backend(tmp_path):
     model, processor = tq.build_tiny("qwen2_5_vl")
     backend = HFBackend(model, processor)
     policy = ZoomPolicy(
-        fast_max_frames=8, fast_pixels_per_frame=56 * 56, slow_max_frames=4, slow_pixels_per_frame=56 * 56,
+        fast_max_frames=8, fast_pixels_per_frame=56 * 56, clip_max_frames=4, clip_pixels_per_frame=56 * 56,
         short_video_factor=1, sampling=SamplingParams(max_new_tokens=6), overlay=False,
     )
     tasks = [EpisodeTask(episode_id=f"e{i}", video_path=video, question="Which colour?",

@@ -47,7 +47,7 @@ def test_processor_rate_is_floored_like_the_reference_stage1_path():
 
 
 def _small(policy: ZoomPolicy) -> ZoomPolicy:
-    return policy.replace(fast_max_frames=8, fast_pixels_per_frame=56 * 56, slow_pixels_per_frame=56 * 56,
+    return policy.replace(fast_max_frames=8, fast_pixels_per_frame=56 * 56, clip_pixels_per_frame=56 * 56,
                           sampling=SamplingParams(max_new_tokens=4))
 
 
@@ -162,7 +162,7 @@ def test_three_hours_every_method_and_preset_tiny_hf_through_the_runner(three_ho
     policy = ZoomPolicy.preset(preset, sampling=SamplingParams(max_new_tokens=4))
     pixels = 256 * 28 * 28
     if not real_pixels:
-        policy = policy.replace(fast_pixels_per_frame=56 * 56, slow_pixels_per_frame=56 * 56)
+        policy = policy.replace(fast_pixels_per_frame=56 * 56, clip_pixels_per_frame=56 * 56)
         pixels = 56 * 56
     key, state = evaluate(bench, tiny_hf, EvalConfig(run_dir=tmp_path / "run", model="tiny", policy=policy, method=method, pixels_per_frame=pixels if method == "uniform" else None, concurrency=1, prefetch_workers=0), progress=False)
     assert (state.done, state.errors) == (1, 0)

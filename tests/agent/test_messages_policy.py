@@ -60,26 +60,35 @@ def test_to_chat_dicts_shapes():
 
 def test_policy_defaults_and_presets():
     ref = ZoomPolicy()
-    assert (ref.max_free_steps, ref.pad_seconds, ref.min_clip_seconds, ref.iou_stop) == (2, 5.0, 3.0, 0.3)
+    assert (ref.max_free_steps, ref.pad_seconds, ref.min_clip_seconds, ref.repeat_iou) == (2, 5.0, 3.0, 0.3)
     assert ref.min_length_for(600.0) == 30.0 and ref.min_length_for(80.0) == 10.0
     assert ref.resolution_factor(59.9) == 2 and ref.resolution_factor(60.0) == 1
     assert ref.sampling == SamplingParams(max_new_tokens=2048)
     mlvu = ZoomPolicy.preset("mlvu")
     assert (mlvu.name, mlvu.fast_max_frames, mlvu.fast_pixels_per_frame) == ("mlvu", 384, 64 * 28 * 28)
     lvb = ZoomPolicy.preset("longvideobench")
-    assert (lvb.slow_max_frames, lvb.widen) == (16, False)
+    assert (lvb.clip_max_frames, lvb.widen) == (16, False)
     assert ZoomPolicy.from_dict(lvb.to_dict()) == lvb
-    assert ZoomPolicy.preset("reference", iou_stop=0.5).iou_stop == 0.5
+    assert ZoomPolicy.preset("reference", repeat_iou=0.5).repeat_iou == 0.5
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"max_free_steps": -1}, "max_free_steps"), ({"iou_stop": 1.5}, "iou_stop"),
-     ({"frames_per_second": 0}, "frames_per_second"), ({"slow_max_frames": 2.5}, "slow_max_frames")],
+    [({"max_free_steps": -1}, "max_free_steps"), ({"repeat_iou": 1.5}, "repeat_iou"),
+     ({"frames_per_second": 0}, "frames_per_second"), ({"clip_max_frames": 2.5}, "clip_max_frames")],
 )
 def test_policy_validation(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         ZoomPolicy(**kwargs)
+
+
+def test_policy_of_an_episode_written_before_the_vocabulary_rename_loads():
+    stored = ZoomPolicy.preset("budget").to_dict()
+    renamed = {"repeat_iou": "iou_stop", "clip_max_frames": "slow_max_frames",  # old name
+               "clip_pixels_per_frame": "slow_pixels_per_frame", "clip_token_budget": "zoom_token_budget"}  # old name
+    old = {renamed.get(key, key): value for key, value in stored.items()}
+    old["iou_stop"] = 0.45  # old name
+    assert ZoomPolicy.from_dict(old) == ZoomPolicy.preset("budget", repeat_iou=0.45)
 
 
 def test_policy_unknown_preset_and_fields():

@@ -24,7 +24,7 @@ from tests.fixtures.timed_videos import two_rate_times, write_timed_video
 
 pytest.importorskip("av")
 
-SMALL = dict(fast_max_frames=16, slow_max_frames=8)
+SMALL = dict(fast_max_frames=16, clip_max_frames=8)
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +104,9 @@ def test_training_input_builder_honours_the_time_base(header_lies, time_base, du
 
     path, times = header_lies
     policy = ClipPolicy(fast_max_frames=16, time_base=time_base)
-    record = TrainRecord(line=1, kind="step", video=str(path), question_text="Which?",
-                         zoomin_intervals=(Interval(40.0, 49.0),))
-    messages, intervals, got = RecordDecoder(video_root=None, policy=policy).prompt(record, slow_max_frames=8)
+    record = TrainRecord(line=1, kind="step", video_path=str(path), question_text="Which?",
+                         clips=(Interval(40.0, 49.0),))
+    messages, intervals, got = RecordDecoder(video_root=None, policy=policy).prompt(record, clip_max_frames=8)
     assert got == pytest.approx(duration, abs=0.02)
     labels = [p.text for p in messages[1].content if isinstance(p, TextPart) and p.text.endswith(":")]
     assert labels == [f"Full video [0, {int(duration)}]:", "Subset zoom-in video clip [40, 49]:"]

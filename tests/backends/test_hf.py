@@ -105,7 +105,7 @@ def test_cached_episode_equals_full_recomputation(tiny_model):
     assert [r.usage.vision_frames_cached for r in replies] == [0, 16, 24, 32]
     usage = [r.usage for r in replies]
     assert usage[0].prompt_tokens_cached == 0
-    # step 2 reuses at least system + fast clip; step 3 re-prefills from the new (earlier) clip on;
+    # step 2 reuses at least system + fast view; step 3 re-prefills from the new (earlier) clip on;
     # the forced step reuses the whole previous prompt
     fast_end = usage[0].prompt_tokens - 30
     assert usage[1].prompt_tokens_cached > fast_end
@@ -198,7 +198,7 @@ def test_agent_loop_episode_with_real_video_reuses_and_matches(tmp_path):
 
     video = synth.write_indexed_video(tmp_path / "v.mp4", duration_seconds=40.0, fps=10.0, width=160, height=120)
     policy = policy_module.ZoomPolicy(max_free_steps=2, fast_max_frames=32, fast_pixels_per_frame=4 * 28 * 28,
-                                      slow_max_frames=4, slow_pixels_per_frame=16 * 28 * 28,
+                                      clip_max_frames=4, clip_pixels_per_frame=16 * 28 * 28,
                                       sampling=SamplingParams(max_new_tokens=3))
     model, processor = tq.build_tiny("qwen2_5_vl")
 
@@ -252,8 +252,8 @@ def test_second_question_on_the_same_video_starts_from_the_first_sessions_prefix
     two = cached.generate([second])[0]
     _assert_same(two, fresh.generate([second])[0])
     assert one.usage.vision_frames_encoded == 24
-    assert two.usage.vision_frames_encoded == 0  # the fast clip's features come from session q1
-    assert two.usage.prompt_tokens_cached > 48  # system + fast clip from q1's cache
+    assert two.usage.vision_frames_encoded == 0  # the fast view's features come from session q1
+    assert two.usage.prompt_tokens_cached > 48  # system + fast view from q1's cache
     again = cached.generate([first])[0]  # q1's own cache was not disturbed by the copy
     _assert_same(again, one)
     isolated = HFBackend(model, processor, share_across_sessions=False)

@@ -11,8 +11,8 @@ import pytest
 import torch
 import transformers
 
-from love_r1.backends import BackendError
-from love_r1.backends._hub import DEFAULT_MODEL_ID, resolve_model_path
+from love_r1.backends import DEFAULT_MODEL_ID, BackendError
+from love_r1.backends._hub import resolve_model_path
 from love_r1.backends.hf import HFBackend
 from tests.fixtures import tiny_qwen as tq
 

@@ -63,8 +63,8 @@ def test_teacher_calls_of_a_data_step_stop_at_the_deadline(tmp_path):
     captions = tmp_path / "captions"
     captions.mkdir()
     (captions / caption_file_name("v.mp4")).write_text('{"start_seconds": 0, "end_seconds": 10, "text": "a cat"}\n')
-    items = [QAItem(qid="q1", video="v.mp4", question="Where is the cat?", options=("A. left", "B. right"),
-                    answer="A", evidence=(Interval(0.0, 5.0),), duration_seconds=10.0)]
+    items = [QAItem(qid="q1", video_path="v.mp4", question="Where is the cat?", options=("A. left", "B. right"),
+                    gold="A", evidence=(Interval(0.0, 5.0),), duration_seconds=10.0)]
     with FakeOpenAIServer(default=Reply(text="x \\boxed{[0, 5]}", drip_seconds=0.3)) as server:
         backend = OpenAIBackend("m", base_url=server.base_url, timeout_seconds=0.5, max_retries=1,
                                 backoff_seconds=0.01)

@@ -63,8 +63,8 @@ def test_loop_asks_free_steps_for_special_tokens_and_follows_the_reference(tmp_p
     from love_r1.synth import write_indexed_video
 
     video = write_indexed_video(tmp_path / "v.mp4", duration_seconds=12.0, fps=5.0, width=64, height=48)
-    policy = ZoomPolicy(fast_max_frames=8, fast_pixels_per_frame=28 * 28 * 4, slow_max_frames=4,
-                        slow_pixels_per_frame=28 * 28 * 4)
+    policy = ZoomPolicy(fast_max_frames=8, fast_pixels_per_frame=28 * 28 * 4, clip_max_frames=4,
+                        clip_pixels_per_frame=28 * 28 * 4)
     backend = _Decoding()
     episode = run_episode(backend, EpisodeTask(episode_id="e", video_path=video, question="Which?",
                                                options=("A. a", "B. b")), policy)

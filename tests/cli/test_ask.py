@@ -189,7 +189,7 @@ def test_budget_preset_prints_each_clip_plan(video, script, tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == 0, captured.err
     record = json.loads(out_json.read_text(encoding="utf-8"))
-    assert record["policy"]["zoom_token_budget"] == 4032
+    assert record["policy"]["clip_token_budget"] == 4032
     plan = record["steps"][0]["clip_plan"]  # the zoom step's plan, as the loop recorded it
     assert 1 <= plan["tokens"] <= 4032
     expected = (f"clip plan: {plan['num_frames']} frames at {plan['resized_width']}x{plan['resized_height']} px "

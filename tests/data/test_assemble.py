@@ -4,8 +4,8 @@ from love_r1.prompts.constants import TYPE_TEMPLATE
 
 
 def _items(n):
-    return [QAItem(qid=f"q{i}", video=f"videos/v{i % 3}.mp4", question=f"Question {i}?",
-                   options=("A. yes", "B. no"), answer="B", evidence=(Interval(10, 14),), source="needle")
+    return [QAItem(qid=f"q{i}", video_path=f"videos/v{i % 3}.mp4", question=f"Question {i}?",
+                   options=("A. yes", "B. no"), gold="B", evidence=(Interval(10, 14),), source="needle")
             for i in range(n)]
 
 
@@ -79,4 +79,4 @@ def test_records_read_back_with_the_training_loader(tmp_path):
     assert all(r.decision_instruction for r in sft)
     # the SFT prompt text equals the GRPO one the trainer builds, so stage 2 and 3 see the same question
     assert sft[0].question_text == sft[1].question_text == grpo[0].question_text
-    assert [i.as_list() for i in sft[1].zoomin_intervals] == [[5.0, 19.0]] and grpo[0].gold == "B"
+    assert [i.as_list() for i in sft[1].clips] == [[5.0, 19.0]] and grpo[0].gold == "B"

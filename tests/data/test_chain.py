@@ -59,7 +59,7 @@ class Teacher:
         if "Hint" in text:
             (frames,) = videos
             self.frames_seen.append(frames.timestamps_seconds)
-            return f"The clip shows it. \\boxed{{{item.answer}}}"
+            return f"The clip shows it. \\boxed{{{item.gold}}}"
         start, end = item.evidence[0].start_seconds, item.evidence[0].end_seconds
         return f"It happens mid-way. \\boxed{{[{int(start)}, {int(end) + 1}]}}"
 
@@ -69,7 +69,7 @@ def test_chain_from_videos_to_records(needle, tmp_path):
     store = CallStore(tmp_path / "store.sqlite")
     teacher = Teacher(items)
     backend = ScriptedBackend(teacher)
-    videos = sorted({i.video for i in items})
+    videos = sorted({i.video_path for i in items})
 
     caption_config = CaptionConfig(segment_seconds=10.0)
     digest, stats = run_captions(backend, videos, video_root=root, store=store, config=caption_config, workers=2,
@@ -100,7 +100,7 @@ def test_chain_from_videos_to_records(needle, tmp_path):
                                                                  max_interval_seconds=60, min_iou=0.0))
     answer_counts = export_cot(store, step="answer-cot", config_hash=answer_digest, items=items,
                                out_path=tmp_path / "answer.jsonl",
-                               judge=lambda item, text: judge_answer(text, letters=item.letters, gold=item.answer))
+                               judge=lambda item, text: judge_answer(text, letters=item.letters, gold=item.gold))
     assert zoom_counts == answer_counts == {"accepted": len(items)}
     answer_rows = [json.loads(line) for line in (tmp_path / "answer.jsonl").read_text().splitlines()]
     for row in answer_rows:
@@ -114,7 +114,7 @@ def test_chain_from_videos_to_records(needle, tmp_path):
     train = [VideoRef(v.split("/")[-1][:-4], str(root / v)) for v in videos]
     report = find_contamination(train, evaluation, store=store)
     assert [m["train_path"] for m in report.near_duplicates] == [str(root / videos[0])]
-    contaminated = {i.qid for i in items if i.video == videos[0]}
+    contaminated = {i.qid for i in items if i.video_path == videos[0]}
 
     result = assemble(items, zoom_rows=[json.loads(x) for x in (tmp_path / "zoom.jsonl").read_text().splitlines()],
                       answer_rows=answer_rows, contaminated_qids=contaminated, val_fraction=0.0)
@@ -144,10 +144,10 @@ def test_an_unreadable_video_fails_only_its_items(needle, tmp_path):
     (tmp_path / "videos").mkdir()
     (tmp_path / "videos" / "broken.mp4").write_bytes(b"not a video")
     for item in items:
-        target = tmp_path / item.video
+        target = tmp_path / item.video_path
         if not target.exists():
-            target.symlink_to(root / item.video)
-    broken = items[0].__class__(**{**items[0].__dict__, "qid": "broken", "video": "videos/broken.mp4"})
+            target.symlink_to(root / item.video_path)
+    broken = items[0].__class__(**{**items[0].__dict__, "qid": "broken", "video_path": "videos/broken.mp4"})
     store = CallStore(tmp_path / "s.sqlite")
     backend = CountingBackend(Teacher(items))
     _, stats = run_answer_cot(backend, [broken, items[1]], video_root=tmp_path, store=store,
@@ -160,7 +160,7 @@ def test_reencoded_copy_is_a_near_duplicate(needle, tmp_path):
     import subprocess
 
     root, items = needle
-    videos = sorted({i.video for i in items})
+    videos = sorted({i.video_path for i in items})
     copy = tmp_path / "copy.mp4"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(root / videos[0]), "-vf", "scale=96:72",
                     "-c:v", "libx264", "-crf", "30", str(copy)], check=True)

@@ -21,8 +21,8 @@ from love_r1.interval import Interval
 from tests.data._fakes import CountingBackend, prompt_text
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
-ITEM = QAItem(qid="q1", video="videos/v1.mp4", question="What colour is the square?",
-              options=("A. red", "B. blue", "C. green", "D. cyan"), answer="B", evidence=(Interval(22, 28),),
+ITEM = QAItem(qid="q1", video_path="videos/v1.mp4", question="What colour is the square?",
+              options=("A. red", "B. blue", "C. green", "D. cyan"), gold="B", evidence=(Interval(22, 28),),
               duration_seconds=40.0)
 
 
@@ -86,15 +86,15 @@ def test_replies_are_rewritten_in_the_love_r1_grammar():
 def _captions(tmp_path, item):
     folder = tmp_path / "captions"
     folder.mkdir()
-    rows = [{"video": item.video, "start_seconds": s, "end_seconds": s + 10, "text": f"segment {s}"}
+    rows = [{"video": item.video_path, "start_seconds": s, "end_seconds": s + 10, "text": f"segment {s}"}
             for s in range(0, 40, 10)]
-    (folder / caption_file_name(item.video)).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / caption_file_name(item.video_path)).write_text("".join(json.dumps(r) + "\n" for r in rows))
     return folder
 
 
 def test_zoom_cot_samples_until_enough_are_accepted(tmp_path):
-    items = [ITEM, QAItem(qid="q2", video="videos/v1.mp4", question="Which digit?", options=("A. 1", "B. 2"),
-                          answer="A", evidence=(Interval(2, 6),))]
+    items = [ITEM, QAItem(qid="q2", video_path="videos/v1.mp4", question="Which digit?", options=("A. 1", "B. 2"),
+                          gold="A", evidence=(Interval(2, 6),))]
     # q1: rejected, rejected, accepted, accepted...; q2: never accepted
     counters = {"q1": 0, "q2": 0}
 

@@ -27,7 +27,7 @@ def needle(tmp_path_factory):
     items = load_items(annotations)
     captions = root / "captions"
     captions.mkdir()
-    for video in {i.video for i in items}:
+    for video in {i.video_path for i in items}:
         lines = [f'{{"start_seconds": {s}, "end_seconds": {s + 10}, "text": "scene {s}"}}' for s in (0, 10, 20)]
         (captions / caption_file_name(video)).write_text("\n".join(lines) + "\n")
     return root, items
@@ -54,7 +54,7 @@ class Teacher:
                 return Reply(status=503, error_message="overloaded")
             self.answered.append(text)
         if "Hint" in text:
-            return f"Watching closely. \\boxed{{{item.answer}}}"
+            return f"Watching closely. \\boxed{{{item.gold}}}"
         start, end = item.evidence[0].start_seconds, item.evidence[0].end_seconds
         return f"Look there. \\boxed{{[{int(start)}, {int(end) + 1}]}}"
 
@@ -165,7 +165,7 @@ def test_the_whole_chain_over_http_with_faults(needle, tmp_path):
     store = CallStore(tmp_path / "s.sqlite")
     with FakeOpenAIServer(faults, default=teacher) as server:
         backend = _backend(server, max_retries=3)
-        videos = sorted({i.video for i in items})
+        videos = sorted({i.video_path for i in items})
         digest, stats = run_captions(backend, videos, video_root=root, store=store,
                                      config=CaptionConfig(segment_seconds=10.0), workers=2)
         assert stats.new_calls == 6  # 2 videos x 3 segments of 10 s
@@ -179,7 +179,7 @@ def test_the_whole_chain_over_http_with_faults(needle, tmp_path):
                       judge=lambda i, t: judge_zoom(t, evidence=i.evidence, max_interval_seconds=60, min_iou=0))
     answer = export_cot(store, step="answer-cot", config_hash=answer_digest, items=items,
                         out_path=tmp_path / "a.jsonl", judge=lambda i, t: judge_answer(t, letters=i.letters,
-                                                                                       gold=i.answer))
+                                                                                       gold=i.gold))
     assert zoom == answer == {"accepted": len(items)}
     import json
 

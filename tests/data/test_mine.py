@@ -12,8 +12,8 @@ from love_r1.prompts.constants import SYSTEM_MESSAGE, TYPE_TEMPLATE
 from love_r1.video._frames import Frames
 from tests.data._fakes import CountingBackend, prompt_text
 
-ITEMS = [QAItem(qid=f"q{i}", video=f"v{i}.mp4", question=f"Question {i}?", options=("A. one", "B. two"),
-                answer="B", evidence=(Interval(10, 14),)) for i in range(3)]
+ITEMS = [QAItem(qid=f"q{i}", video_path=f"v{i}.mp4", question=f"Question {i}?", options=("A. one", "B. two"),
+                gold="B", evidence=(Interval(10, 14),)) for i in range(3)]
 
 
 @contextmanager

@@ -151,7 +151,7 @@ def test_sample_validation_and_ordering(tmp_path):
 
 
 def test_missing_annotations_error_names_root(tmp_path):
-    with pytest.raises(DataError, match=r"no Video-MME parquet .* under data root"):
+    with pytest.raises(DataError, match=r"no Video-MME parquet .* under the data root"):
         make_benchmark("videomme", tmp_path).load()
     with pytest.raises(DataError, match=r"no annotations.jsonl .*hint: write the data with `love-r1 synth needle"):
         make_benchmark("needle", tmp_path).load()  # needle has no --download: the hint does not offer it
@@ -160,7 +160,7 @@ def test_missing_annotations_error_names_root(tmp_path):
     write_json(tmp_path / "lvb_val.json", [{"id": "x"}, {"id": "y", "candidates": ["a", "b"], "correct_choice": 0,
                                                          "question": "?", "video_path": "y.mp4"}])
     bad, good = make_benchmark("longvideobench", tmp_path).load()  # the bad record fails alone
-    assert bad.qid == "x" and "has neither 'candidates' nor 'option0'" in bad.data_error and bad.video_path is None
+    assert bad.qid == "x" and "'candidates' are missing (and so is 'option0'..)" in bad.data_error and bad.video_path is None
     assert good.data_error is None and good.gold == "A"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any, get_args
 
 import pytest
@@ -122,7 +123,10 @@ def test_cli_eval_choices_are_the_library_sets():
         "subtitle_mode": SUBTITLE_MODES, "cgbench_split": SPLITS, "position_rule": get_args(PositionRule),
         "time_base": get_args(TimeBase),
     }
-    assert sorted(get_args(PresetName)) == ZoomPolicy.preset_names()  # every policy preset, nothing else
+    for name in get_args(PresetName):  # every policy preset, nothing else
+        assert ZoomPolicy.preset(name).name == name
+    with pytest.raises(ValueError, match=re.escape(f"must be one of {list(get_args(PresetName))}; got 'nope'")):
+        ZoomPolicy.preset("nope")
 
 
 def test_closed_sets_are_derived_from_their_literals():

@@ -27,9 +27,9 @@ def test_gold_index_follows_the_official_last_match(answer, candidates, expected
 
 
 def test_answer_outside_the_candidates_is_a_data_error():
-    with pytest.raises(DataError, match="answer 'Catching a flying drone quadcopter' is neither one of the candidates"):
+    with pytest.raises(DataError, match=r"answer must be one of the candidates \[.*\] or an option letter; got 'Catching a flying drone quadcopter'"):
         gold_index("Catching a flying drone quadcopter", ["Fishing", "Catching the drone"])
-    with pytest.raises(DataError, match="answer 'E' is neither"):
+    with pytest.raises(DataError, match="answer must be one of the candidates .*; got 'E'"):
         gold_index("E", ["a", "b", "c", "d"])
 
 
@@ -44,8 +44,8 @@ def test_a_bad_record_fails_alone_and_duplicate_ids_do_not_overwrite(tmp_path):
     good, bad_answer, missing_field, duplicate = make_benchmark("needle", root).load()
     assert good.data_error is None and good.gold == "B"
     assert bad_answer.gold == "" and bad_answer.options == ("A. x", "B. y")
-    assert "question 'q2': answer 'Z' is not one of the option letters ['A', 'B']" in bad_answer.data_error
-    assert "lacks field 'question'" in missing_field.data_error and missing_field.video_id == "v.mp4"
+    assert "question 'q2': answer must be one of the option letters ['A', 'B']; got 'Z'" in bad_answer.data_error
+    assert "'question' is missing" in missing_field.data_error and missing_field.video_id == "v.mp4"
     assert duplicate.qid == "q1#2" and "appears more than once" in duplicate.data_error
     with pytest.raises(ValueError, match="gold must be ''"):
         type(good)(qid="x", video_id="v", video_path=None, question="?", options=(), gold="A", data_error="bad")

@@ -21,8 +21,8 @@ def test_tiny_hf_model_zoom_and_uniform(needle_root, tmp_path):
 
     model, processor = tq.build_tiny("qwen2_5_vl")
     backend = HFBackend(model, processor)
-    policy = ZoomPolicy(fast_max_frames=8, fast_pixels_per_frame=56 * 56, slow_max_frames=4,
-                        slow_pixels_per_frame=56 * 56, short_video_factor=1, overlay=False,
+    policy = ZoomPolicy(fast_max_frames=8, fast_pixels_per_frame=56 * 56, clip_max_frames=4,
+                        clip_pixels_per_frame=56 * 56, short_video_factor=1, overlay=False,
                         sampling=SamplingParams(max_new_tokens=4))
     bench = make_benchmark("needle", needle_root)
     _, state = evaluate(bench, backend, EvalConfig(run_dir=tmp_path / "zoom", model="tiny", policy=policy, limit=2, concurrency=2), progress=False)
@@ -43,8 +43,8 @@ def test_tiny_hf_model_stage1_and_no_visual_probe(needle_root, tmp_path):
 
     model, processor = tq.build_tiny("qwen2_5_vl")
     backend = HFBackend(model, processor)
-    policy = ZoomPolicy(fast_max_frames=8, fast_pixels_per_frame=56 * 56, slow_max_frames=4,
-                        slow_pixels_per_frame=56 * 56, short_video_factor=1, overlay=False,
+    policy = ZoomPolicy(fast_max_frames=8, fast_pixels_per_frame=56 * 56, clip_max_frames=4,
+                        clip_pixels_per_frame=56 * 56, short_video_factor=1, overlay=False,
                         sampling=SamplingParams(max_new_tokens=4))
     bench = make_benchmark("needle", needle_root)
     tokens = {}

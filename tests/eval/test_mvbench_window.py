@@ -53,10 +53,11 @@ def test_adapter_sets_the_window_of_bounded_tasks_only(tmp_path):
     assert "window" not in samples["action_antonym_0"].to_dict()
 
 
-@pytest.mark.parametrize(("row", "message"), [({"start": 3.0}, "needs a number of seconds in 'end'"),
-                                              ({"start": "abc", "end": 4.0}, "'start'"),
-                                              ({"start": 5.0, "end": 5.0}, "is not after start"),
-                                              ({"start": -1.0, "end": 5.0}, "not a finite number of seconds >= 0")])
+@pytest.mark.parametrize(("row", "message"), [
+    ({"start": 3.0}, "end must be a number of seconds \\(a bounded task\\); got None"),
+    ({"start": "abc", "end": 4.0}, "start must be a number of seconds .*; got 'abc'"),
+    ({"start": 5.0, "end": 5.0}, "end must be after start=5.0 seconds; got 5.0"),
+    ({"start": -1.0, "end": 5.0}, "start must be a finite number of seconds >= 0; got -1.0")])
 def test_malformed_bounds_name_the_file_and_item(tmp_path, row, message):
     root = tmp_path / "mvb"
     write_json(root / "json" / "object_interaction.json", [{**ROW, "video": "x.mp4", **row}])

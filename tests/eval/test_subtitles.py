@@ -136,7 +136,7 @@ def test_read_subtitle_file_formats_and_errors(tmp_path):
     good.write_text(json.dumps([{"timestamp": [11, 12], "text": "x"}]), encoding="utf-8")
     assert read_subtitle_file(good, offset_seconds=10.0).lines == (L(1.0, 2.0, "x"),)
 
-    with pytest.raises(SubtitleError, match=r"a\.vtt: unknown subtitle format '\.vtt'"):
+    with pytest.raises(SubtitleError, match=r"a\.vtt: subtitle format must be one of \['\.srt', '\.json'\]; got '\.vtt'"):
         read_subtitle_file(tmp_path / "a.vtt")
     with pytest.raises(SubtitleError, match="cannot read subtitle file"):
         read_subtitle_file(tmp_path / "missing.srt")

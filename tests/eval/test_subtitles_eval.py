@@ -91,8 +91,8 @@ def test_videomme_fast_view_subtitles_missing_and_unreadable(vmme_root, tmp_path
         assert rows[qid].status == "done" and rows[qid].sample["subtitles"]["status"] == status
     assert rows["001-1"].sample["subtitles"]["path"] is None
     assert rows["002-1"].sample["subtitles"]["detail"].endswith(
-        "yt2.srt:3: not valid UTF-8 text (byte 34: invalid continuation byte); hint: re-encode the file as UTF-8, "
-        "e.g. iconv -f cp1252 -t utf-8")
+        "yt2.srt:3: not valid UTF-8 text (byte 34: invalid continuation byte) (hint: re-encode the file as UTF-8, "
+        "e.g. iconv -f cp1252 -t utf-8)")
     assert "subtitles" not in _samples(tmp_path / "off")["000-1"].sample
 
 
@@ -132,7 +132,7 @@ def test_videomme_uniform_and_stage1_use_their_frame_times(vmme_root, tmp_path):
     stage1 = Recorder(lambda request: "A")
     evaluate(bench, stage1.backend, EvalConfig(run_dir=tmp_path / "s1", model="m", method="stage1", prefetch_workers=0), progress=False)
     row = _samples(tmp_path / "s1")["000-1"]
-    # the whole-video slow clip is not a zoom clip: fast-view lines only, even in fast+clips mode
+    # the stage-1 whole-video clip comes from no zoom: fast-view lines only, even in fast+clips mode
     assert stage1.texts["000-1"] == [VMME_FAST_TEXT + row.sample["question_text"]]
     assert row.sample["subtitles"]["clip_lines"] == [0]  # one prompt, no zoom clip lines
 

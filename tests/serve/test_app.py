@@ -372,7 +372,7 @@ def test_serves_the_transformers_backend_on_a_tiny_model(tmp_path):
     write_indexed_video(tmp_path / "v.mp4", duration_seconds=8.0, fps=10.0, width=224, height=168)
     model, processor = tq.build_tiny("qwen2_5_vl")
     policy = ZoomPolicy(
-        fast_max_frames=8, fast_pixels_per_frame=56 * 56, slow_max_frames=4, slow_pixels_per_frame=56 * 56,
+        fast_max_frames=8, fast_pixels_per_frame=56 * 56, clip_max_frames=4, clip_pixels_per_frame=56 * 56,
         short_video_factor=1, sampling=SamplingParams(max_new_tokens=6), overlay=False,
     )
     with serving(HFBackend(model, processor), video_root=tmp_path, policy=policy) as server:

@@ -75,7 +75,7 @@ def test_probability_of_the_rewarded_reply_rises(tmp_path, video_root, records, 
     model, processor = tiny
     trainer = make_grpo_trainer(_config(tmp_path, video_root), model=model, processor=processor, records=records[:1],
                                 reward_funcs=[_even_first_token], reward_weights=[1.0])
-    inputs, _ = trainer._prompt_inputs(records[0], records[0].zoomin_intervals, "")
+    inputs, _ = trainer._prompt_inputs(records[0], records[0].clips, "")
 
     def p_even_first_token() -> float:
         with torch.no_grad():

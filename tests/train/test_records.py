@@ -16,7 +16,7 @@ def test_sft_and_grpo_formats_are_recognised(tmp_path):
     assert issues == []
     assert [r.kind for r in records] == ["qa", "grounding", "cot", "cot", "grpo", "grpo"]
     assert [r.decision_instruction for r in records[:4]] == [False, False, True, True]
-    assert records[1].tgt == (Interval(3, 6),)
+    assert records[1].evidence == (Interval(3, 6),) and records[1].grounding
     grpo = records[4]
     assert grpo.gold == "A" and grpo.line == 5
     # grpo.py: problem + "Options:\n" + each option + "\n", then the per-type template
@@ -45,9 +45,9 @@ def test_trajectory_becomes_one_record_per_step():
     first, second = records_from_episode(episode, line=7)
     assert first.kind == second.kind == "step"
     assert first.question_text == "What?\nA. x\nB. y\nLetter."
-    assert first.zoomin_intervals == () and second.zoomin_intervals == (Interval(0, 8),)
+    assert first.clips == () and second.clips == (Interval(0, 8),)
     assert second.target == "I get the answer.\n\n\\boxed{B}" and second.assistant_prefix == "I get the answer.\n\n"
-    assert first.source_id == "q1#0" and second.evidence == (Interval(2, 4),) and second.tgt == ()
+    assert first.source_id == "q1#0" and second.evidence == (Interval(2, 4),) and not second.grounding
 
 
 def test_check_lists_every_problem_with_its_line(tmp_path, video_root):
@@ -105,8 +105,8 @@ def test_grpo_record_ids_come_from_id_problem_id_or_qid(tmp_path):
 def test_assembled_grpo_records_keep_their_qid(tmp_path):
     from love_r1.data import QAItem, grpo_record
 
-    item = QAItem(qid="needle-0007", video="v.mp4", question="Which number?", options=("A. one", "B. two"),
-                  answer="B", evidence=(Interval(1.0, 2.0),))
+    item = QAItem(qid="needle-0007", video_path="v.mp4", question="Which number?", options=("A. one", "B. two"),
+                  gold="B", evidence=(Interval(1.0, 2.0),))
     records, issues = load_records(write_jsonl(tmp_path / "grpo.jsonl", [grpo_record(item, grounding=True)]))
     assert issues == [] and [r.kind for r in records] == ["grpo"]
     assert records[0].source_id == "needle-0007" and records[0].gold == "B"
@@ -141,4 +141,4 @@ def test_malformed_conversations_are_line_numbered_issues_never_merged(tmp_path)
 def test_grpo_records_read_evidence_for_the_zoom_reward(tmp_path):
     row = dict(grpo_records()[0], evidence=[[2, 4]])
     (record,), _ = load_records(write_jsonl(tmp_path / "r.jsonl", [row]))
-    assert record.evidence == (Interval(2, 4),) and record.tgt == () and record.kind == "grpo"
+    assert record.evidence == (Interval(2, 4),) and not record.grounding and record.kind == "grpo"

@@ -42,7 +42,7 @@ def test_answer_reward_table():
                    Z + "\\boxed{[1, 4]}", Z + "\\boxed{[8, 9]}", A + "no box"]
     out = R.answer_reward(completions, gold=["B", "B", "B", "B", "B", "B", "B"],
                           kind=["qa", "qa", "qa", "qa", "grounding", "grounding", "qa"],
-                          tgt=[[], [], [], [], [[3, 6]], [[3, 6]], []], options=[["A. x", "B. y", "C. z"]] * 7)
+                          evidence=[[], [], [], [], [[3, 6]], [[3, 6]], []], options=[["A. x", "B. y", "C. z"]] * 7)
     assert out == [1.0, 1.0, 0.0, None, 1.0, 0.0, 0.0]
 
 
@@ -53,9 +53,9 @@ def test_answer_reward_compat_reads_first_char_after_first_box():
 
 def test_zoom_reward_overlap_and_iou():
     completions = [Z + "\\boxed{[4, 8]}", A + "\\boxed{A}", Z + "\\boxed{[0, 2]}"]
-    tgt = [[[6, 10]], [[6, 10]], [[6, 10]]]
-    assert R.zoom_reward(completions, tgt=tgt) == [1.0, None, 0.0]
-    assert R.zoom_reward(completions, tgt=tgt, mode="iou") == [pytest.approx(2 / 6), None, 0.0]
+    evidence = [[[6, 10]], [[6, 10]], [[6, 10]]]
+    assert R.zoom_reward(completions, evidence=evidence) == [1.0, None, 0.0]
+    assert R.zoom_reward(completions, evidence=evidence, mode="iou") == [pytest.approx(2 / 6), None, 0.0]
 
 
 def test_group_advantages_hand_computed_with_masking():
@@ -74,7 +74,7 @@ def _sample(group, rollout, step, text, kind="qa", masked=False):
 
     return StepSample(group=group, rollout=rollout, step=step, kind=kind, prompt_inputs={},
                       completion_ids=torch.tensor([1]), text=text, assistant_prefix="", clips=(),
-                      duration_seconds=100.0, columns={"gold": "B", "tgt": [], "options": ["A. x", "B. y"]})
+                      duration_seconds=100.0, columns={"gold": "B", "evidence": [], "options": ["A. x", "B. y"]})
 
 
 def _score(samples):

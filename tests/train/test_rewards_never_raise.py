@@ -21,7 +21,7 @@ A = "I get the answer.\n\n"
 def test_invalid_interval_scores_format_zero(box, compat):
     """Before: ``rewards.zoom_interval`` raised ``ValueError: Interval.start_seconds must be >= 0``."""
     replies = [Z + f"\\boxed{{{box}}}"]
-    kw = dict(duration_seconds=[100.0], clips=[[]], gold=["B"], kind=["grounding"], tgt=[[[0, 50]]], step=[1])
+    kw = dict(duration_seconds=[100.0], clips=[[]], gold=["B"], kind=["grounding"], evidence=[[[0, 50]]], step=[1])
     assert R.format_reward(replies, compat=compat, **kw) == [0.0]
     assert R.answer_reward(replies, compat=compat, **kw) == [0.0]
     assert R.zoom_reward(replies, **kw) == [None]
@@ -67,7 +67,7 @@ def test_every_reward_function_survives_fuzzed_replies():
         assistant_prefix=[random.Random(i).choice(["", Z, A]) for i in range(n)],
         kind=["qa", "grounding"] * (n // 2), duration_seconds=[100.0, 7.5, 3600.0] * (n // 3),
         clips=[[[10, 20]], [], [[0, 5], [50, 80]]] * (n // 3), gold=["A", "B", "C"] * (n // 3),
-        tgt=[[[3, 9]], [], [[0, 100]]] * (n // 3), options=[["A. x", "B. y", "C. z"]] * n, step=[1, 2] * (n // 2),
+        evidence=[[[3, 9]], [], [[0, 100]]] * (n // 3), options=[["A. x", "B. y", "C. z"]] * n, step=[1, 2] * (n // 2),
     )
     for compat in (False, True):
         fmt = R.format_reward(replies, compat=compat, **columns)

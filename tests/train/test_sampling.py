@@ -19,7 +19,7 @@ REF = ClipPolicy.preset("reference")
 N = 3000
 
 
-def _kind_of(clips, duration, tgt):
+def _kind_of(clips, duration, evidence):
     if not clips:
         return "none"
     if clips == [Interval(0.0, float(int(duration)))]:
@@ -28,19 +28,19 @@ def _kind_of(clips, duration, tgt):
 
 
 def test_grounding_mixture_is_60_20_20():
-    tgt = [Interval(10, 20), Interval(15, 30), Interval(100, 110)]
-    counts = Counter(_kind_of(stage1_clip_intervals(kind="grounding", duration_seconds=300.0, tgt=tgt, policy=REF,
-                                                    seed=s), 300.0, tgt) for s in range(N))
+    evidence = [Interval(10, 20), Interval(15, 30), Interval(100, 110)]
+    counts = Counter(_kind_of(stage1_clip_intervals(kind="grounding", duration_seconds=300.0, evidence=evidence, policy=REF,
+                                                    seed=s), 300.0, evidence) for s in range(N))
     assert abs(counts["moments"] / N - 0.6) < 0.04
     assert abs(counts["whole"] / N - 0.2) < 0.03
     assert abs(counts["none"] / N - 0.2) < 0.03
 
 
 def test_grounding_moments_are_merged_and_widened_at_most_5s():
-    tgt = [Interval(10, 20), Interval(15, 30), Interval(100, 110)]
+    evidence = [Interval(10, 20), Interval(15, 30), Interval(100, 110)]
     for seed in range(300):
-        clips = stage1_clip_intervals(kind="grounding", duration_seconds=300.0, tgt=tgt, policy=REF, seed=seed)
-        if _kind_of(clips, 300.0, tgt) != "moments":
+        clips = stage1_clip_intervals(kind="grounding", duration_seconds=300.0, evidence=evidence, policy=REF, seed=seed)
+        if _kind_of(clips, 300.0, evidence) != "moments":
             continue
         assert len(clips) == 2  # [10, 30] merged, [100, 110]
         assert 5 <= clips[0].start_seconds <= 10 and 30 <= clips[0].end_seconds <= 35
@@ -72,15 +72,15 @@ def test_qa_random_clip_count_bounded_by_duration(duration, most):
 
 
 def test_same_seed_same_clips_and_different_seeds_differ():
-    tgt = [Interval(10, 20)]
-    a = [stage1_clip_intervals(kind="grounding", duration_seconds=60.0, tgt=tgt, policy=REF, seed=s) for s in range(50)]
-    b = [stage1_clip_intervals(kind="grounding", duration_seconds=60.0, tgt=tgt, policy=REF, seed=s) for s in range(50)]
+    evidence = [Interval(10, 20)]
+    a = [stage1_clip_intervals(kind="grounding", duration_seconds=60.0, evidence=evidence, policy=REF, seed=s) for s in range(50)]
+    b = [stage1_clip_intervals(kind="grounding", duration_seconds=60.0, evidence=evidence, policy=REF, seed=s) for s in range(50)]
     assert a == b
     assert len({tuple(x) for x in a}) > 3
 
 
 def test_stage2_rounding_and_widening_hand_computed():
-    clips = stage2_clip_intervals(zoomin_intervals=[Interval(10.4, 12.6), Interval(30.5, 50.2), Interval(1.0, 2.0)],
+    clips = stage2_clip_intervals(clips=[Interval(10.4, 12.6), Interval(30.5, 50.2), Interval(1.0, 2.0)],
                                   duration_seconds=40.0, policy=REF)
     # [10, 13] -> 3 s < 5 -> mid int(11.5)=11 -> [8, 14]; [30 (round-half-even), 50] stays; [1, 2] -> mid 1 -> [0, 4]
     assert clips == [Interval(0, 4), Interval(8, 14), Interval(30, 50)]
@@ -97,7 +97,7 @@ def test_max_frames_per_clip(kind, n, frames):
 def test_presets_and_validation():
     aligned = ClipPolicy.preset("aligned")
     assert (REF.sft_short_video_seconds, aligned.sft_short_video_seconds) == (120.0, 60.0)
-    assert (REF.factor_on_slow_clips, aligned.factor_on_slow_clips) == (False, True)
+    assert (REF.factor_on_clips, aligned.factor_on_clips) == (False, True)
     assert max_frames_per_clip(num_clips=1, kind="grpo", policy=aligned) == 32
     with pytest.raises(ValueError, match="unknown clip preset"):
         ClipPolicy.preset("nope")  # type: ignore[arg-type]

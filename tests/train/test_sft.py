@@ -113,7 +113,7 @@ def test_trajectory_steps_render_exactly_the_prompts_inference_sent(video_root, 
 
     model, processor = tiny
     policy = ZoomPolicy(fast_max_frames=SMALL["fast_max_frames"], fast_pixels_per_frame=SMALL["fast_pixels_per_frame"],
-                        slow_pixels_per_frame=SMALL["clip_pixels_per_frame"])
+                        clip_pixels_per_frame=SMALL["clip_pixels_per_frame"])
     backend = ScriptedBackend(["I need to zoom in on the video.\n\nLook. \\boxed{[2, 5]}", "not sure", "\\boxed{B}"])
     episode = run_episode(backend, EpisodeTask(episode_id="e1", video_path=str(video_root / "a.mp4"), question="What?",
                                                options=("A. x", "B. y")), policy)

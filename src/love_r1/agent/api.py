@@ -10,18 +10,16 @@ from typing import Any
 from love_r1.agent.loop import EpisodeTask, run_episode
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.agent.steps import Episode
-from love_r1.backends import Backend
-
-DEFAULT_MODEL = "iSEE-Laboratory/love-r1-stage3"
+from love_r1.backends import DEFAULT_MODEL_ID, Backend
 
 
 def ask(
-    video: str | Path,
+    video_path: str | Path,
     question: str,
     *,
     options: Sequence[str] | None = None,
     backend: Backend | None = None,
-    model: str = DEFAULT_MODEL,
+    model: str = DEFAULT_MODEL_ID,
     policy: ZoomPolicy | None = None,
     answer_instruction: str | None = None,
     episode_id: str | None = None,
@@ -30,7 +28,7 @@ def ask(
     """Ask one question about one video and return the whole episode (``episode.answer``).
 
     Args:
-        video: path of the video file.
+        video_path: the video file.
         question: the question; ``options`` (e.g. ``["A. red", "B. blue"]``) go one per line after it.
         backend: the model; ``None`` loads ``model`` with the transformers backend
             (``love_r1.backends.hf.HFBackend.from_pretrained``, extra ``hf``).
@@ -48,7 +46,7 @@ def ask(
 
         backend = HFBackend.from_pretrained(model)
     task = EpisodeTask(
-        episode_id=episode_id or uuid.uuid4().hex[:12], video_path=video, question=question,
+        episode_id=episode_id or uuid.uuid4().hex[:12], video_path=video_path, question=question,
         options=tuple(options or ()), answer_instruction=answer_instruction,
     )
     return run_episode(backend, task, policy, open_video=open_video)

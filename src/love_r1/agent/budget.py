@@ -158,7 +158,7 @@ def plan_clip(
         length_seconds: interval length (``end - start``, seconds).
         width, height: display size of the source video (pixels).
         token_budget: vision tokens this clip may cost.
-        max_frames: frame cap (the policy's ``slow_max_frames``).
+        max_frames: frame cap (the policy's ``clip_max_frames``).
         min_frames: fewest frames worth showing (capped by ``available``).
         frames_per_second_cap: sampling rate cap (frames per second).
         min_pixels_per_frame, max_pixels_per_frame: resolution range per frame (pixels).

@@ -12,7 +12,7 @@ Per episode (``docs/protocol.md`` §3, the reference ``model_sample_frame.py``):
   answer: the same prompt (the whole video as the zoom clip when there is none) with the answer
   phrase pre-filled; its last box is the answer (``""`` when there is none).
 
-Token budgets (``policy.zoom_token_budget`` / ``total_token_budget``, off by default) plan each
+Token budgets (``policy.clip_token_budget`` / ``total_token_budget``, off by default) plan each
 zoom clip's frames and pixels with :func:`love_r1.agent.budget.plan_clip`, record the plan on the
 step, and force the answer (``"token_budget"``) when a clip does not fit the prompt's budget;
 ``policy.skip_zoom_below_seconds`` answers short videos in one forced step (``"short_video"``).
@@ -135,7 +135,7 @@ def resolve_zoom(
     * ``e - s < min_clip_seconds`` -> ``"too_short"``;
     * if ``widen`` and ``e - s < L`` with ``L = min(min_length_seconds, D * min_length_fraction)``:
       ``s = int(max(mid - L/2, 0))``, ``e = int(min(mid + L/2, D))`` around ``mid = (s + e) / 2``;
-    * IoU with any existing clip ``> iou_stop`` -> ``"repeat_iou"``.
+    * IoU with any existing clip ``> repeat_iou`` -> ``"repeat_iou"``.
 
     Returns ``(interval, None)`` when accepted, ``(None, reason)`` otherwise.
 
@@ -160,7 +160,7 @@ def resolve_zoom(
             start = int(max(mid - length / 2, 0))
             end = int(min(mid + length / 2, duration_seconds))
     interval = Interval(float(start), float(end))
-    if any(interval.iou(other) > policy.iou_stop for other in existing):
+    if any(interval.iou(other) > policy.repeat_iou for other in existing):
         return None, "repeat_iou"
     return interval, None
 
@@ -264,8 +264,8 @@ class _Run:
             cached = frames_from_cache(self.reader)
             if plan is None:
                 frames = ops.sample_clip(
-                    self.reader, interval.start_seconds, interval.end_seconds, max_frames=policy.slow_max_frames,
-                    frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
+                    self.reader, interval.start_seconds, interval.end_seconds, max_frames=policy.clip_max_frames,
+                    frames_per_second=policy.frames_per_second, pixels_per_frame=policy.clip_pixels_per_frame,
                     resolution_factor=policy.resolution_factor(self.duration_seconds), overlay=policy.overlay,
                     **self.video_kwargs(),
                 )
@@ -287,7 +287,7 @@ class _Run:
         )
 
     def plan(self, interval: Interval) -> ClipPlan:
-        """Plan (``zoom_token_budget``) or price (fixed clip) a new clip within what the budgets leave.
+        """Plan (``clip_token_budget``) or price (fixed clip) a new clip within what the budgets leave.
 
         Raises:
             BudgetError: the clip does not fit.
@@ -297,14 +297,14 @@ class _Run:
         width, height = int(meta.width), int(meta.height)
         length = interval.end_seconds - interval.start_seconds
         left = None if policy.total_token_budget is None else policy.total_token_budget - self.prompt_tokens()
-        if policy.zoom_token_budget is not None:
-            budget = policy.zoom_token_budget if left is None else min(policy.zoom_token_budget, left)
+        if policy.clip_token_budget is not None:
+            budget = policy.clip_token_budget if left is None else min(policy.clip_token_budget, left)
             return plan_clip(length_seconds=length, width=width, height=height, token_budget=budget,
-                             max_frames=policy.slow_max_frames, frames_per_second_cap=policy.frames_per_second)
+                             max_frames=policy.clip_max_frames, frames_per_second_cap=policy.frames_per_second)
         plan = fixed_clip_plan(
-            length_seconds=length, width=width, height=height, max_frames=policy.slow_max_frames,
+            length_seconds=length, width=width, height=height, max_frames=policy.clip_max_frames,
             frames_per_second=policy.frames_per_second,
-            pixels_per_frame=policy.slow_pixels_per_frame * policy.resolution_factor(self.duration_seconds),
+            pixels_per_frame=policy.clip_pixels_per_frame * policy.resolution_factor(self.duration_seconds),
         )
         if left is not None and plan.tokens > left:
             raise BudgetError(

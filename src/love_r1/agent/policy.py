@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from love_r1.agent.budget import (
     PLAN_MIN_FRAMES,
@@ -20,19 +20,26 @@ PresetName = Literal["reference", "mlvu", "longvideobench", "budget"]
 
 # name -> field overrides on top of the reference defaults (model_sample_frame.py keys these on the
 # benchmark name; we ship them as explicit, recorded presets).
-_PRESETS: dict[str, dict[str, Any]] = {
+_PRESETS: dict[PresetName, dict[str, Any]] = {
     "reference": {},
     "mlvu": {"fast_max_frames": 384, "fast_pixels_per_frame": 64 * 28 * 28},
-    "longvideobench": {"slow_max_frames": 16, "widen": False},
+    "longvideobench": {"clip_max_frames": 16, "widen": False},
     # Token-budgeted zoom (docs/protocol.md §8): 4032 = the reference zoom clip of a 16:9 video
     # (32 frames at 588x336 = 16 pairs x 252 tokens), so long intervals keep the reference clip and
     # short ones trade unused frames for resolution; 16384 = the paper's ~16k-token context for the
     # whole prompt (a long 16:9 video's fast view costs 10,752 of it).
-    "budget": {"zoom_token_budget": 4032, "total_token_budget": 16384},
+    "budget": {"clip_token_budget": 4032, "total_token_budget": 16384},
 }
 
 # Off by default; omitted from to_dict() while None so reference records (and run hashes) are unchanged.
-_OPTIONAL_FIELDS = ("zoom_token_budget", "total_token_budget", "skip_zoom_below_seconds")
+_OPTIONAL_FIELDS = ("clip_token_budget", "total_token_budget", "skip_zoom_below_seconds")
+# Field names of episodes and run stores written before the vocabulary rename (read by from_dict only).
+_OLD_NAMES = {
+    "iou_stop": "repeat_iou",
+    "slow_max_frames": "clip_max_frames",
+    "slow_pixels_per_frame": "clip_pixels_per_frame",
+    "zoom_token_budget": "clip_token_budget",
+}
 
 
 @dataclass(frozen=True)
@@ -48,9 +55,9 @@ class ZoomPolicy:
             ``min(min_length_seconds, duration * min_length_fraction)`` are widened to that length
             around their midpoint (endpoints cast to ``int`` as the reference does).
         widen: apply the widening (off in the LongVideoBench preset).
-        iou_stop: a new interval whose IoU with an existing clip is above this forces the answer.
+        repeat_iou: a new interval whose IoU with an existing clip is above this forces the answer.
         fast_max_frames, fast_pixels_per_frame: fast-view frame cap and pixel budget per frame.
-        slow_max_frames, slow_pixels_per_frame: zoom-clip frame cap and pixel budget per frame.
+        clip_max_frames, clip_pixels_per_frame: zoom-clip frame cap and pixel budget per frame.
         short_video_seconds, short_video_factor: videos shorter than ``short_video_seconds`` get
             ``short_video_factor`` times the pixel budget (fast view and zoom clips).
         frames_per_second: sampling rate cap for both views (frames per second).
@@ -59,12 +66,12 @@ class ZoomPolicy:
             temperature 0.01 / top-k 1 there, i.e. greedy, which we express as temperature 0).
         strict_parsing: read intervals exactly like the reference (``[int, int]`` only).
         answer_instruction: appended to the question text when a task gives none.
-        zoom_token_budget: vision tokens per zoom clip; when set, each clip's frame count and pixels
-            per frame come from :func:`love_r1.agent.budget.plan_clip` (up to ``slow_max_frames``
-            frames at up to ``frames_per_second``) instead of the fixed slow settings and the 60 s
+        clip_token_budget: vision tokens per zoom clip; when set, each clip's frame count and pixels
+            per frame come from :func:`love_r1.agent.budget.plan_clip` (up to ``clip_max_frames``
+            frames at up to ``frames_per_second``) instead of the fixed zoom-clip settings and the 60 s
             factor. ``None`` (default): the reference clips.
         total_token_budget: vision tokens of the whole prompt (fast view plus every zoom clip); a zoom
-            whose clip does not fit (or, with ``zoom_token_budget``, cannot be planned in what is left)
+            whose clip does not fit (or, with ``clip_token_budget``, cannot be planned in what is left)
             forces the answer with stop reason ``"token_budget"``. ``None`` (default): unbounded.
         skip_zoom_below_seconds: any-horizon routing: videos shorter than this (seconds) are answered
             in one forced step with the whole video as the zoom clip (stop reason ``"short_video"``).
@@ -82,11 +89,11 @@ class ZoomPolicy:
     min_length_seconds: float = 30.0
     min_length_fraction: float = 1 / 8
     widen: bool = True
-    iou_stop: float = 0.3
+    repeat_iou: float = 0.3
     fast_max_frames: int = 768
     fast_pixels_per_frame: int = 32 * 28 * 28
-    slow_max_frames: int = 32
-    slow_pixels_per_frame: int = 256 * 28 * 28
+    clip_max_frames: int = 32
+    clip_pixels_per_frame: int = 256 * 28 * 28
     short_video_seconds: float = 60.0
     short_video_factor: int = 2
     frames_per_second: float = 2.0
@@ -94,7 +101,7 @@ class ZoomPolicy:
     sampling: SamplingParams = field(default_factory=lambda: SamplingParams(max_new_tokens=2048))
     strict_parsing: bool = False
     answer_instruction: str = SINGLE_LETTER_INSTRUCTION
-    zoom_token_budget: int | None = None
+    clip_token_budget: int | None = None
     total_token_budget: int | None = None
     skip_zoom_below_seconds: float | None = None
     time_base: TimeBase = DEFAULT_TIME_BASE
@@ -105,14 +112,14 @@ class ZoomPolicy:
             object.__setattr__(self, "sampling", SamplingParams(**self.sampling))
         if not isinstance(self.sampling, SamplingParams):
             raise TypeError(f"ZoomPolicy.sampling must be SamplingParams, got {type(self.sampling).__name__}")
-        for name in ("max_free_steps", "fast_max_frames", "slow_max_frames", "fast_pixels_per_frame",
-                     "slow_pixels_per_frame", "short_video_factor"):
+        for name in ("max_free_steps", "fast_max_frames", "clip_max_frames", "fast_pixels_per_frame",
+                     "clip_pixels_per_frame", "short_video_factor"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"ZoomPolicy.{name} must be an int, got {value!r}")
         if self.max_free_steps < 0:
             raise ValueError(f"ZoomPolicy.max_free_steps must be >= 0, got {self.max_free_steps}")
-        for name in ("fast_max_frames", "slow_max_frames", "fast_pixels_per_frame", "slow_pixels_per_frame",
+        for name in ("fast_max_frames", "clip_max_frames", "fast_pixels_per_frame", "clip_pixels_per_frame",
                      "short_video_factor"):
             if getattr(self, name) < 1:
                 raise ValueError(f"ZoomPolicy.{name} must be >= 1, got {getattr(self, name)}")
@@ -122,12 +129,12 @@ class ZoomPolicy:
                 raise ValueError(f"ZoomPolicy.{name} must be >= 0, got {getattr(self, name)}")
         if self.frames_per_second <= 0:
             raise ValueError(f"ZoomPolicy.frames_per_second must be > 0, got {self.frames_per_second}")
-        if not 0 <= self.iou_stop <= 1:
-            raise ValueError(f"ZoomPolicy.iou_stop must be in [0, 1], got {self.iou_stop}")
+        if not 0 <= self.repeat_iou <= 1:
+            raise ValueError(f"ZoomPolicy.repeat_iou must be in [0, 1], got {self.repeat_iou}")
         self._check_budgets()
 
     def _check_budgets(self) -> None:
-        for name in ("zoom_token_budget", "total_token_budget"):
+        for name in ("clip_token_budget", "total_token_budget"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
                 raise TypeError(f"ZoomPolicy.{name} must be an int number of tokens or None, got {value!r}")
@@ -135,10 +142,10 @@ class ZoomPolicy:
         if skip is not None and (isinstance(skip, bool) or not isinstance(skip, (int, float)) or not skip >= 0):
             raise ValueError(f"ZoomPolicy.skip_zoom_below_seconds must be >= 0 seconds or None, got {skip!r}")
         smallest_clip = self.smallest_clip_tokens()
-        if self.zoom_token_budget is not None and self.zoom_token_budget < smallest_clip:
-            frames = min(PLAN_MIN_FRAMES, self.slow_max_frames)
+        if self.clip_token_budget is not None and self.clip_token_budget < smallest_clip:
+            frames = min(PLAN_MIN_FRAMES, self.clip_max_frames)
             raise ValueError(
-                f"ZoomPolicy.zoom_token_budget={self.zoom_token_budget} is below the smallest planned clip: "
+                f"ZoomPolicy.clip_token_budget={self.clip_token_budget} is below the smallest planned clip: "
                 f"{frames} frames at {PLAN_MIN_PIXELS_PER_FRAME} pixels = "
                 f"{-(-frames // TEMPORAL_PATCH_SIZE)} frame pairs x "
                 f"{nominal_pair_tokens(pixels_per_frame=PLAN_MIN_PIXELS_PER_FRAME)} tokens = {smallest_clip} tokens"
@@ -156,8 +163,8 @@ class ZoomPolicy:
 
     def smallest_clip_tokens(self) -> int:
         """Tokens of the smallest clip :func:`~love_r1.agent.budget.plan_clip` makes (nominal, any aspect ratio):
-        ``min(4, slow_max_frames)`` frames at ``64·28·28`` pixels, i.e. 2 pairs x 67 = 134 tokens by default."""
-        frames = min(PLAN_MIN_FRAMES, self.slow_max_frames)
+        ``min(4, clip_max_frames)`` frames at ``64·28·28`` pixels, i.e. 2 pairs x 67 = 134 tokens by default."""
+        frames = min(PLAN_MIN_FRAMES, self.clip_max_frames)
         return -(-frames // TEMPORAL_PATCH_SIZE) * nominal_pair_tokens(pixels_per_frame=PLAN_MIN_PIXELS_PER_FRAME)
 
     def max_fast_view_tokens(self) -> int:
@@ -174,7 +181,7 @@ class ZoomPolicy:
     @property
     def budgeted(self) -> bool:
         """Whether a token budget is set (zoom clips are then planned and priced)."""
-        return self.zoom_token_budget is not None or self.total_token_budget is not None
+        return self.clip_token_budget is not None or self.total_token_budget is not None
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> ZoomPolicy:
@@ -182,12 +189,8 @@ class ZoomPolicy:
         ``"longvideobench"`` (16 frames per zoom clip, no widening) or ``"budget"`` (4032 tokens per
         zoom clip, 16384 per prompt); ``overrides`` replace fields."""
         if name not in _PRESETS:
-            raise ValueError(f"unknown ZoomPolicy preset {name!r}; choose one of {sorted(_PRESETS)}")
+            raise ValueError(f"ZoomPolicy preset must be one of {list(get_args(PresetName))}; got {name!r}")
         return cls(**{"name": name, **_PRESETS[name], **overrides})
-
-    @staticmethod
-    def preset_names() -> list[str]:
-        return sorted(_PRESETS)
 
     def replace(self, **changes: Any) -> ZoomPolicy:
         return dataclasses.replace(self, **changes)
@@ -210,6 +213,8 @@ class ZoomPolicy:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ZoomPolicy:
+        """The policy of a ``to_dict()`` (episodes and run stores; older files' field names are read too)."""
+        data = {_OLD_NAMES.get(name, name): value for name, value in data.items()}
         unknown = sorted(set(data) - set(cls.__dataclass_fields__))
         if unknown:
             raise ValueError(f"unknown ZoomPolicy fields {unknown}; known: {sorted(cls.__dataclass_fields__)}")

@@ -3,8 +3,8 @@
 ``docs/protocol.md`` §3 "Stage-1 path": the prompt is the system message and one user turn with
 
 1. ``Full video [0, ⌊D⌋]:`` and the fast view (the policy's fast settings, 60 s factor rule);
-2. ``Subset zoom-in video clip [0, ⌊D⌋]:`` and ONE slow clip over the whole video
-   (``min(int(2·⌊D⌋), slow_max_frames)`` frames, the slow pixel budget times the 60 s factor);
+2. ``Subset zoom-in video clip [0, ⌊D⌋]:`` and ONE zoom clip over the whole video
+   (``min(int(2·⌊D⌋), clip_max_frames)`` frames, the zoom-clip pixel budget times the 60 s factor);
 3. the question text as is (options and answer instruction included, **no** decision instruction).
 
 The reply is the answer (the reference optionally keeps only the last ``\\boxed{}`` content). Each
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 
 def whole_video_clip(duration_seconds: float) -> Interval:
-    """The stage-1 slow clip ``[0, int(D)]`` (the reference's ``zoomin_intervals = [[0, int(duration)]]``)."""
+    """The stage-1 zoom clip ``[0, int(D)]`` (the reference's ``zoomin_intervals = [[0, int(duration)]]``)."""
     if not duration_seconds > 0:
         raise ValueError(f"duration_seconds must be > 0, got {duration_seconds!r}")
     return Interval(0.0, float(int(duration_seconds)))
@@ -97,8 +97,8 @@ def _prepare(task: EpisodeTask, policy: ZoomPolicy, reader: Any, ops: _VideoOps,
     )
     interval = whole_video_clip(duration)
     slow = ops.sample_clip(
-        reader, interval.start_seconds, interval.end_seconds, max_frames=policy.slow_max_frames,
-        frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
+        reader, interval.start_seconds, interval.end_seconds, max_frames=policy.clip_max_frames,
+        frames_per_second=policy.frames_per_second, pixels_per_frame=policy.clip_pixels_per_frame,
         resolution_factor=policy.resolution_factor(duration), overlay=policy.overlay, **video_kwargs,
     )
     episode.ledger.add_decode(num_frames=len(fast) + len(slow), seconds=time.perf_counter() - began,
@@ -108,7 +108,7 @@ def _prepare(task: EpisodeTask, policy: ZoomPolicy, reader: Any, ops: _VideoOps,
                                      timestamps_seconds=tuple(float(t) for t in fast.timestamps_seconds))
     instruction = policy.answer_instruction if task.answer_instruction is None else task.answer_instruction
     text = question_text(task.question, task.options, instruction)
-    if task.context_text is not None:  # the whole-video slow clip is not a zoom clip: no clips passed
+    if task.context_text is not None:  # the whole-video clip comes from no zoom: no clips passed
         text = task.context_text(episode.fast_view.timestamps_seconds, ()) + text
     messages = build_single_pass_messages(fast_view=fast, clips=[(interval, slow)], duration_seconds=duration,
                                           question_text=text)

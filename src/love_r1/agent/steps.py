@@ -70,7 +70,7 @@ class _Step:
         usage: tokens and seconds the backend reported for this call.
         seconds: wall time of the ``generate`` call this step was part of (shared by a batch).
         finish_reason: the backend's finish reason (``"stop"``, ``"length"``).
-        clip_plan: with a token budget (``ZoomPolicy.zoom_token_budget`` / ``total_token_budget``), how
+        clip_plan: with a token budget (``ZoomPolicy.clip_token_budget`` / ``total_token_budget``), how
             the clip this step added was sampled and its vision tokens (on a forced answer: the
             whole-video fallback clip); ``None`` otherwise, and then absent from ``to_dict()``.
     """

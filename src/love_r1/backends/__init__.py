@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 Role = Literal["system", "user", "assistant"]
 
+# The checkpoint loaded when none is named: the released stage-3 LOVE-R1 model (README of HumanMLLM/LOVE-R1).
+DEFAULT_MODEL_ID = "iSEE-Laboratory/love-r1-stage3"
+
 
 @dataclass(frozen=True)
 class TextPart:
@@ -157,6 +160,6 @@ class Backend(Protocol):
 
 
 __all__ = [
-    "Backend", "BackendError", "ContentPart", "Generation", "GenerationRequest", "Message", "Role",
+    "DEFAULT_MODEL_ID", "Backend", "BackendError", "ContentPart", "Generation", "GenerationRequest", "Message", "Role",
     "SamplingParams", "TextPart", "TokenUsage", "VideoPart",
 ]

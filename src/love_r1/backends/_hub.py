@@ -1,7 +1,8 @@
 """Model resolution: a local checkpoint directory, or a Hugging Face Hub id resolved to a local snapshot.
 
 Released LOVE-R1 checkpoints (README of HumanMLLM/LOVE-R1): ``iSEE-Laboratory/love-r1-stage1``,
-``iSEE-Laboratory/love-r1-stage2``, ``iSEE-Laboratory/love-r1-stage3`` (the default).
+``iSEE-Laboratory/love-r1-stage2``, ``iSEE-Laboratory/love-r1-stage3`` (the default,
+:data:`love_r1.backends.DEFAULT_MODEL_ID`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ import os
 from pathlib import Path
 
 from love_r1._imports import require
-from love_r1.backends import BackendError
+from love_r1.backends import DEFAULT_MODEL_ID, BackendError
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_MODEL_ID = "iSEE-Laboratory/love-r1-stage3"
 
 # Files a transformers checkpoint needs; weights in other formats (.bin, .pt, onnx) are not fetched.
 _ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "*.tiktoken", "*.py"]
@@ -37,7 +36,7 @@ def resolve_model_path(
     """
     text = os.fspath(model_id_or_dir)
     if not text:
-        raise ValueError("model_id_or_dir is empty; pass a Hub id such as 'iSEE-Laboratory/love-r1-stage3' or a path")
+        raise ValueError(f"model_id_or_dir is empty; pass a Hub id such as {DEFAULT_MODEL_ID!r} or a path")
     path = Path(text).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -85,4 +84,4 @@ def resolve_model_path(
     return Path(snapshot)
 
 
-__all__ = ["DEFAULT_MODEL_ID", "resolve_model_path"]
+__all__ = ["resolve_model_path"]

@@ -1,7 +1,7 @@
 """Cross-step reuse state for the hf backend: per-session KV cache of a token prefix and per-clip features.
 
 A *session* is one episode (``GenerationRequest.session_id``). Successive LOVE-R1 prompts of an
-episode share their start — system message, ``Full video [0, D]:``, the fast clip — and often
+episode share their start — system message, ``Full video [0, D]:``, the fast view — and often
 earlier zoom clips. Two things are kept per session:
 
 * **clip features**: the vision-encoder output for every clip with a ``Frames.key``; a clip is sent

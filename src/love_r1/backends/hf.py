@@ -4,7 +4,7 @@
 carry a ``session_id`` (one per episode) are run one at a time against that session's cached state
 when ``reuse_cache=True``: clips already encoded by the vision tower are not encoded again, and the
 KV cache of the longest common token prefix with the session's previous prompt (system message and
-fast clip always; earlier zoom clips that kept their place) is reused, so only the changed suffix is
+fast view always; earlier zoom clips that kept their place) is reused, so only the changed suffix is
 prefilled. The result equals a full recomputation (tested on logits, ``atol=1e-5``). Other requests
 are batched with left padding.
 
@@ -24,6 +24,7 @@ from typing import Any
 from love_r1._compat import copy_cache_prefix, crop_cache
 from love_r1._imports import require
 from love_r1.backends import (
+    DEFAULT_MODEL_ID,
     BackendError,
     Generation,
     GenerationRequest,
@@ -31,7 +32,7 @@ from love_r1.backends import (
     TokenUsage,
 )
 from love_r1.backends import _qwen_inputs as qi
-from love_r1.backends._hub import DEFAULT_MODEL_ID, resolve_model_path
+from love_r1.backends._hub import resolve_model_path
 from love_r1.backends._kv_cache import (
     ClipFeatures,
     Session,
@@ -157,7 +158,7 @@ class HFBackend:
             long-video prompt on a 7B model is about 1 GB; set this to at least the number of
             episodes run concurrently, or reuse is lost to eviction.
         share_across_sessions: a new session may start from another held session's cache and clip
-            features (questions on the same video share system message and fast clip).
+            features (questions on the same video share system message and fast view).
         return_logits: keep the per-step logits in ``Generation.raw["logits"]`` (tests, debugging).
     """
 
@@ -580,4 +581,4 @@ class HFBackend:
         return output_cls(**kwargs)
 
 
-__all__ = ["DEFAULT_MODEL_ID", "HFBackend"]
+__all__ = ["HFBackend"]

@@ -3,7 +3,7 @@
 vLLM is imported lazily, so this module imports without it; constructing :class:`VLLMBackend`
 without vLLM raises an ``ImportError`` naming the extra. The engine runs with
 ``enable_prefix_caching=True``: successive steps of an episode share their prompt start (system
-message and fast clip), and vLLM's prefix cache reuses those KV blocks across calls (vision
+message and fast view), and vLLM's prefix cache reuses those KV blocks across calls (vision
 features of the prefix included, since the engine hashes the multimodal inputs with the tokens).
 
 Prompts are rendered with the checkpoint's own chat template (:mod:`love_r1.backends._qwen_inputs`),
@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from love_r1._imports import require
-from love_r1.backends import BackendError, Generation, GenerationRequest, SamplingParams, TokenUsage
+from love_r1.backends import DEFAULT_MODEL_ID, BackendError, Generation, GenerationRequest, SamplingParams, TokenUsage
 from love_r1.backends import _qwen_inputs as qi
-from love_r1.backends._hub import DEFAULT_MODEL_ID, resolve_model_path
+from love_r1.backends._hub import resolve_model_path
 from love_r1.backends._mrope import DEFAULT_POSITION_RULE, PositionRule, check_position_rule
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class VLLMBackend:
         position_rule: PositionRule = DEFAULT_POSITION_RULE,
         **llm_kwargs: Any,
     ) -> VLLMBackend:
-        """Start an offline engine with prefix caching; ``max_videos_per_prompt`` = fast clip + zoom clips."""
+        """Start an offline engine with prefix caching; ``max_videos_per_prompt`` = fast view + zoom clips."""
         _vllm_position_rule(position_rule)  # before the engine starts
         vllm = require("vllm", extra="vllm", purpose="the vLLM backend")
         transformers = require("transformers", extra="hf")

@@ -71,8 +71,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     options = parse_into(args._options_cls, args)
     run = getattr(args, "_run", None) or args._module.run
+    from love_r1.errors import DataError
+
     try:
         return int(run(options) or 0)
+    except DataError as error:  # a bad data file: the message names the file, field, value and a hint
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -11,12 +11,11 @@ import json
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from love_r1.backends import Backend
+from love_r1.backends import DEFAULT_MODEL_ID, Backend
 from love_r1.backends.qwen_inputs import PositionRule
 
 BackendKind = Literal["hf", "openai", "vllm", "scripted"]
 BACKEND_KINDS: tuple[str, ...] = get_args(BackendKind)
-DEFAULT_MODEL_ID = "iSEE-Laboratory/love-r1-stage3"
 BACKEND_HELP = ("model backend: hf (transformers, local GPU/CPU), vllm (offline vLLM engine), openai (any "
                 "OpenAI-compatible server: vllm serve, SGLang, OpenAI), scripted (deterministic fake, no model)")
 POSITION_RULE_HELP = ("M-RoPE positions for --backend hf (vllm: max_plus_one only): max_plus_one = how Qwen2.5-VL and "

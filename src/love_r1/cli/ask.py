@@ -250,7 +250,7 @@ def run(options: Options) -> int:
     for choice in choices:
         print(f"          {choice}")
     print(f"policy    {policy.name}: up to {policy.max_free_steps} free steps, fast view <= {policy.fast_max_frames} "
-          f"frames, zoom clips <= {policy.slow_max_frames} frames")
+          f"frames, zoom clips <= {policy.clip_max_frames} frames")
     print(flush=True)
     task = EpisodeTask(
         episode_id=uuid.uuid4().hex[:12], video_path=video, question=question, options=choices,

@@ -46,7 +46,7 @@ def run(options: Options) -> int:
                                  backend_label=options.backend_label())
 
     def judge(item, text):
-        return judge_answer(text, letters=item.letters, gold=item.answer)
+        return judge_answer(text, letters=item.letters, gold=item.gold)
 
     report = cot_report(step="answer-cot", items=items, judge=judge, out_path=options.work_dir / "answer_cot.jsonl")
     run_step = functools.partial(run_answer_cot, items=items, video_root=video_root_of(options), config=config)

@@ -48,7 +48,7 @@ def run(options: Options) -> int:
         report = json.loads(report_path.read_text(encoding="utf-8"))
         contaminated = set(report.get("contaminated_qids", []))
         videos = set(report.get("contaminated_videos", []))
-        contaminated |= {item.qid for item in items if item.video in videos}
+        contaminated |= {item.qid for item in items if item.video_path in videos}
     elif options.contamination_report is not None:
         raise SystemExit(f"error: --contamination-report {str(report_path)!r} does not exist")
     else:

@@ -39,7 +39,7 @@ def run(options: Options) -> int:
     from love_r1.data import CaptionConfig, export_captions, run_captions
 
     items = load_work_items(options)
-    videos = list(dict.fromkeys(item.video for item in items))
+    videos = list(dict.fromkeys(item.video_path for item in items))
     with option_errors():
         config = CaptionConfig(
             segment_seconds=options.segment_seconds, min_segment_seconds=options.min_segment_seconds,

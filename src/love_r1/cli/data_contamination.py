@@ -61,9 +61,9 @@ def run(options: Options) -> int:
     path_to_qids: dict[str, list[str]] = {}
     train = []
     for item in items:
-        if item.video not in path_to_qids:
-            train.append(VideoRef(video_id=item.video_id, path=str(Path(root) / item.video), origin="train"))
-        path_to_qids.setdefault(item.video, []).append(item.qid)
+        if item.video_path not in path_to_qids:
+            train.append(VideoRef(video_id=item.video_id, path=str(Path(root) / item.video_path), origin="train"))
+        path_to_qids.setdefault(item.video_path, []).append(item.qid)
     evaluation = [ref for manifest in options.eval_manifest
                   for ref in read_eval_manifest(manifest, video_root=options.eval_video_root)]
     for name, data_root in zip(options.benchmark, options.benchmark_root, strict=True):

@@ -65,7 +65,7 @@ class Options:
     position_rule: PositionRule | None = field(default=None, metadata={"help": POSITION_RULE_HELP})
     method: Method = field(default="zoom", metadata={
         "help": "zoom: the LOVE-R1 multi-step loop; stage1: the reference's stage-1 path (one pass: fast view + one "
-                "32-frame slow clip of the whole video, no decision instruction); uniform: one pass over "
+                "32-frame zoom clip of the whole video, no decision instruction); uniform: one pass over "
                 "--num-frames uniform frames (baseline)"})
     probe: Probe = field(default="none", metadata={
         "help": "robustness probe: no-visual (every clip a single black frame; --method uniform: no video at all) "

@@ -88,7 +88,7 @@ def user_text(item: QAItem) -> str:
 def sft_record(item: QAItem, *, reply: str, zoomin_intervals: Sequence[Sequence[int]], kind: str,
                sample_index: int) -> dict[str, Any]:
     return {
-        "video": item.video,
+        "video": item.video_path,
         "messages": [
             {"role": "user", "content": [{"type": "text", "text": user_text(item)}]},
             {"role": "assistant", "content": [{"type": "text", "text": reply}]},
@@ -101,10 +101,10 @@ def sft_record(item: QAItem, *, reply: str, zoomin_intervals: Sequence[Sequence[
 
 def grpo_record(item: QAItem, *, grounding: bool) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "path": item.video,
+        "path": item.video_path,
         "problem": item.question.rstrip() + "\n",
         "options": list(item.options),
-        "solution": f"<answer>{item.answer}</answer>",
+        "solution": f"<answer>{item.gold}</answer>",
         "problem_type": "multiple choice",
         "data_type": item.source,
         "zoomin_intervals": [],

@@ -63,7 +63,7 @@ def evidence_clips(
             stats.failed_items[item.qid] = no_evidence_reason
             continue
         try:
-            with open_video(str(Path(video_root) / item.video)) as reader:
+            with open_video(str(Path(video_root) / item.video_path)) as reader:
                 duration = float(reader.metadata.duration_seconds)
         except item_errors() as error:
             stats.failed_items[item.qid] = f"{type(error).__name__}: {error}"

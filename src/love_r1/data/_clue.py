@@ -51,7 +51,7 @@ def clue_verdict(text: str) -> ClueVerdict:
 
 
 def _answer_text(item: QAItem) -> str:
-    index = item.letters.index(item.answer)
+    index = item.letters.index(item.gold)
     return item.options[index]
 
 
@@ -73,12 +73,12 @@ def run_clue_check(
         text = render("clue_check", start_seconds=start, end_seconds=end, question=item.question.strip(),
                       options=list(item.options), answer=_answer_text(item))
 
-        def build(path=str(Path(video_root) / item.video), start=start, end=end, text=text) -> GenerationRequest:
+        def build(path=str(Path(video_root) / item.video_path), start=start, end=end, text=text) -> GenerationRequest:
             return clip_request(open_video=open_video, path=path, start_seconds=start, end_seconds=end, text=text,
                                 max_frames=config.max_frames, frames_per_second=config.frames_per_second,
                                 pixels_per_frame=config.pixels_per_frame, sampling=config.sampling)
 
-        jobs.append(CallJob(item.qid, 0, build=build, payload={"video": item.video, "clip": [start, end]}))
+        jobs.append(CallJob(item.qid, 0, build=build, payload={"video": item.video_path, "clip": [start, end]}))
     run_jobs_into(stats, backend, jobs, store=store, step=STEP, config_hash=digest, workers=workers,
                   batch_size=batch_size, progress=progress)
     return digest, stats

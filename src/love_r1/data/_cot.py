@@ -182,9 +182,9 @@ def run_zoom_cot(
     stats = RunStats()
     prompts: dict[str, str] = {}
     for item in items:
-        segments = read_captions(captions_dir, item.video)
+        segments = read_captions(captions_dir, item.video_path)
         if not segments:
-            stats.failed_items[item.qid] = f"no captions for {item.video!r} in {str(captions_dir)!r}"
+            stats.failed_items[item.qid] = f"no captions for {item.video_path!r} in {str(captions_dir)!r}"
             continue
         if not item.evidence:
             stats.failed_items[item.qid] = "no evidence intervals to check the zoom against"
@@ -197,7 +197,7 @@ def run_zoom_cot(
         sampling = dataclasses.replace(config.sampling, seed=None if config.sampling.seed is None
                                        else config.sampling.seed + index)
         request = GenerationRequest(messages=(Message("user", (TextPart(prompts[item.qid]),)),), sampling=sampling)
-        return CallJob(item.qid, index, build=lambda: request, payload={"video": item.video})
+        return CallJob(item.qid, index, build=lambda: request, payload={"video": item.video_path})
 
     def judge(item: QAItem, record: CallRecord) -> Verdict:
         return judge_zoom(record.text, evidence=item.evidence, max_interval_seconds=config.max_interval_seconds,
@@ -224,20 +224,20 @@ def run_answer_cot(
 
     def make_job(item: QAItem, index: int) -> CallJob:
         start, end = clips[item.qid]
-        text = render("answer_cot", start_seconds=start, end_seconds=end, answer=item.answer, **_question_vars(item))
+        text = render("answer_cot", start_seconds=start, end_seconds=end, answer=item.gold, **_question_vars(item))
         sampling = dataclasses.replace(config.sampling, seed=None if config.sampling.seed is None
                                        else config.sampling.seed + index)
 
         def build() -> GenerationRequest:
-            return clip_request(open_video=open_video, path=str(Path(video_root) / item.video), start_seconds=start,
+            return clip_request(open_video=open_video, path=str(Path(video_root) / item.video_path), start_seconds=start,
                                 end_seconds=end, text=text, max_frames=config.max_frames,
                                 frames_per_second=config.frames_per_second, pixels_per_frame=config.pixels_per_frame,
                                 sampling=sampling)
 
-        return CallJob(item.qid, index, build=build, payload={"video": item.video, "clip": [start, end]})
+        return CallJob(item.qid, index, build=build, payload={"video": item.video_path, "clip": [start, end]})
 
     def judge(item: QAItem, record: CallRecord) -> Verdict:
-        return judge_answer(record.text, letters=item.letters, gold=item.answer)
+        return judge_answer(record.text, letters=item.letters, gold=item.gold)
 
     ready = [item for item in items if item.qid in clips]
     _run_rounds(backend, ready, store=store, step=ANSWER_STEP, digest=digest, num_samples=config.num_samples,
@@ -260,7 +260,7 @@ def export_cot(store: CallStore, *, step: str, config_hash: str, items: Sequence
             verdict = judge(item, record.text)
             counts[verdict.reason] = counts.get(verdict.reason, 0) + 1
             lines.append(json.dumps({
-                "qid": qid, "video": item.video, "sample_index": record.sample_index, "step": step,
+                "qid": qid, "video": item.video_path, "sample_index": record.sample_index, "step": step,
                 "accepted": verdict.accepted, "reason": verdict.reason, "reply": verdict.reply,
                 "interval": list(verdict.interval) if verdict.interval else None, "letter": verdict.letter,
                 "clip": record.payload.get("clip"), "best_iou": round(verdict.best_iou, 4), "raw": record.text,

@@ -19,8 +19,9 @@ import string
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+from love_r1.errors import DataError
 from love_r1.interval import Interval
 
 AnnotationFormat = Literal["auto", "needle", "cgbench"]
@@ -28,7 +29,7 @@ _LETTERS = string.ascii_uppercase
 _OPTION_RE = re.compile(r"^\s*([A-Z])\s*[.)]\s*")
 
 
-class AnnotationError(ValueError):
+class AnnotationError(DataError):
     """A malformed annotation line; the message names the file, line and field."""
 
 
@@ -38,32 +39,30 @@ class QAItem:
 
     Attributes:
         qid: unique question id (also the split and store key).
-        video: path of the video relative to the video root.
+        video_path: the video file, relative to the video root.
         question: the question text (no options).
         options: option strings, each starting with its letter (``"A. ..."``).
-        answer: the gold option letter.
+        gold: the correct option letter.
         evidence: ground-truth intervals ``[start_seconds, end_seconds)`` that hold the answer.
         duration_seconds: video duration when the annotation gives it, else ``None``.
         source: a data-source tag (written to GRPO records as ``data_type``).
     """
 
     qid: str
-    video: str
+    video_path: str
     question: str
     options: tuple[str, ...]
-    answer: str
+    gold: str
     evidence: tuple[Interval, ...] = ()
     duration_seconds: float | None = None
     source: str = "needle"
 
     def __post_init__(self) -> None:
         if not self.qid:
-            raise AnnotationError("QAItem.qid is empty; every item needs a unique question id")
-        letters = self.letters
-        if self.answer not in letters:
-            raise AnnotationError(
-                f"QAItem {self.qid!r}: answer={self.answer!r} is not one of the option letters {letters}"
-            )
+            raise ValueError("QAItem.qid is empty; every item needs a unique question id")
+        if self.gold not in self.letters:
+            raise ValueError(f"QAItem {self.qid!r}: gold must be one of the option letters {list(self.letters)}; "
+                             f"got {self.gold!r}")
 
     @property
     def letters(self) -> tuple[str, ...]:
@@ -72,36 +71,34 @@ class QAItem:
     @property
     def video_id(self) -> str:
         """The file stem of the video (the id used for contamination checks)."""
-        return Path(self.video).stem
+        return Path(self.video_path).stem
 
     def to_dict(self) -> dict[str, Any]:
         out = {
-            "qid": self.qid, "video": self.video, "question": self.question, "options": list(self.options),
-            "answer": self.answer, "evidence": [iv.as_list() for iv in self.evidence], "source": self.source,
+            "qid": self.qid, "video": self.video_path, "question": self.question, "options": list(self.options),
+            "answer": self.gold, "evidence": [iv.as_list() for iv in self.evidence], "source": self.source,
         }
         if self.duration_seconds is not None:
             out["duration_seconds"] = self.duration_seconds
         return out
 
 
-def _where(path: Path, line_number: int) -> str:
-    return f"{path}:{line_number}"
-
-
-def _intervals(raw: Any, *, where: str, name: str) -> tuple[Interval, ...]:
+def _intervals(raw: Any, *, path: Path, line: int, name: str) -> tuple[Interval, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise AnnotationError(f"{where}: field {name!r} must be a list of [start, end] pairs, got {raw!r}")
+        raise AnnotationError("must be a list of [start_seconds, end_seconds] pairs", path=path, line=line,
+                              field=name, value=raw)
     out = []
-    for pair in raw:
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise AnnotationError(f"{where}: field {name!r} holds {pair!r}; expected [start_seconds, end_seconds]")
-        start, end = float(pair[0]), float(pair[1])
+    for index, pair in enumerate(raw):
         try:
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise ValueError("not a pair")
+            start, end = float(pair[0]), float(pair[1])
             out.append(Interval(min(start, end), max(start, end)))
-        except (TypeError, ValueError) as error:
-            raise AnnotationError(f"{where}: field {name!r} holds a bad interval {pair!r}: {error}") from error
+        except (TypeError, ValueError):
+            raise AnnotationError("must be [start_seconds, end_seconds]: two finite numbers >= 0", path=path,
+                                  line=line, field=f"{name}[{index}]", value=pair) from None
     return tuple(out)
 
 
@@ -112,44 +109,57 @@ def _letter_options(options: Sequence[str]) -> tuple[str, ...]:
     return tuple(f"{_LETTERS[i]}. {str(o).strip()}" for i, o in enumerate(options))
 
 
-def _require(row: dict, key: str, where: str, fmt: str) -> Any:
+def _require(row: dict, key: str, *, path: Path, line: int, fmt: str) -> Any:
     if key not in row:
-        raise AnnotationError(
-            f"{where}: missing field {key!r} for format {fmt!r}; fields present: {sorted(row)}"
-        )
+        raise AnnotationError(f"is missing (format {fmt!r}); fields present: {sorted(row)}", path=path, line=line,
+                              field=repr(key))
     return row[key]
 
 
-def item_from_needle(row: dict, *, where: str) -> QAItem:
-    """Build an item from a ``needle``-layout row (the native layout)."""
-    options = _require(row, "options", where, "needle")
+def _options(row: dict, key: str, *, path: Path, line: int, fmt: str) -> tuple[str, ...]:
+    options = _require(row, key, path=path, line=line, fmt=fmt)
     if not isinstance(options, list) or not options:
-        raise AnnotationError(f"{where}: field 'options' must be a non-empty list, got {options!r}")
-    answer = str(_require(row, "answer", where, "needle")).strip().upper()
+        raise AnnotationError("must be a non-empty list", path=path, line=line, field=key, value=options)
+    return _letter_options(options)
+
+
+def _gold(row: dict, key: str, options: Sequence[str], *, path: Path, line: int, fmt: str) -> str:
+    gold = str(_require(row, key, path=path, line=line, fmt=fmt)).strip().upper()[:1]
+    letters = list(_LETTERS[: len(options)])
+    if gold not in letters:
+        raise AnnotationError(f"must be one of the option letters {letters}", path=path, line=line, field=key,
+                              value=row[key])
+    return gold
+
+
+def item_from_needle(row: dict, *, path: Path, line: int) -> QAItem:
+    """Build an item from a ``needle``-layout row (the native layout)."""
+    where = {"path": path, "line": line, "fmt": "needle"}
+    options = _options(row, "options", **where)
     duration = row.get("duration_seconds")
     return QAItem(
-        qid=str(_require(row, "qid", where, "needle")), video=str(_require(row, "video", where, "needle")),
-        question=str(_require(row, "question", where, "needle")), options=_letter_options(options),
-        answer=answer[:1], evidence=_intervals(row.get("evidence"), where=where, name="evidence"),
+        qid=str(_require(row, "qid", **where)), video_path=str(_require(row, "video", **where)),
+        question=str(_require(row, "question", **where)), options=options,
+        gold=_gold(row, "answer", options, **where),
+        evidence=_intervals(row.get("evidence"), path=path, line=line, name="evidence"),
         duration_seconds=None if duration is None else float(duration), source=str(row.get("source", "needle")),
     )
 
 
-def item_from_cgbench(row: dict, *, where: str) -> QAItem:
+def item_from_cgbench(row: dict, *, path: Path, line: int) -> QAItem:
     """Build an item from a CG-Bench row (``video_uid``, ``choices``, ``right_answer``, ``clue_intervals``)."""
-    video_uid = str(_require(row, "video_uid", where, "cgbench"))
-    choices = _require(row, "choices", where, "cgbench")
-    if not isinstance(choices, list) or not choices:
-        raise AnnotationError(f"{where}: field 'choices' must be a non-empty list, got {choices!r}")
+    where = {"path": path, "line": line, "fmt": "cgbench"}
+    video_uid = str(_require(row, "video_uid", **where))
+    options = _options(row, "choices", **where)
     qid = row.get("qid", row.get("id"))
     if qid is None:
-        raise AnnotationError(f"{where}: missing field 'qid' (or 'id') for format 'cgbench'")
+        raise AnnotationError("is missing (and so is 'id'; format 'cgbench')", path=path, line=line, field="'qid'")
     duration = row.get("duration", row.get("duration_seconds"))
     return QAItem(
-        qid=str(qid), video=str(row.get("video", f"{video_uid}.mp4")),
-        question=str(_require(row, "question", where, "cgbench")), options=_letter_options(choices),
-        answer=str(_require(row, "right_answer", where, "cgbench")).strip().upper()[:1],
-        evidence=_intervals(row.get("clue_intervals"), where=where, name="clue_intervals"),
+        qid=str(qid), video_path=str(row.get("video", f"{video_uid}.mp4")),
+        question=str(_require(row, "question", **where)), options=options,
+        gold=_gold(row, "right_answer", options, **where),
+        evidence=_intervals(row.get("clue_intervals"), path=path, line=line, name="clue_intervals"),
         duration_seconds=None if duration is None else float(duration), source="cgbench",
     )
 
@@ -166,13 +176,18 @@ def _detect(row: dict) -> str:
 def iter_items(path: str | Path, *, annotation_format: AnnotationFormat = "auto") -> Iterator[QAItem]:
     """Yield the items of a JSONL annotation file (a JSON list file is accepted too)."""
     path = Path(path)
-    if annotation_format != "auto" and annotation_format not in _ADAPTERS:
-        raise ValueError(f"annotation_format={annotation_format!r}; expected one of {['auto', *_ADAPTERS]}")
+    if annotation_format not in get_args(AnnotationFormat):
+        raise ValueError(f"annotation_format must be one of {list(get_args(AnnotationFormat))}; "
+                         f"got {annotation_format!r}")
     if not path.is_file():
         raise FileNotFoundError(f"annotation file {str(path)!r} does not exist; hint: pass --annotations")
     text = path.read_text(encoding="utf-8")
     if text.lstrip().startswith("["):
-        rows = [(i + 1, r) for i, r in enumerate(json.loads(text))]
+        try:
+            rows = [(i + 1, r) for i, r in enumerate(json.loads(text))]
+        except json.JSONDecodeError as error:
+            raise AnnotationError(f"not valid JSON ({error.msg}, column {error.colno})", path=path,
+                                  line=error.lineno) from error
     else:
         rows = []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -181,13 +196,13 @@ def iter_items(path: str | Path, *, annotation_format: AnnotationFormat = "auto"
             try:
                 rows.append((number, json.loads(line)))
             except json.JSONDecodeError as error:
-                raise AnnotationError(f"{_where(path, number)}: not valid JSON ({error})") from error
+                raise AnnotationError(f"not valid JSON ({error.msg}, column {error.colno})", path=path,
+                                      line=number) from error
     for number, row in rows:
-        where = _where(path, number)
         if not isinstance(row, dict):
-            raise AnnotationError(f"{where}: each line must be a JSON object, got {type(row).__name__}")
+            raise AnnotationError(f"must be a JSON object; got {type(row).__name__}", path=path, line=number)
         fmt = _detect(row) if annotation_format == "auto" else annotation_format
-        yield _ADAPTERS[fmt](row, where=where)
+        yield _ADAPTERS[fmt](row, path=path, line=number)
 
 
 def load_items(path: str | Path, *, annotation_format: AnnotationFormat = "auto") -> list[QAItem]:
@@ -196,9 +211,8 @@ def load_items(path: str | Path, *, annotation_format: AnnotationFormat = "auto"
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
         if item.qid in seen:
-            raise AnnotationError(
-                f"{path}: qid {item.qid!r} appears twice (items {seen[item.qid]} and {index}); qids must be unique"
-            )
+            raise AnnotationError(f"must be unique; items {seen[item.qid]} and {index} share it", path=path,
+                                  field="qid", value=item.qid)
         seen[item.qid] = index
     return items
 

@@ -71,7 +71,7 @@ class MineConfig:
 def episode_success(episode: dict[str, Any], *, item: QAItem, criterion: Criterion) -> bool:
     """Did one stored episode (``Episode.to_dict()``) succeed under ``criterion``?"""
     if criterion == "answer":
-        return str(episode.get("answer", "")).strip().upper() == item.answer
+        return str(episode.get("answer", "")).strip().upper() == item.gold
     for step in episode.get("steps", []):
         interval = step.get("requested_interval")
         if step.get("kind") == "zoom" and interval:
@@ -109,9 +109,9 @@ def run_mine_hard(
             episode_id = f"{item.qid}#{k}"
             keys[episode_id] = (item.qid, k)
             tasks.append(EpisodeTask(
-                episode_id=episode_id, video_path=str(Path(video_root) / item.video), question=item.question,
+                episode_id=episode_id, video_path=str(Path(video_root) / item.video_path), question=item.question,
                 options=tuple(item.options), answer_instruction=TYPE_TEMPLATE["multiple choice"],
-                evidence=tuple(item.evidence) or None, gold=item.answer,
+                evidence=tuple(item.evidence) or None, gold=item.gold,
             ))
     if not tasks:
         return digest, stats

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 TemplateName = Literal["caption", "zoom_cot", "answer_cot", "clue_check"]
-_TEMPLATES = ("caption", "zoom_cot", "answer_cot", "clue_check")
+_TEMPLATES: tuple[str, ...] = get_args(TemplateName)
 
 
 def template_source(name: TemplateName) -> str:

@@ -4,7 +4,7 @@
 * ``"no-visual"``: the model gets no visual information.
 
   - ``--method zoom`` and ``--method stage1``: every video part of every prompt (fast view and each
-    slow clip) is replaced by ONE black frame of the same size (:func:`blank_frames`), so the prompt
+    zoom clip) is replaced by ONE black frame of the same size (:func:`blank_frames`), so the prompt
     layout the checkpoint was trained on (labels, clip order, zoom arithmetic on the real duration)
     is unchanged; only one frame per clip is decoded (to get the frame size).
   - ``--method uniform``: the video is dropped entirely; the prompt is the question text alone

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from love_r1.errors import DataError
 from love_r1.interval import Interval
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ FAST_VIEW_HEADER = "Subtitles:"
 CLIP_HEADER = "Subtitles of zoom-in clip [%d, %d]:"
 
 
-class SubtitleError(ValueError):
+class SubtitleError(DataError):
     """A subtitle file cannot be read at all (the message names the file, the line and a hint)."""
 
 
@@ -202,8 +203,8 @@ def parse_lvb_detailed(obj: Any, *, offset_seconds: float = 0.0, source: str = "
         SubtitleError: ``obj`` is not a list of entries.
     """
     if not isinstance(obj, list):
-        raise SubtitleError(f"{source}: a LongVideoBench subtitle file must hold a JSON list of entries, got "
-                            f"{type(obj).__name__} (hint: entries look like {{'timestamp': [s, e], 'text': ...}})")
+        raise SubtitleError(f"a LongVideoBench subtitle file must hold a JSON list of entries; got {type(obj).__name__}",
+                            path=source, hint="entries look like {'timestamp': [s, e], 'text': ...}")
     lines: list[SubtitleLine] = []
     skipped: list[SkippedBlock] = []
     for index, entry in enumerate(obj):
@@ -262,9 +263,9 @@ def decode_subtitle_bytes(data: bytes, *, source: str) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise SubtitleError(f"{source}:{line}: not valid {encoding.upper().replace('-SIG', '')} text "
-                            f"(byte {error.start}: {error.reason}); hint: re-encode the file as UTF-8, e.g. "
-                            f"iconv -f cp1252 -t utf-8") from error
+        raise SubtitleError(f"not valid {encoding.upper().replace('-SIG', '')} text (byte {error.start}: {error.reason})",
+                            path=source, line=line,
+                            hint="re-encode the file as UTF-8, e.g. iconv -f cp1252 -t utf-8") from error
 
 
 def read_subtitle_file(path: str | Path, *, offset_seconds: float = 0.0,
@@ -281,18 +282,19 @@ def read_subtitle_file(path: str | Path, *, offset_seconds: float = 0.0,
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".srt", ".json"):
-        raise SubtitleError(f"{path}: unknown subtitle format {suffix!r}; expected .srt or .json")
+        raise SubtitleError("subtitle format must be one of ['.srt', '.json']", path=path, value=suffix)
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise SubtitleError(f"{path}: cannot read subtitle file: {error}") from error
+        raise SubtitleError(f"cannot read subtitle file: {error}", path=path) from error
     text = decode_subtitle_bytes(data, source=str(path))
     if suffix == ".srt":
         return parse_srt_detailed(text, source=str(path))
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as error:
-        raise SubtitleError(f"{path}:{error.lineno}: not valid JSON (column {error.colno}: {error.msg})") from error
+        raise SubtitleError(f"not valid JSON (column {error.colno}: {error.msg})", path=path,
+                            line=error.lineno) from error
     return parse_lvb_detailed(obj, offset_seconds=offset_seconds, source=str(path),
                               video_duration_seconds=video_duration_seconds)
 

@@ -31,7 +31,7 @@ DECISION_INSTRUCTION = (
     "seconds within \\boxed{[start_time, end_time]}."
 )
 
-# Labels before the fast clip and each zoom clip (printf-style, integer seconds).
+# Labels before the fast view and each zoom clip (printf-style, integer seconds).
 FULL_VIDEO_LABEL = "Full video [%d, %d]:"
 ZOOM_CLIP_LABEL = "Subset zoom-in video clip [%d, %d]:"
 

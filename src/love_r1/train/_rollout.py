@@ -17,6 +17,7 @@ the clip its step-1 reply asked for, when that zoom is valid:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Sequence
@@ -88,10 +89,8 @@ def valid_zoom(start_seconds: float, end_seconds: float, *, duration_seconds: fl
 
     if not _finite(start_seconds, end_seconds, duration_seconds) or not 0 <= start_seconds <= end_seconds:
         return False
-    return rewards.zoom_is_valid(
-        Interval(float(start_seconds), float(end_seconds)), duration_seconds=duration_seconds, clips=clips,
-        min_zoom_seconds=rules.min_clip_seconds, max_zoom_seconds=rules.max_clip_seconds,
-        max_zoom_fraction=rules.max_clip_fraction, repeat_iou=rules.repeat_iou)
+    return rewards.zoom_is_valid(Interval(float(start_seconds), float(end_seconds)), duration_seconds=duration_seconds,
+                                 clips=clips, **dataclasses.asdict(rules))
 
 
 def start_clips(intervals: Sequence[Interval], *, compat: bool = False) -> tuple[Interval, ...]:

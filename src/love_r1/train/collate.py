@@ -30,14 +30,15 @@ from love_r1.backends.qwen_inputs import (
     check_position_rule,
     mrope_position_ids,
 )
+from love_r1.errors import DataError
 from love_r1.train.inputs import RecordDecoder, with_reply
 from love_r1.train.records import RecordIssue, TrainRecord
 
 logger = logging.getLogger(__name__)
 
 
-class TrainingDataError(RuntimeError):
-    """No usable sample could be built for a batch (and no earlier batch to fall back on)."""
+class TrainingDataError(DataError):
+    """No usable sample could be built from the records file: every record fails to decode or is too long."""
 
 
 def records_to_rows(records: Sequence[TrainRecord]) -> list[dict[str, Any]]:
@@ -101,7 +102,7 @@ class SFTCollator:
 
     def _drop(self, row: dict[str, Any], field_name: str, message: str) -> None:
         record = _record(row)
-        issue = RecordIssue(record.line, field_name, message, record.video)
+        issue = RecordIssue(record.line, field_name, message, record.video_path)
         self.skipped.append(issue)
         self._dropped.add(int(row.get("index", -1)))
         logger.warning("dropping sample: %s", issue)
@@ -145,8 +146,8 @@ class SFTCollator:
             return built
         raise TrainingDataError(
             f"none of the {len(self.rows)} records decodes into a sample of at most max_sample_tokens="
-            f"{self.max_length_tokens} tokens; raise max_sample_tokens or lower the frame budgets, and run "
-            "`love-r1 data check` on the records file")
+            f"{self.max_length_tokens} tokens", field="max_sample_tokens", value=self.max_length_tokens,
+            hint="raise max_sample_tokens or lower the frame budgets, and run `love-r1 data check` on the records file")
 
     def __call__(self, rows: Sequence[dict[str, Any]]) -> Any:
         built: list[tuple[tuple[Any, ...], str] | None] = [self._try(row) for row in rows]
@@ -167,7 +168,7 @@ class SFTCollator:
         if not kept:
             raise TrainingDataError(
                 f"none of the {len(rows)} samples of a batch could be used (decode failures or longer than "
-                f"max_sample_tokens={self.max_length_tokens}); run `love-r1 data check` on the records file")
+                f"max_sample_tokens={self.max_length_tokens})", hint="run `love-r1 data check` on the records file")
         batch = self._inputs([b[0] for b in kept], [b[1] for b in kept])
         return add_position_ids(batch, model_config=self.model_config, position_rule=self.position_rule)
 

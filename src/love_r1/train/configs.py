@@ -31,6 +31,7 @@ require("trl", extra="train")
 from trl import SFTConfig  # noqa: E402
 
 from love_r1.backends.qwen_inputs import DEFAULT_POSITION_RULE, PositionRule  # noqa: E402
+from love_r1.train.rewards import ZoomRewardMode  # noqa: E402
 from love_r1.train.sampling import ClipPolicy  # noqa: E402
 
 _FRAME_OVERRIDES = ("fast_max_frames", "fast_pixels_per_frame", "clip_pixels_per_frame")
@@ -234,8 +235,8 @@ class ZoomGRPOConfig(_VideoDataFields):
     accuracy_weight: float = field(default=1.0, metadata={"help": "weight of the accuracy reward"})
     format_weight: float = field(default=1.0, metadata={"help": "weight of the format reward"})
     zoom_weight: float = field(default=0.0, metadata={"help": "weight of the zoom reward (overlap of a zoom with "
-                                                               "the record's tgt or evidence)"})
-    zoom_reward_mode: Literal["overlap", "iou"] = field(default="overlap", metadata={
+                                                               "the record's evidence: its tgt or evidence intervals)"})
+    zoom_reward_mode: ZoomRewardMode = field(default="overlap", metadata={
         "help": "zoom reward: 1 when a zoom overlaps a moment ('overlap', reference) or its best IoU ('iou')"})
     reward_compat: bool = field(default=False, metadata={
         "help": "reference rules: rewards read the first character after the first \\boxed{ and need no control "

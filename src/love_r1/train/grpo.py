@@ -28,6 +28,7 @@ One update = one optimizer step, on every engine (DDP, FSDP, DeepSpeed ZeRO-3):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -193,9 +194,7 @@ class DecoupledGRPOTrainer:
         self.model_type = resolve_model_type(processor, getattr(model.config, "model_type", None))
         self.rules = ZoomRules.from_config(args)
         if reward_funcs is None:
-            rules = dict(compat=args.reward_compat, min_zoom_seconds=args.min_clip_seconds,
-                         max_zoom_seconds=args.max_clip_seconds, max_zoom_fraction=args.max_clip_fraction,
-                         repeat_iou=args.repeat_iou)
+            rules = dict(compat=args.reward_compat, **dataclasses.asdict(self.rules))
             reward_funcs = [
                 lambda completions, **kw: R.answer_reward(completions, compat=args.reward_compat, **kw),
                 lambda completions, **kw: R.format_reward(completions, **rules, **kw),
@@ -309,11 +308,11 @@ class DecoupledGRPOTrainer:
     def _sample(self, group: int, rollout: int, step: int, record: TrainRecord, record_index: int, inputs: dict,
                 completion: Any, prefix: str, clips: Sequence[Interval], duration: float) -> StepSample:
         text = self.processor.tokenizer.decode(completion, skip_special_tokens=True)
-        moments = record.tgt or record.evidence  # grounding moments, else where a QA answer is shown
-        return StepSample(group=group, rollout=rollout, step=step, kind="grounding" if record.tgt else "qa",
+        moments = record.evidence  # grounding moments, else where a QA answer is shown
+        return StepSample(group=group, rollout=rollout, step=step, kind="grounding" if record.grounding else "qa",
                           prompt_inputs=inputs, completion_ids=completion, text=text, assistant_prefix=prefix,
                           clips=tuple(clips), duration_seconds=duration, record_index=record_index,
-                          columns={"gold": record.gold, "tgt": [t.as_list() for t in moments],
+                          columns={"gold": record.gold, "evidence": [t.as_list() for t in moments],
                                    "options": list(record.options)})
 
     def rollout(self, prompts: Sequence[tuple[int, int, TrainRecord]]) -> list[StepSample]:
@@ -328,8 +327,8 @@ class DecoupledGRPOTrainer:
         samples: list[StepSample] = []
         for group, (position, index, record) in enumerate(prompts):
             torch.manual_seed(rollout_seed(seed=self.args.seed, rollout_index=self._rounds, prompt_position=position))
-            grounding = bool(record.tgt)
-            clips1 = () if grounding else start_clips(record.zoomin_intervals, compat=compat)
+            grounding = record.grounding
+            clips1 = () if grounding else start_clips(record.clips, compat=compat)
             prefix1 = constants.ZOOM_PREFIX if grounding else ""
             inputs1, duration = self._prompt_inputs(record, clips1, prefix1)
             step1 = [self._sample(group, g, 1, record, index, inputs1, c, prefix1, clips1, duration)
@@ -338,7 +337,7 @@ class DecoupledGRPOTrainer:
             plans = []
             for s in step1:
                 if grounding:
-                    key = (start_clips(record.zoomin_intervals, compat=compat), constants.ZOOM_PREFIX)
+                    key = (start_clips(record.clips, compat=compat), constants.ZOOM_PREFIX)
                 else:
                     key = (step2_clips(reply=s.assistant_prefix + s.text, clips=clips1, duration_seconds=duration,
                                        rules=self.rules, compat=compat), "")
@@ -362,7 +361,7 @@ class DecoupledGRPOTrainer:
             "assistant_prefix": [s.assistant_prefix for s in samples], "kind": [s.kind for s in samples],
             "duration_seconds": [s.duration_seconds for s in samples],
             "clips": [[c.as_list() for c in s.clips] for s in samples],
-            "gold": [s.columns["gold"] for s in samples], "tgt": [s.columns["tgt"] for s in samples],
+            "gold": [s.columns["gold"] for s in samples], "evidence": [s.columns["evidence"] for s in samples],
             "options": [s.columns["options"] for s in samples],
             "completion_ids": [s.completion_ids.tolist() for s in samples], "step": [s.step for s in samples],
         }

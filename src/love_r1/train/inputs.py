@@ -25,27 +25,27 @@ from love_r1.train.sampling import (
 
 
 @dataclass(frozen=True)
-class ClipPlan:
-    """The clips of one sample and the slow-frame cap per clip."""
+class SampleClips:
+    """The zoom clips of one training sample and the frame cap per clip."""
 
     intervals: tuple[Interval, ...]
-    slow_max_frames: int
+    clip_max_frames: int
 
 
-def sft_clip_plan(record: TrainRecord, *, duration_seconds: float, policy: ClipPolicy, seed: int) -> ClipPlan:
+def sft_sample_clips(record: TrainRecord, *, duration_seconds: float, policy: ClipPolicy, seed: int) -> SampleClips:
     """Clips of an SFT sample: stage-1 random policy, stage-2 rounding/widening, trajectory steps as recorded."""
     if record.kind in ("qa", "grounding"):
-        intervals = stage1_clip_intervals(kind=record.kind, duration_seconds=duration_seconds, tgt=record.tgt,
+        intervals = stage1_clip_intervals(kind=record.kind, duration_seconds=duration_seconds, evidence=record.evidence,
                                           policy=policy, seed=seed)
     elif record.kind == "cot":
-        intervals = stage2_clip_intervals(zoomin_intervals=record.zoomin_intervals,
+        intervals = stage2_clip_intervals(clips=record.clips,
                                           duration_seconds=duration_seconds, policy=policy)
     elif record.kind == "step":
-        intervals = sorted(record.zoomin_intervals, key=lambda i: i.start_seconds)
+        intervals = sorted(record.clips, key=lambda i: i.start_seconds)
     else:
         raise ValueError(f"record on line {record.line} has kind {record.kind!r}; SFT takes qa, grounding, cot, step")
     frames = max_frames_per_clip(num_clips=len(intervals), kind=record.kind, policy=policy)
-    return ClipPlan(tuple(intervals), frames)
+    return SampleClips(tuple(intervals), frames)
 
 
 def prompt_messages(
@@ -78,16 +78,16 @@ class RecordDecoder:
         self.cache = cache
 
     def _open(self, record: TrainRecord) -> Any:
-        from love_r1.train.records import resolve_video
+        from love_r1.train.records import record_video_path
 
-        path = resolve_video(record.video, self.video_root)
+        path = record_video_path(record.video_path, self.video_root)
         if self.cache is not None:
             return self.open_video(path, cache=self.cache)
         return self.open_video(path)
 
     def prompt(
         self, record: TrainRecord, *, clips: Sequence[Interval] | None = None, stage: str = "sft", seed: int = 0,
-        slow_max_frames: int | None = None,
+        clip_max_frames: int | None = None,
     ) -> tuple[tuple[Message, ...], tuple[Interval, ...], float]:
         """``(messages, intervals, duration_seconds)`` of a record's prompt.
 
@@ -105,11 +105,11 @@ class RecordDecoder:
             meta = reader.metadata
             duration = float(timeline(reader, time_base=time_base).duration_seconds)
             if clips is None:
-                plan = sft_clip_plan(record, duration_seconds=duration, policy=policy, seed=seed)
-                intervals, frames_per_clip = plan.intervals, plan.slow_max_frames
+                chosen = sft_sample_clips(record, duration_seconds=duration, policy=policy, seed=seed)
+                intervals, frames_per_clip = chosen.intervals, chosen.clip_max_frames
             else:
                 intervals = tuple(sorted(clips, key=lambda i: i.start_seconds))
-                frames_per_clip = slow_max_frames or max_frames_per_clip(
+                frames_per_clip = clip_max_frames or max_frames_per_clip(
                     num_clips=len(intervals), kind="grpo", policy=policy)
             fast = sample_fast_view(reader, max_frames=policy.fast_max_frames,
                                     frames_per_second=policy.frames_per_second,
@@ -117,14 +117,14 @@ class RecordDecoder:
                                     short_video_factor=policy.short_video_factor, mode=self.mode,
                                     time_base=time_base)
             factor = resolution_factor(duration_seconds=duration, short_video_seconds=short, policy=policy)
-            slow_factor = factor if (policy.factor_on_slow_clips or inference_rules) else 1
+            clip_factor = factor if (policy.factor_on_clips or inference_rules) else 1
             decoded = []
             for interval in intervals:
                 end = min(interval.end_seconds, duration)
                 start = min(interval.start_seconds, max(0.0, end - 1.0 / meta.fps))
                 frames = sample_clip(reader, start, end, max_frames=frames_per_clip,
                                      frames_per_second=policy.frames_per_second,
-                                     pixels_per_frame=policy.clip_pixels_per_frame, resolution_factor=slow_factor,
+                                     pixels_per_frame=policy.clip_pixels_per_frame, resolution_factor=clip_factor,
                                      mode=self.mode, time_base=time_base)
                 decoded.append((interval, frames))
         messages = prompt_messages(fast_view=fast, clips=decoded, duration_seconds=duration,
@@ -138,4 +138,4 @@ def with_reply(messages: Sequence[Message], reply: str) -> tuple[Message, ...]:
     return (*messages, Message(role="assistant", content=(TextPart(reply),)))
 
 
-__all__ = ["ClipPlan", "RecordDecoder", "prompt_messages", "sft_clip_plan", "with_reply"]
+__all__ = ["RecordDecoder", "SampleClips", "prompt_messages", "sft_sample_clips", "with_reply"]

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from love_r1.errors import DataError
 from love_r1.interval import Interval
 from love_r1.prompts import constants
 
@@ -49,47 +50,49 @@ class TrainRecord:
     (which is appended when ``decision_instruction`` is true, as at inference). ``target`` is the
     assistant reply (SFT) and starts with ``assistant_prefix`` when one is pre-filled.
     ``later_turns`` holds the ``(user text, assistant text)`` pairs that follow ``target`` in a
-    multi-turn SFT record. ``tgt`` holds a grounding record's moments; ``evidence`` where a QA
-    record's answer is shown (the zoom reward's target; no effect on the prompt).
+    multi-turn SFT record. ``clips`` are the zoom clips of the prompt (a stage-2 record's
+    ``zoomin_intervals``, a trajectory step's ``clips_in_prompt``). ``evidence`` holds the ground-truth
+    intervals (a grounding record's ``tgt`` moments, else a QA record's ``evidence``: the zoom reward's
+    target; no effect on the prompt); ``grounding`` marks a record whose file has ``tgt`` (its task is
+    to locate them).
     """
 
     line: int
     kind: RecordKind
-    video: str
+    video_path: str
     question_text: str
     target: str | None = None
     assistant_prefix: str = ""
     decision_instruction: bool = True
-    zoomin_intervals: tuple[Interval, ...] = ()
-    tgt: tuple[Interval, ...] = ()
+    clips: tuple[Interval, ...] = ()
     options: tuple[str, ...] = ()
     gold: str | None = None
     source_id: str = ""
     later_turns: tuple[tuple[str, str], ...] = ()
     evidence: tuple[Interval, ...] = ()
+    grounding: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "line": self.line, "kind": self.kind, "video": self.video, "question_text": self.question_text,
+            "line": self.line, "kind": self.kind, "video_path": self.video_path, "question_text": self.question_text,
             "target": self.target, "assistant_prefix": self.assistant_prefix,
             "decision_instruction": self.decision_instruction,
-            "zoomin_intervals": [i.as_list() for i in self.zoomin_intervals],
-            "tgt": [i.as_list() for i in self.tgt], "options": list(self.options), "gold": self.gold,
+            "clips": [i.as_list() for i in self.clips], "options": list(self.options), "gold": self.gold,
             "source_id": self.source_id, "later_turns": [list(turn) for turn in self.later_turns],
-            "evidence": [i.as_list() for i in self.evidence],
+            "evidence": [i.as_list() for i in self.evidence], "grounding": self.grounding,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainRecord:
         return cls(
-            line=int(data["line"]), kind=data["kind"], video=data["video"], question_text=data["question_text"],
+            line=int(data["line"]), kind=data["kind"], video_path=data["video_path"], question_text=data["question_text"],
             target=data.get("target"), assistant_prefix=data.get("assistant_prefix", ""),
             decision_instruction=bool(data.get("decision_instruction", True)),
-            zoomin_intervals=tuple(Interval(*map(float, i)) for i in data.get("zoomin_intervals", ())),
-            tgt=tuple(Interval(*map(float, i)) for i in data.get("tgt", ())),
+            clips=tuple(Interval(*map(float, i)) for i in data.get("clips", ())),
             options=tuple(data.get("options", ())), gold=data.get("gold"), source_id=data.get("source_id", ""),
             later_turns=tuple((str(u), str(a)) for u, a in data.get("later_turns", ())),
             evidence=tuple(Interval(*map(float, i)) for i in data.get("evidence", ())),
+            grounding=bool(data.get("grounding", False)),
         )
 
 
@@ -100,19 +103,15 @@ class RecordIssue:
     line: int
     field: str
     message: str
-    video: str = ""
+    video_path: str = ""
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.field}: {self.message}"
 
 
-class RecordError(ValueError):
-    """A record cannot be read; ``field`` names the offending key."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
+class RecordError(DataError):
+    """A record cannot be read; ``field`` names the offending key (:func:`load_records` turns it into a
+    :class:`RecordIssue` of its line)."""
 
 
 @dataclass
@@ -136,16 +135,16 @@ def _intervals(value: Any, name: str) -> tuple[Interval, ...]:
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)):
-        raise RecordError(name, f"expected a list of [start_seconds, end_seconds], got {value!r:.80}")
+        raise RecordError("must be a list of [start_seconds, end_seconds]", field=name, value=value)
     out = []
     for i, pair in enumerate(value):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise RecordError(f"{name}[{i}]", f"expected [start_seconds, end_seconds], got {pair!r:.80}")
         try:
-            start, end = float(pair[0]), float(pair[1])
-            out.append(Interval(start, end))
-        except (TypeError, ValueError) as error:
-            raise RecordError(f"{name}[{i}]", f"{pair!r}: {error}") from None
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise ValueError("not a pair")
+            out.append(Interval(float(pair[0]), float(pair[1])))
+        except (TypeError, ValueError):
+            raise RecordError("must be [start_seconds, end_seconds] with 0 <= start <= end", field=f"{name}[{i}]",
+                              value=pair) from None
     return tuple(out)
 
 
@@ -156,7 +155,7 @@ def _text_of(content: Any, name: str) -> str:
         texts = [item.get("text", "") for item in content if isinstance(item, dict) and item.get("type") == "text"]
         if texts:
             return "".join(texts)
-    raise RecordError(name, f"expected a string or a list of {{'type': 'text', 'text': ...}} items, got {content!r:.80}")
+    raise RecordError("must be a string or a list of {'type': 'text', 'text': ...} items", field=name, value=content)
 
 
 def _source_id(data: dict[str, Any], keys: Sequence[str]) -> str:
@@ -185,28 +184,31 @@ def option_letters(options: Sequence[str]) -> list[str]:
 def _turns(messages: Any) -> list[tuple[str, str]]:
     """``messages`` as ``[(user text, assistant text), ...]``: strictly alternating, user first, assistant last."""
     if not isinstance(messages, list) or len(messages) < 2:
-        raise RecordError("messages", "expected a list [user turn, assistant turn, (user turn, assistant turn) ...]")
+        raise RecordError("must be a list [user turn, assistant turn, (user turn, assistant turn) ...]",
+                          field="messages", value=messages)
     roles = []
     for i, message in enumerate(messages):
         role = message.get("role") if isinstance(message, dict) else None
         if role not in ("user", "assistant"):
-            hint = " (love-r1 writes the system message itself; remove it)" if role == "system" else ""
-            raise RecordError(f"messages[{i}].role", f"expected 'user' or 'assistant', got {role!r}{hint}")
+            hint = "love-r1 writes the system message itself; remove it" if role == "system" else None
+            raise RecordError("must be one of ['user', 'assistant']", field=f"messages[{i}].role", value=role,
+                              hint=hint)
         roles.append(role)
     expected = ["user", "assistant"] * (len(messages) // 2)
     if roles != expected or len(messages) % 2:
-        raise RecordError("messages", f"roles {roles} must alternate user, assistant, ... and end with an assistant "
-                                      "turn (one reply per user turn)")
+        raise RecordError("roles must alternate user, assistant, ... and end with an assistant turn (one reply per "
+                          "user turn)", field="messages", value=roles)
     texts = [_text_of(m.get("content"), f"messages[{i}].content") for i, m in enumerate(messages)]
     for i in range(1, len(texts), 2):
         if not texts[i].strip():
-            raise RecordError(f"messages[{i}].content", "empty assistant reply")
+            raise RecordError("must be a non-empty assistant reply", field=f"messages[{i}].content", value=texts[i])
     return [(texts[i], texts[i + 1]) for i in range(0, len(texts), 2)]
 
 
 def parse_sft_record(data: dict[str, Any], *, line: int) -> TrainRecord:
     if not isinstance(data.get("video"), str) or not data["video"]:
-        raise RecordError("video", "missing or not a string (path relative to --video-root)")
+        raise RecordError("must be a video file path (relative to --video-root)", field="video",
+                          value=data.get("video"))
     (question, target), *later = _turns(data.get("messages"))
     if "cot_data" in data:
         kind: RecordKind = "cot"
@@ -215,10 +217,10 @@ def parse_sft_record(data: dict[str, Any], *, line: int) -> TrainRecord:
     else:
         kind = "qa"
     return TrainRecord(
-        line=line, kind=kind, video=data["video"], question_text=question, target=target,
-        decision_instruction=kind == "cot",
-        zoomin_intervals=_intervals(data.get("zoomin_intervals"), "zoomin_intervals"),
-        tgt=_intervals(data.get("tgt"), "tgt"), source_id=_source_id(data, ("id", "qid")), later_turns=tuple(later),
+        line=line, kind=kind, video_path=data["video"], question_text=question, target=target,
+        decision_instruction=kind == "cot", clips=_intervals(data.get("zoomin_intervals"), "zoomin_intervals"),
+        evidence=_intervals(data.get("tgt"), "tgt"), grounding=kind == "grounding",
+        source_id=_source_id(data, ("id", "qid")), later_turns=tuple(later),
     )
 
 
@@ -227,25 +229,26 @@ def parse_grpo_record(data: dict[str, Any], *, line: int) -> TrainRecord:
 
     video = data.get("path", data.get("video"))
     if not isinstance(video, str) or not video:
-        raise RecordError("path", "missing or not a string (the video file)")
+        raise RecordError("must be a video file path (relative to --video-root)", field="path", value=video)
     problem = data.get("problem")
     if not isinstance(problem, str):
-        raise RecordError("problem", f"expected a string, got {problem!r:.80}")
+        raise RecordError("must be a string", field="problem", value=problem)
     problem_type = data.get("problem_type", "multiple choice")
     if problem_type not in constants.TYPE_TEMPLATE:
-        raise RecordError("problem_type", f"{problem_type!r} is not one of {sorted(constants.TYPE_TEMPLATE)}")
+        raise RecordError(f"must be one of {sorted(constants.TYPE_TEMPLATE)}", field="problem_type", value=problem_type)
     options = data.get("options") or []
     if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
-        raise RecordError("options", f"expected a list of strings like 'A. ...', got {options!r:.80}")
+        raise RecordError("must be a list of strings like 'A. ...'", field="options", value=options)
     solution = data.get("solution")
     if not isinstance(solution, str) or not gold_letter(solution):
-        raise RecordError("solution", f"expected '<answer>X</answer>' or a letter, got {solution!r:.80}")
+        raise RecordError("must be '<answer>X</answer>' or a letter", field="solution", value=solution)
     with_options = options if problem_type == "multiple choice" else []
     text = grpo_question_text(problem, with_options) + constants.TYPE_TEMPLATE[problem_type]
     return TrainRecord(
-        line=line, kind="grpo", video=video, question_text=text, options=tuple(options),
-        gold=gold_letter(solution), zoomin_intervals=_intervals(data.get("zoomin_intervals"), "zoomin_intervals"),
-        tgt=_intervals(data.get("tgt"), "tgt"), evidence=_intervals(data.get("evidence"), "evidence"),
+        line=line, kind="grpo", video_path=video, question_text=text, options=tuple(options),
+        gold=gold_letter(solution), clips=_intervals(data.get("zoomin_intervals"), "zoomin_intervals"),
+        evidence=_intervals(data["tgt"], "tgt") if "tgt" in data else _intervals(data.get("evidence"), "evidence"),
+        grounding="tgt" in data,
         source_id=_source_id(data, ("id", "problem_id", "qid")),
     )
 
@@ -255,13 +258,13 @@ def records_from_episode(data: dict[str, Any], *, line: int) -> list[TrainRecord
     from love_r1.agent.messages import question_text
 
     if data.get("error"):
-        raise RecordError("error", f"the episode failed: {data['error']!r:.120}")
+        raise RecordError("must be empty: a failed episode is no training data", field="error", value=data["error"])
     video = (data.get("video") or {}).get("path")
     if not isinstance(video, str) or not video:
-        raise RecordError("video.path", "missing")
+        raise RecordError("must be the video file", field="video.path", value=video)
     steps = data.get("steps")
     if not isinstance(steps, list) or not steps:
-        raise RecordError("steps", "the episode has no steps")
+        raise RecordError("must be a non-empty list of steps", field="steps", value=steps)
     text = question_text(data.get("question", ""), data.get("options") or (), data.get("answer_instruction", ""))
     evidence = _intervals(data.get("evidence"), "evidence")
     out = []
@@ -269,11 +272,11 @@ def records_from_episode(data: dict[str, Any], *, line: int) -> list[TrainRecord
         prefix = step.get("assistant_prefix", "") or ""
         raw = step.get("raw_text", "")
         if not isinstance(raw, str):
-            raise RecordError(f"steps[{i}].raw_text", "not a string")
+            raise RecordError("must be a string", field=f"steps[{i}].raw_text", value=raw)
         target = raw if raw.startswith(prefix) else prefix + raw
         out.append(TrainRecord(
-            line=line, kind="step", video=video, question_text=text, target=target, assistant_prefix=prefix,
-            zoomin_intervals=_intervals(step.get("clips_in_prompt"), f"steps[{i}].clips_in_prompt"),
+            line=line, kind="step", video_path=video, question_text=text, target=target, assistant_prefix=prefix,
+            clips=_intervals(step.get("clips_in_prompt"), f"steps[{i}].clips_in_prompt"),
             evidence=evidence, options=tuple(data.get("options") or ()), gold=data.get("gold"),
             source_id=f"{data.get('episode_id', '')}#{step.get('index', i)}",
         ))
@@ -283,14 +286,15 @@ def records_from_episode(data: dict[str, Any], *, line: int) -> list[TrainRecord
 def parse_record(data: Any, *, line: int) -> list[TrainRecord]:
     """Dispatch on the keys: trajectory (``steps``), GRPO (``problem``), SFT (``messages``)."""
     if not isinstance(data, dict):
-        raise RecordError("record", f"expected a JSON object, got {type(data).__name__}")
+        raise RecordError(f"must be a JSON object; got {type(data).__name__}", field="record")
     if "steps" in data and "episode_id" in data:
         return records_from_episode(data, line=line)
     if "problem" in data:
         return [parse_grpo_record(data, line=line)]
     if "messages" in data:
         return [parse_sft_record(data, line=line)]
-    raise RecordError("record", "unknown format: expected 'messages' (SFT), 'problem' (GRPO) or 'steps' (trajectory)")
+    raise RecordError("must have 'messages' (SFT), 'problem' (GRPO) or 'steps' (a trajectory)", field="record",
+                      hint=f"its keys are {sorted(data)[:10]}")
 
 
 def _raw_items(path: Path) -> Iterator[tuple[int, Any, str | None]]:
@@ -328,16 +332,16 @@ def load_records(path: str | Path) -> tuple[list[TrainRecord], list[RecordIssue]
         try:
             records.extend(parse_record(item, line=line))
         except RecordError as err:
-            issues.append(RecordIssue(line, err.field, err.message))
+            issues.append(RecordIssue(line, err.field or "record", err.reason))
     return records, issues
 
 
 # --------------------------------------------------------------------------- checks
 
 
-def resolve_video(video: str, video_root: str | Path | None) -> Path:
-    """``video`` as a path: relative paths are taken against ``video_root``."""
-    path = Path(video)
+def record_video_path(video_path: str, video_root: str | Path | None) -> Path:
+    """A record's ``video_path`` as a path: relative paths are taken against ``video_root``."""
+    path = Path(video_path)
     if not path.is_absolute() and video_root is not None:
         path = Path(video_root) / path
     return path
@@ -362,20 +366,22 @@ def check_record(record: TrainRecord, *, duration_seconds: float) -> list[Record
     """Intervals inside ``[0, D + 1]`` with positive length; a readable answer (pure)."""
     issues = []
     limit = duration_seconds + END_TOLERANCE_SECONDS
-    for name, intervals in (("zoomin_intervals", record.zoomin_intervals), ("tgt", record.tgt),
-                            ("evidence", record.evidence)):
+    clips_field = "clips_in_prompt" if record.kind == "step" else "zoomin_intervals"
+    evidence_field = "tgt" if record.grounding else "evidence"  # the names in the records file
+    for name, intervals in ((clips_field, record.clips), (evidence_field, record.evidence)):
         for i, interval in enumerate(intervals):
             if interval.end_seconds > limit or interval.start_seconds >= duration_seconds:
                 issues.append(RecordIssue(record.line, f"{name}[{i}]",
                                           f"{interval} lies outside the video [0, {duration_seconds:.2f}] s",
-                                          record.video))
+                                          record.video_path))
             elif interval.length_seconds <= 0:
-                issues.append(RecordIssue(record.line, f"{name}[{i}]", f"{interval} is empty", record.video))
-    if record.kind == "grounding" and not record.tgt:
-        issues.append(RecordIssue(record.line, "tgt", "a grounding record needs at least one moment", record.video))
+                issues.append(RecordIssue(record.line, f"{name}[{i}]", f"{interval} is empty", record.video_path))
+    if record.kind == "grounding" and not record.evidence:
+        issues.append(RecordIssue(record.line, "tgt", "a grounding record needs at least one moment",
+                                  record.video_path))
     problem = _check_answer(record)
     if problem:
-        issues.append(RecordIssue(record.line, "answer" if record.kind == "grpo" else "target", problem, record.video))
+        issues.append(RecordIssue(record.line, "answer" if record.kind == "grpo" else "target", problem, record.video_path))
     return issues
 
 
@@ -405,7 +411,7 @@ def build_manifest(
     manifest = Manifest(issues=list(issues), num_read=len({r.line for r in records} | {i.line for i in issues}))
     video_failures: dict[str, str] = {}
     for record in records:
-        path = resolve_video(record.video, video_root)
+        path = record_video_path(record.video_path, video_root)
         key = str(path)
         if key not in manifest.durations_seconds and key not in video_failures:
             if not path.is_file():
@@ -419,7 +425,7 @@ def build_manifest(
             else:
                 manifest.durations_seconds[key] = float("inf")
         if key in video_failures:
-            manifest.issues.append(RecordIssue(record.line, "video", video_failures[key], record.video))
+            manifest.issues.append(RecordIssue(record.line, "video", video_failures[key], record.video_path))
             continue
         problems = check_record(record, duration_seconds=manifest.durations_seconds[key])
         if problems:
@@ -443,5 +449,5 @@ def check_records(path: str | Path, *, video_root: str | Path | None, probe_vide
 __all__ = [
     "END_TOLERANCE_SECONDS", "Manifest", "RecordError", "RecordIssue", "TrainRecord", "build_manifest",
     "check_record", "check_records", "gold_letter", "load_records", "option_letters", "parse_record",
-    "probe_duration", "records_from_episode", "resolve_video",
+    "probe_duration", "record_video_path", "records_from_episode",
 ]

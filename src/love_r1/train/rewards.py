@@ -2,7 +2,7 @@
 
 Per-sample columns passed as kwargs (lists, one entry per completion): ``assistant_prefix`` (pre-filled
 text; the reply is ``prefix + completion``), ``kind`` (``"qa"`` or ``"grounding"``),
-``duration_seconds``, ``clips`` (``[[s, e], ...]`` shown in the prompt), ``gold`` (letter), ``tgt``
+``duration_seconds``, ``clips`` (``[[s, e], ...]`` shown in the prompt), ``gold`` (letter), ``evidence``
 (``[[s, e], ...]`` ground-truth moments or evidence), ``options``, ``step`` (1 or 2).
 
 Rules (``docs/protocol.md`` §4.3). Every reply is read by the one reply grammar
@@ -11,17 +11,17 @@ Rules (``docs/protocol.md`` §4.3). Every reply is read by the one reply grammar
 which is a parameter of that grammar, not a second parser (defect #9 lists what it misses):
 
 * **format**: the reply starts with a control phrase and its box agrees with it. A zoom is
-  valid when ``0 <= a, b <= D + 1``, ``min_zoom <= b - a <= min(D * fraction, max_zoom)`` and its
+  valid when ``0 <= a, b <= D + 1``, ``min_clip_seconds <= b - a <= min(D * max_clip_fraction, max_clip_seconds)`` and its
   IoU with every shown clip is ``<= repeat_iou``; an unreadable, negative or otherwise invalid
   interval scores 0 (it never raises). ``compat``: a reply opening with the zoom phrase needs a
   valid first-box interval, one opening with the answer phrase needs a box, any other reply scores 1.
 * **answer**: an answer is right when the eval extractor (:func:`love_r1.eval.extract.extract_choice`,
   the same function that scores benchmarks) reads ``gold`` from it (``compat``: the first character
   after the first ``\\boxed{``, case-insensitive; at step 1 only after the answer phrase). A grounding
-  zoom is right when it overlaps a ``tgt`` moment. A QA zoom gets ``None`` (it inherits its
+  zoom is right when it overlaps an ``evidence`` interval. A QA zoom gets ``None`` (it inherits its
   follow-up answer's accuracy).
-* **zoom**: a zoom's overlap with ``tgt`` (1/0, or its best IoU with ``mode="iou"``); ``None``
-  without ``tgt`` or for answers.
+* **zoom**: a zoom's overlap with ``evidence`` (1/0, or its best IoU with ``mode="iou"``); ``None``
+  without ``evidence`` or for answers.
 
 Malformed replies (no box, broken brackets, negative or huge numbers, NaN, stray braces) never
 raise: they score 0 or ``None``.
@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 from love_r1.agent.grammar import find_box, parse_interval, parse_reply
 from love_r1.eval.extract import extract_choice
 from love_r1.interval import Interval
 from love_r1.prompts import constants
+
+ZoomRewardMode = Literal["overlap", "iou"]
 
 
 def _column(kwargs: dict[str, Any], name: str, n: int, default: Any = None) -> list[Any]:
@@ -107,8 +109,8 @@ def zoom_interval(reply: str, *, compat: bool = False) -> Interval | None:
 
 
 def zoom_is_valid(
-    interval: Interval, *, duration_seconds: float, clips: Sequence[Interval], min_zoom_seconds: float = 1.0,
-    max_zoom_seconds: float = 60.0, max_zoom_fraction: float = 0.5, repeat_iou: float = 0.7,
+    interval: Interval, *, duration_seconds: float, clips: Sequence[Interval], min_clip_seconds: float = 1.0,
+    max_clip_seconds: float = 60.0, max_clip_fraction: float = 0.5, repeat_iou: float = 0.7,
 ) -> bool:
     """The stage-3 validity rule of a requested zoom (pure).
 
@@ -118,7 +120,7 @@ def zoom_is_valid(
     if interval.end_seconds > duration_seconds + 1 or interval.start_seconds < 0:
         return False
     length = interval.length_seconds
-    if not min_zoom_seconds <= length <= min(duration_seconds * max_zoom_fraction, max_zoom_seconds):
+    if not min_clip_seconds <= length <= min(duration_seconds * max_clip_fraction, max_clip_seconds):
         return False
     return all(interval.iou(clip) <= repeat_iou for clip in clips)
 
@@ -148,8 +150,8 @@ def _format_one(reply: str, *, duration_seconds: float, clips: Sequence[Interval
     return 1.0
 
 
-def format_reward(completions: Sequence[Any], *, compat: bool = False, min_zoom_seconds: float = 1.0,
-                  max_zoom_seconds: float = 60.0, max_zoom_fraction: float = 0.5, repeat_iou: float = 0.7,
+def format_reward(completions: Sequence[Any], *, compat: bool = False, min_clip_seconds: float = 1.0,
+                  max_clip_seconds: float = 60.0, max_clip_fraction: float = 0.5, repeat_iou: float = 0.7,
                   **kwargs: Any) -> list[float | None]:
     """1.0 when the reply has a control phrase and a valid box (valid zoom rules for intervals), else 0.0.
 
@@ -162,8 +164,8 @@ def format_reward(completions: Sequence[Any], *, compat: bool = False, min_zoom_
     prefixes = _column(kwargs, "assistant_prefix", n, "")
     durations = _column(kwargs, "duration_seconds", n, math.inf)
     clips = _column(kwargs, "clips", n, ())
-    rules = dict(min_zoom_seconds=min_zoom_seconds, max_zoom_seconds=max_zoom_seconds,
-                 max_zoom_fraction=max_zoom_fraction, repeat_iou=repeat_iou)
+    rules = dict(min_clip_seconds=min_clip_seconds, max_clip_seconds=max_clip_seconds,
+                 max_clip_fraction=max_clip_fraction, repeat_iou=repeat_iou)
     return [
         _format_one((prefix or "") + _text(c), duration_seconds=_duration(d), clips=_intervals(cl), compat=compat,
                     rules=rules)
@@ -191,28 +193,28 @@ def answer_letter(reply: str, options: Sequence[str] | None = None, *, compat: b
 
 
 def answer_reward(completions: Sequence[Any], *, compat: bool = False, **kwargs: Any) -> list[float | None]:
-    """Accuracy: answer letter == gold; grounding zoom overlapping ``tgt``; ``None`` for a QA zoom.
+    """Accuracy: answer letter == gold; grounding zoom overlapping ``evidence``; ``None`` for a QA zoom.
 
     >>> A, Z = "I get the answer.\\n\\n", "I need to zoom in on the video.\\n\\n"
     >>> answer_reward([A + "\\\\boxed{\\\\text{B}}", A + "\\\\boxed{C}", Z + "\\\\boxed{[1, 4]}", Z + "\\\\boxed{[-5, 4]}"],
-    ...               gold=["B"] * 4, kind=["qa", "qa", "qa", "grounding"], tgt=[[], [], [], [[3, 6]]])
+    ...               gold=["B"] * 4, kind=["qa", "qa", "qa", "grounding"], evidence=[[], [], [], [[3, 6]]])
     [1.0, 0.0, None, 0.0]
     """
     n = len(completions)
     prefixes = _column(kwargs, "assistant_prefix", n, "")
     kinds = _column(kwargs, "kind", n, "qa")
     golds = _column(kwargs, "gold", n, None)
-    tgts = _column(kwargs, "tgt", n, ())
+    evidences = _column(kwargs, "evidence", n, ())
     options = _column(kwargs, "options", n, ())
     steps = _column(kwargs, "step", n, None)
     out: list[float | None] = []
-    for c, prefix, kind, gold, tgt, opts, step in zip(completions, prefixes, kinds, golds, tgts, options, steps,
-                                                        strict=True):
+    for c, prefix, kind, gold, moments, opts, step in zip(completions, prefixes, kinds, golds, evidences, options,
+                                                          steps, strict=True):
         reply = (prefix or "") + _text(c)
         interval = zoom_interval(reply, compat=compat)
         if interval is not None:
             if kind == "grounding":
-                out.append(1.0 if any(interval.intersection_seconds(m) > 0 for m in _intervals(tgt)) else 0.0)
+                out.append(1.0 if any(interval.intersection_seconds(m) > 0 for m in _intervals(moments)) else 0.0)
             else:
                 out.append(None)
             continue
@@ -224,22 +226,22 @@ def answer_reward(completions: Sequence[Any], *, compat: bool = False, **kwargs:
     return out
 
 
-def zoom_reward(completions: Sequence[Any], *, mode: str = "overlap", **kwargs: Any) -> list[float | None]:
-    """A zoom's agreement with ``tgt``: overlap (1/0) or best IoU; ``None`` for answers or without ``tgt``.
+def zoom_reward(completions: Sequence[Any], *, mode: ZoomRewardMode = "overlap", **kwargs: Any) -> list[float | None]:
+    """A zoom's agreement with ``evidence``: overlap (1/0) or best IoU; ``None`` for answers or without evidence.
 
-    >>> zoom_reward(["I need to zoom in on the video.\\n\\n\\\\boxed{[4, 8]}", "\\\\boxed{A}"], tgt=[[[6, 10]]] * 2,
+    >>> zoom_reward(["I need to zoom in on the video.\\n\\n\\\\boxed{[4, 8]}", "\\\\boxed{A}"], evidence=[[[6, 10]]] * 2,
     ...             mode="iou")
     [0.3333333333333333, None]
     """
-    if mode not in ("overlap", "iou"):
-        raise ValueError(f"zoom_reward mode={mode!r} is not one of 'overlap', 'iou'")
+    if mode not in get_args(ZoomRewardMode):
+        raise ValueError(f"zoom_reward mode must be one of {list(get_args(ZoomRewardMode))}; got {mode!r}")
     n = len(completions)
     prefixes = _column(kwargs, "assistant_prefix", n, "")
-    tgts = _column(kwargs, "tgt", n, ())
+    evidences = _column(kwargs, "evidence", n, ())
     out: list[float | None] = []
-    for c, prefix, tgt in zip(completions, prefixes, tgts, strict=True):
+    for c, prefix, intervals in zip(completions, prefixes, evidences, strict=True):
         interval = zoom_interval((prefix or "") + _text(c))
-        moments = _intervals(tgt)
+        moments = _intervals(intervals)
         if interval is None or not moments:
             out.append(None)
         elif mode == "iou":
@@ -287,6 +289,6 @@ def combine_rewards(columns: Sequence[Sequence[float | None]], weights: Sequence
 
 
 __all__ = [
-    "answer_letter", "answer_reward", "combine_rewards", "format_reward", "group_advantages", "zoom_interval",
+    "ZoomRewardMode", "answer_letter", "answer_reward", "combine_rewards", "format_reward", "group_advantages", "zoom_interval",
     "zoom_is_valid", "zoom_reward",
 ]

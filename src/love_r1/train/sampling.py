@@ -4,13 +4,13 @@ Every function takes the policy and a ``seed`` explicitly, so a record always ge
 for the same seed (tests pin the reference percentages on many seeds). Intervals are half-open
 ``[start_seconds, end_seconds)`` in seconds.
 
-* **Stage 1, grounding** (records with ``tgt``): 60 % ground-truth moments (overlaps merged, at
+* **Stage 1, grounding** (records with ``tgt``: their evidence): 60 % ground-truth moments (overlaps merged, at
   most 3 sampled, each widened by U{0..5} s per side), 20 % the whole video, 20 % no clip.
 * **Stage 1, plain QA**: 90 % the whole video; 10 % 0-3 random clips (at most 1 below 30 s,
   2 below 180 s, else 3), each ``max(randint(0, D // 8), 16)`` s long.
-* **Stage 2, CoT**: the record's ``zoomin_intervals`` rounded to integer seconds; clips shorter than
+* **Stage 2, CoT**: the record's clips (``zoomin_intervals``) rounded to integer seconds; clips shorter than
   5 s become ``[mid - 3, mid + 3]``.
-* **Slow frames per clip**: CoT 32/24/16 for 1/2/≥3 clips; stage-1 16 for several clips; 32 when
+* **Zoom-clip frames per clip**: CoT 32/24/16 for 1/2/≥3 clips; stage-1 16 for several clips; 32 when
   there is at most one clip.
 """
 
@@ -24,6 +24,7 @@ from typing import Literal
 
 from love_r1.interval import Interval
 from love_r1.time_base import DEFAULT_TIME_BASE, TimeBase, check_time_base
+from love_r1.train.records import RecordKind
 
 Stage1Kind = Literal["grounding", "qa"]
 PresetName = Literal["reference", "aligned"]
@@ -35,7 +36,7 @@ class ClipPolicy:
 
     ``ClipPolicy.preset("reference")`` reproduces the training columns of protocol.md §8;
     ``"aligned"`` uses the inference values where they make sense (60 s resolution rule, the
-    factor on slow clips, 32 slow frames in GRPO).
+    factor on zoom clips, 32 zoom-clip frames in GRPO).
     """
 
     grounding_moments_probability: float = field(default=0.6, metadata={"help": "stage-1 grounding: P(ground-truth moments)"})
@@ -47,10 +48,10 @@ class ClipPolicy:
     qa_min_clip_seconds: int = field(default=16, metadata={"help": "stage-1 QA: shortest random clip (seconds)"})
     cot_min_clip_seconds: float = field(default=5.0, metadata={"help": "stage 2: clips shorter than this are widened (seconds)"})
     cot_widen_half_seconds: int = field(default=3, metadata={"help": "stage 2: short clips become [mid - n, mid + n] (seconds)"})
-    cot_frames_per_clip: tuple[int, int, int] = field(default=(32, 24, 16), metadata={"help": "stage 2: slow frames per clip for 1 / 2 / >=3 clips"})
-    multi_clip_frames: int = field(default=16, metadata={"help": "stage 1: slow frames per clip when there are >= 2 clips"})
-    single_clip_frames: int = field(default=32, metadata={"help": "slow frames when there is at most one clip"})
-    grpo_frames_per_clip: int = field(default=16, metadata={"help": "stage 3: slow frames per clip"})
+    cot_frames_per_clip: tuple[int, int, int] = field(default=(32, 24, 16), metadata={"help": "stage 2: zoom-clip frames per clip for 1 / 2 / >=3 clips"})
+    multi_clip_frames: int = field(default=16, metadata={"help": "stage 1: zoom-clip frames per clip when there are >= 2 clips"})
+    single_clip_frames: int = field(default=32, metadata={"help": "zoom-clip frames when there is at most one clip"})
+    grpo_frames_per_clip: int = field(default=16, metadata={"help": "stage 3: zoom-clip frames per clip"})
     fast_max_frames: int = field(default=768, metadata={"help": "fast view: most frames"})
     fast_pixels_per_frame: int = field(default=32 * 28 * 28, metadata={"help": "fast view: pixel budget per frame (pixels)"})
     clip_pixels_per_frame: int = field(default=256 * 28 * 28, metadata={"help": "zoom clips: pixel budget per frame (pixels)"})
@@ -58,9 +59,9 @@ class ClipPolicy:
     sft_short_video_seconds: float = field(default=120.0, metadata={"help": "SFT: resolution x factor below this duration (seconds)"})
     grpo_short_video_seconds: float = field(default=60.0, metadata={"help": "GRPO: resolution x factor below this duration (seconds)"})
     inference_short_video_seconds: float = field(default=60.0, metadata={"help": "trajectory steps (our own "
-                                                 "inference runs): resolution x factor below this, slow clips too (seconds)"})
+                                                 "inference runs): resolution x factor below this, zoom clips too (seconds)"})
     short_video_factor: int = field(default=2, metadata={"help": "pixel factor for short videos"})
-    factor_on_slow_clips: bool = field(default=False, metadata={"help": "apply the short-video factor to slow clips too"})
+    factor_on_clips: bool = field(default=False, metadata={"help": "apply the short-video factor to zoom clips too"})
     time_base: TimeBase = field(default=DEFAULT_TIME_BASE, metadata={
         "help": "clock of D, frames, clip bounds, labels and overlay: 'presentation' (frame pts from the first "
                 "frame) or 'index' (the reference's frame_index / header fps); the same on constant-frame-rate files"})
@@ -96,7 +97,7 @@ class ClipPolicy:
 
 _PRESETS: dict[str, dict[str, object]] = {
     "reference": {},
-    "aligned": {"sft_short_video_seconds": 60.0, "factor_on_slow_clips": True, "grpo_frames_per_clip": 32},
+    "aligned": {"sft_short_video_seconds": 60.0, "factor_on_clips": True, "grpo_frames_per_clip": 32},
 }
 
 
@@ -113,7 +114,7 @@ def merge_intervals(intervals: Sequence[Interval]) -> list[Interval]:
 
 
 def whole_video(duration_seconds: float) -> Interval:
-    """``[0, int(D)]``, the reference's whole-video slow clip."""
+    """``[0, int(D)]``, the reference's whole-video zoom clip."""
     return Interval(0.0, float(int(duration_seconds)))
 
 
@@ -127,7 +128,7 @@ def random_clip(*, duration_seconds: float, min_clip_seconds: int, rng: random.R
 
 
 def stage1_clip_intervals(
-    *, kind: Stage1Kind, duration_seconds: float, tgt: Sequence[Interval] = (), policy: ClipPolicy, seed: int
+    *, kind: Stage1Kind, duration_seconds: float, evidence: Sequence[Interval] = (), policy: ClipPolicy, seed: int
 ) -> list[Interval]:
     """The zoom clips shown with a stage-1 record, sorted by start (reference percentages by default)."""
     if duration_seconds <= 0:
@@ -135,11 +136,11 @@ def stage1_clip_intervals(
     rng = random.Random(seed)
     whole = whole_video(duration_seconds)
     if kind == "grounding":
-        if not tgt:
-            raise ValueError("a grounding record needs at least one tgt moment")
+        if not evidence:
+            raise ValueError("a grounding record needs at least one evidence interval (its tgt)")
         draw = rng.random()
         if draw < policy.grounding_moments_probability:
-            moments = merge_intervals([Interval(float(int(m.start_seconds)), float(int(m.end_seconds))) for m in tgt])
+            moments = merge_intervals([Interval(float(int(m.start_seconds)), float(int(m.end_seconds))) for m in evidence])
             if len(moments) > policy.grounding_max_clips:
                 moments = rng.sample(moments, policy.grounding_max_clips)
             widened = []
@@ -164,11 +165,11 @@ def stage1_clip_intervals(
 
 
 def stage2_clip_intervals(
-    *, zoomin_intervals: Sequence[Interval], duration_seconds: float, policy: ClipPolicy
+    *, clips: Sequence[Interval], duration_seconds: float, policy: ClipPolicy
 ) -> list[Interval]:
     """CoT clips: rounded to integer seconds; shorter than ``cot_min_clip_seconds`` -> ``[mid-3, mid+3]``."""
     out = []
-    for interval in zoomin_intervals:
+    for interval in clips:
         start, end = int(round(interval.start_seconds)), int(round(interval.end_seconds))
         if end - start < policy.cot_min_clip_seconds:
             mid = int((start + end) / 2)
@@ -178,8 +179,7 @@ def stage2_clip_intervals(
     return sorted(out, key=lambda i: i.start_seconds)
 
 
-def max_frames_per_clip(*, num_clips: int, kind: Literal["cot", "grounding", "qa", "step", "grpo"],
-                         policy: ClipPolicy) -> int:
+def max_frames_per_clip(*, num_clips: int, kind: RecordKind, policy: ClipPolicy) -> int:
     """Zoom-clip frame cap: CoT 32/24/16 by clip count; stage 1 16 for several clips; 32 for <= 1 clip."""
     if num_clips < 0:
         raise ValueError(f"num_clips must be >= 0, got {num_clips}")
@@ -187,7 +187,7 @@ def max_frames_per_clip(*, num_clips: int, kind: Literal["cot", "grounding", "qa
         return policy.grpo_frames_per_clip
     if num_clips <= 1 or kind == "step":  # our own trajectories: the inference budget per clip
         return policy.single_clip_frames
-    if kind in ("cot", "step"):
+    if kind == "cot":
         return policy.cot_frames_per_clip[min(num_clips, 3) - 1]
     return policy.multi_clip_frames
 

@@ -127,7 +127,7 @@ def clip_indices(
     *, start_seconds: float, end_seconds: float, num_frames_total: int, fps: float,
     max_frames: int = SLOW_MAX_FRAMES, frames_per_second: float = FRAMES_PER_SECOND,
 ) -> FrameSelection:
-    """Slow-clip frames for ``[start_seconds, end_seconds]`` (reference values as defaults).
+    """Zoom-clip frames for ``[start_seconds, end_seconds]`` (reference values as defaults).
 
     The end frame is clamped to the last frame like the reference (``min(N-1, int(e * fps))``).
 

@@ -155,7 +155,7 @@ def _clip_frames(reader: Any, episode: dict[str, Any], *, duration_seconds: floa
     for interval, _ in shown_clips(episode):
         plan = plans.get(interval)
         if plan is None:  # the reference's fixed clip (the agent loop and the stage-1 path alike)
-            kwargs = {"max_frames": policy.slow_max_frames, "pixels_per_frame": policy.slow_pixels_per_frame,
+            kwargs = {"max_frames": policy.clip_max_frames, "pixels_per_frame": policy.clip_pixels_per_frame,
                       "resolution_factor": policy.resolution_factor(duration_seconds)}
         else:
             kwargs = {"max_frames": int(plan["num_frames"]), "pixels_per_frame": int(plan["pixels_per_frame"]),

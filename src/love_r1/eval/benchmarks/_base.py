@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal, get_args
 
+from love_r1.errors import DataError
 from love_r1.eval.records import Sample
 
 logger = logging.getLogger(__name__)
@@ -26,10 +27,6 @@ PromptPreset = Literal["love_r1", "love_r1_stage1", "plain"]
 PROMPT_PRESETS: tuple[str, ...] = get_args(PromptPreset)
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".MP4")
 _ITEM_ERRORS = (ValueError, TypeError)  # DataError is a ValueError
-
-
-class DataError(ValueError):
-    """Benchmark annotations are missing or malformed (the message names the file, field and a hint)."""
 
 
 class Benchmark:
@@ -166,6 +163,14 @@ class Benchmark:
             out.append(sample)
         return out
 
+    def samples_of_one_file(self, *, qid_of: Sequence[str],
+                            build: Callable[..., Sample]) -> list[Sample]:
+        """:meth:`samples_from_rows` over the rows of the benchmark's one annotation file, each built by
+        ``build(row, qid=qid, source=path)``."""
+        (path,) = self.annotation_files()
+        return self.samples_from_rows(read_table(path), source=path, qid_of=qid_of,
+                                      build=lambda index, row, qid: build(row, qid=qid, source=path))
+
     def samples_from_rows(self, rows: Iterable[Mapping[str, Any]], *, source: Path | str,
                           qid_of: Callable[[int, Mapping[str, Any]], str] | Sequence[str],
                           build: Callable[[int, Mapping[str, Any], str], Sample]) -> list[Sample]:
@@ -223,8 +228,8 @@ class Benchmark:
         (``revision``: default :meth:`hub_revision`)."""
         revision = revision or self.hub_revision()
         if self.hub_repo is None:
-            raise DataError(f"benchmark {self.name!r} has no hub repository to download from; generate or copy "
-                            f"its data into {self.data_root}")
+            raise DataError(f"benchmark {self.name!r} has no hub repository to download from", path=self.data_root,
+                            hint=f"generate or copy its data into {self.data_root}")
         from love_r1._imports import require
 
         hub = require("huggingface_hub", extra="eval")
@@ -234,8 +239,9 @@ class Benchmark:
         except (OSError, ValueError) as error:  # offline mode, network errors, gated repos
             raise DataError(
                 f"could not download the {self.name} annotations from {self.hub_repo!r}: {type(error).__name__}: "
-                f"{error} (hint: check the network, accept the dataset terms on the Hub and set HF_TOKEN, or copy "
-                f"the files into {self.data_root} yourself and drop --download)") from error
+                f"{error}", path=self.data_root,
+                hint="check the network, accept the dataset terms on the Hub and set HF_TOKEN, or copy the files "
+                     "there yourself and drop --download") from error
         return self.data_root
 
     def missing_data_hint(self) -> str:
@@ -249,9 +255,8 @@ class Benchmark:
             hits = sorted(self.data_root.glob(pattern))
             if hits:
                 return hits[0]
-        raise DataError(
-            f"{self.name}: no {what} under data root {str(self.data_root)!r} (looked for {list(patterns)}); "
-            f"hint: {self.missing_data_hint()}")
+        raise DataError(f"no {what} under the data root (looked for {list(patterns)})",
+                        path=self.data_root, hint=self.missing_data_hint())
 
     def video_candidates(self, stem_or_relative: str, folders: Iterable[str]) -> list[Path]:
         """``<root>/<folder>/<name>`` for each folder; a name without a suffix tries every video extension."""
@@ -293,14 +298,15 @@ def read_table(path: Path) -> list[dict[str, Any]]:
             return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise DataError(f"cannot read annotation file {str(path)!r}: {error}") from error
+        raise DataError(f"cannot be read as an annotation file: {error}", path=path) from error
     if isinstance(data, dict):
         for key in ("data", "annotations", "questions"):
             if isinstance(data.get(key), list):
                 return data[key]
-        raise DataError(f"annotation file {str(path)!r} holds an object, expected a list of records")
+        raise DataError("must hold a list of records (or one under 'data', 'annotations' or 'questions'); got an "
+                        f"object with keys {sorted(data)[:10]}", path=path)
     if not isinstance(data, list):
-        raise DataError(f"annotation file {str(path)!r} must hold a list of records")
+        raise DataError(f"must hold a list of records; got {type(data).__name__}", path=path)
     return data
 
 
@@ -312,6 +318,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def gold_letter_error(gold: str, options: Sequence[str], *, source: Path | str, qid: str, field: str) -> str | None:
+    """The data error of a gold letter that is not one of the options' letters (``None`` when it is one)."""
+    from love_r1.eval.records import LETTERS
+
+    letters = list(LETTERS[: len(options)])
+    if gold in letters:
+        return None
+    return str(DataError(f"must be one of the option letters {letters}", path=source,
+                         field=f"question {qid!r}: {field}", value=gold))
+
+
 def row_value(row: Mapping[str, Any], names: Sequence[str], *, source: Path | str, default: Any = ...) -> Any:
     """``row[name]`` for the first of ``names`` present and not null, else ``default`` or a :class:`DataError`."""
     for name in names:
@@ -319,8 +336,8 @@ def row_value(row: Mapping[str, Any], names: Sequence[str], *, source: Path | st
             return row[name]
     if default is not ...:
         return default
-    raise DataError(f"{source}: a record lacks field {names[0]!r} (also tried {list(names[1:])}); "
-                    f"fields present: {sorted(row)}")
+    also = f" (nor {', '.join(map(repr, names[1:]))})" if len(names) > 1 else ""
+    raise DataError(f"is missing{also}; fields present: {sorted(row)}", path=source, field=repr(names[0]))
 
 
 def as_list(value: Any) -> list[Any]:

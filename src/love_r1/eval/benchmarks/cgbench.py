@@ -27,11 +27,11 @@ from love_r1.agent.messages import question_text as plain_question_text
 from love_r1.eval.benchmarks._base import (
     Benchmark,
     as_list,
+    gold_letter_error,
     optional_seconds,
-    read_table,
     row_value,
 )
-from love_r1.eval.records import LETTERS, Sample, letter_options
+from love_r1.eval.records import Sample, letter_options
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
 
 Split = Literal["mini", "full"]
@@ -76,11 +76,7 @@ class CGBench(Benchmark):
         return [self.find_one([name, f"**/{name}"], what=f"{name} (CG-Bench split {self.split!r})")]
 
     def _load(self) -> list[Sample]:
-        (path,) = self.annotation_files()
-        return self.samples_from_rows(
-            read_table(path), source=path,
-            qid_of=("qid",),
-            build=lambda index, row, qid: self._sample(row, qid=qid, source=path))
+        return self.samples_of_one_file(qid_of=("qid",), build=self._sample)
 
     def _sample(self, row: Mapping[str, Any], *, qid: str, source: Path) -> Sample:
         uid = str(row_value(row, ("video_uid",), source=source))
@@ -95,10 +91,9 @@ class CGBench(Benchmark):
             evidence=tuple((float(s), float(e)) for s, e in as_list(row.get("clue_intervals"))),
             categories={"duration": group, "domain": str(row.get("domain", "")),
                         "sub_category": str(row.get("sub_category", ""))})
-        if gold not in LETTERS[: len(choices)]:
-            return Sample(**fields, options=letter_options(choices), gold="",
-                          data_error=f"{source}: question {qid!r}: right_answer {gold!r} is not one of the "
-                                     f"{len(choices)} option letters {list(LETTERS[:len(choices)])}")
+        error = gold_letter_error(gold, choices, source=source, qid=qid, field="right_answer")
+        if error:
+            return Sample(**fields, options=letter_options(choices), gold="", data_error=error)
         options, gold = self.arrange_labelled(qid, letter_options(choices), gold)
         subtitle = self.data_root / "cg_subtitles" / f"{uid}.srt"
         return Sample(**fields, options=options, gold=gold, subtitle_path=subtitle if subtitle.is_file() else None,

@@ -68,7 +68,8 @@ def _options(row: Mapping[str, Any], *, source: Path) -> list[str]:
     else:
         values = [row[f"option{i}"] for i in range(10) if f"option{i}" in row]
         if not values:
-            raise DataError(f"{source}: a record has neither 'candidates' nor 'option0'..; fields: {sorted(row)}")
+            raise DataError(f"are missing (and so is 'option0'..); fields present: {sorted(row)}", path=source,
+                            field="'candidates'")
     return [str(v) for v in values if v is not None and str(v) != "N/A"]
 
 

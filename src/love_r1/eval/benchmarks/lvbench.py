@@ -41,11 +41,12 @@ from love_r1.eval.benchmarks._base import (
     Benchmark,
     DataError,
     as_list,
+    gold_letter_error,
     parse_clock,
     read_table,
     row_value,
 )
-from love_r1.eval.records import LETTERS, Sample, letter_options, option_body
+from love_r1.eval.records import Sample, letter_options, option_body
 from love_r1.prompts.constants import LVBENCH_LETTER_INSTRUCTION, SINGLE_LETTER_INSTRUCTION
 
 logger = logging.getLogger(__name__)
@@ -138,8 +139,8 @@ class LVBench(Benchmark):
             for number, video in enumerate(rows, start=1):
                 qa = video.get("qa") if isinstance(video, dict) else None
                 if not isinstance(qa, list):
-                    raise DataError(f"{path}: line {number} has no 'qa' list of questions (keys "
-                                    f"{sorted(video) if isinstance(video, dict) else type(video).__name__})")
+                    raise DataError("must be a list of questions", path=path, line=number, field="'qa'",
+                                    value=qa if isinstance(video, dict) else video)
                 info = video.get("video_info")
                 flat += [{**item, "key": video.get("key"), "type": video.get("type", ""), "video_info": info}
                          for item in qa]
@@ -157,16 +158,16 @@ class LVBench(Benchmark):
         full = str(row_value(row, ("question",), source=source))
         stem, options = split_embedded_options(full)
         if not options:
-            raise DataError(f"{source}: question {qid!r} has no embedded '(A) ...' options")
+            raise DataError("must embed '(A) ...' options", path=source, field=f"question {qid!r}: question",
+                            value=full)
         gold = str(row_value(row, ("answer",), source=source)).strip().strip("()")
         fields: dict[str, Any] = dict(
             qid=qid, video_id=key, video_path=self._video(key, row.get("video_path")), question=stem,
             duration_seconds=_duration_seconds(row.get("video_info")), evidence=_evidence(row.get("time_reference")),
             categories={"ability": _abilities(row.get("question_type")), "video_type": str(row.get("type", ""))})
-        if gold not in LETTERS[: len(options)]:
-            return Sample(**fields, options=options, gold="",
-                          data_error=f"{source}: question {qid!r}: answer {gold!r} is not one of the option letters "
-                                     f"{list(LETTERS[:len(options)])}")
+        error = gold_letter_error(gold, options, source=source, qid=qid, field="answer")
+        if error:
+            return Sample(**fields, options=options, gold="", data_error=error)
         if self.shuffle_options_seed is not None:
             options, gold = self.arrange_labelled(qid, options, gold)
             full = stem + "\n" + "\n".join(f"({o[0]}) {option_body(o)}" for o in options)

@@ -72,8 +72,8 @@ def gold_index(answer: Any, candidates: Sequence[str]) -> int:
     letter = text.strip("()").strip()
     if len(letter) == 1 and letter in LETTERS[: len(candidates)]:
         return LETTERS.index(letter)
-    raise DataError(f"answer {str(answer)!r} is neither one of the candidates {list(candidates)} nor an option "
-                    "letter (an annotation bug: the official scorer has no gold letter for it either)")
+    raise DataError(f"must be one of the candidates {list(candidates)} or an option letter", field="answer",
+                    value=str(answer), hint="an annotation bug: the official scorer has no gold letter for it either")
 
 
 _TASK_NAMES = {**{name.lower(): name for name in TASK_FILES}, **{code.lower(): name for name, code in TASK_CODES.items()},
@@ -130,7 +130,8 @@ class MLVU(Benchmark):
             question, embedded = question[: question.index("\n(A)")].strip(), _embedded(question)
         candidates = [str(c) for c in as_list(row.get("candidates"))] or embedded
         if not candidates:
-            raise DataError(f"{source}: question {qid!r} has no 'candidates' and no embedded '(A) ...' options")
+            raise DataError("are missing (and the question embeds no '(A) ...' options)", path=source,
+                            field=f"question {qid!r}: candidates")
         number = next((n.split("_")[0] for t, n in TASK_FILES.items() if t == task), "")
         folders = [f"MLVU/video/{number}_{task}", f"video/{number}_{task}", "MLVU/video", "video", "videos", ""]
         duration = optional_seconds(row.get("duration"), name="duration")

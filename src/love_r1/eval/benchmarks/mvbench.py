@@ -183,11 +183,13 @@ def item_window(row: dict, *, source: Path, qid: str) -> Interval:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise DataError(f"{source}: item {qid} of a bounded task needs a number of seconds in {name!r}; got "
-                            f"{value!r} (hint: the reference cuts the video to [start, end])") from None
+            raise DataError("must be a number of seconds (a bounded task)", path=source, field=f"item {qid}: {name}",
+                            value=value, hint="the reference cuts the video to [start, end]") from None
         if number != number or number < 0 or number in (float("inf"), float("-inf")):
-            raise DataError(f"{source}: item {qid}: {name}={value!r} is not a finite number of seconds >= 0")
+            raise DataError("must be a finite number of seconds >= 0", path=source, field=f"item {qid}: {name}",
+                            value=value)
         values.append(number)
     if values[1] <= values[0]:
-        raise DataError(f"{source}: item {qid}: end={values[1]!r} is not after start={values[0]!r} seconds")
+        raise DataError(f"must be after start={values[0]!r} seconds", path=source, field=f"item {qid}: end",
+                        value=values[1])
     return Interval(values[0], values[1])

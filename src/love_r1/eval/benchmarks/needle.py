@@ -17,11 +17,11 @@ from love_r1.eval.benchmarks._base import (
     Benchmark,
     as_list,
     generic_duration_bucket,
+    gold_letter_error,
     optional_seconds,
-    read_table,
     row_value,
 )
-from love_r1.eval.records import LETTERS, Sample
+from love_r1.eval.records import Sample
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
 
 
@@ -36,11 +36,7 @@ class NeedleBench(Benchmark):
         return [self.find_one(["annotations.jsonl"], what="annotations.jsonl")]
 
     def _load(self) -> list[Sample]:
-        (path,) = self.annotation_files()
-        return self.samples_from_rows(
-            read_table(path), source=path,
-            qid_of=("qid",),
-            build=lambda index, row, qid: self._sample(row, qid=qid, source=path))
+        return self.samples_of_one_file(qid_of=("qid",), build=self._sample)
 
     def _sample(self, row: Mapping[str, Any], *, qid: str, source: Path) -> Sample:
         video = str(row_value(row, ("video",), source=source))
@@ -54,10 +50,9 @@ class NeedleBench(Benchmark):
             duration_seconds=duration, duration_bucket=bucket,
             categories={"category": str(row.get("category", "")), "duration": bucket},
             evidence=tuple((float(s), float(e)) for s, e in row.get("evidence", ())))
-        if gold not in LETTERS[: len(options)]:
-            return Sample(**fields, options=options, gold="",
-                          data_error=f"{source}: question {qid!r}: answer {gold!r} is not one of the option letters "
-                                     f"{list(LETTERS[:len(options)])}")
+        error = gold_letter_error(gold, options, source=source, qid=qid, field="answer")
+        if error:
+            return Sample(**fields, options=options, gold="", data_error=error)
         options, gold = self.arrange_labelled(qid, options, gold)
         return Sample(**fields, options=options, gold=gold,
                       question_text=plain_question_text(question, options, SINGLE_LETTER_INSTRUCTION))

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from love_r1.agent.messages import question_text as plain_question_text
-from love_r1.eval.benchmarks._base import Benchmark, as_list, read_table, row_value
-from love_r1.eval.records import LETTERS, Sample
+from love_r1.eval.benchmarks._base import Benchmark, as_list, gold_letter_error, row_value
+from love_r1.eval.records import Sample
 from love_r1.prompts.constants import SINGLE_LETTER_INSTRUCTION
 
 
@@ -50,11 +50,7 @@ class VideoMME(Benchmark):
                               what="Video-MME parquet (videomme/test-00000-of-00001.parquet)")]
 
     def _load(self) -> list[Sample]:
-        (path,) = self.annotation_files()
-        return self.samples_from_rows(
-            read_table(path), source=path,
-            qid_of=("question_id",),
-            build=lambda index, row, qid: self._sample(row, qid=qid, source=path))
+        return self.samples_of_one_file(qid_of=("question_id",), build=self._sample)
 
     def _sample(self, row: Mapping[str, Any], *, qid: str, source: Path) -> Sample:
         stem = str(row_value(row, ("videoID", "video_id"), source=source))
@@ -70,10 +66,9 @@ class VideoMME(Benchmark):
             categories={"duration": duration, "domain": domain, "sub_category": str(row.get("sub_category", "")),
                         "task_type": task_type, "duration/task_type": f"{duration}/{task_type}",
                         "duration/domain": f"{duration}/{domain}"})
-        if gold not in LETTERS[: len(options)]:
-            return Sample(**fields, options=options, gold="",
-                          data_error=f"{source}: question {qid!r} has answer {gold!r}, expected one of the option "
-                                     f"letters {list(LETTERS[:len(options)])}")
+        error = gold_letter_error(gold, options, source=source, qid=qid, field="answer")
+        if error:
+            return Sample(**fields, options=options, gold="", data_error=error)
         options, gold = self.arrange_labelled(qid, options, gold)
         subtitle_path = self.data_root / "subtitle" / f"{stem}.srt"
         if self.reference_text:

@@ -1,4 +1,4 @@
-"""``method="stage1"``: the reference's stage-1 path (fast view + one whole-video slow clip, one call)."""
+"""``method="stage1"``: the reference's stage-1 path (fast view + one whole-video zoom clip, one call)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def run_stage1(run: MethodRun) -> None:
     def whole_clip(reader: Any, sample_clip: Callable[..., Any], window: Interval | None) -> None:  # prefetched
         duration = float(timeline(reader, time_base=policy.time_base, window=window).duration_seconds)
         clip = whole_video_clip(duration)
-        sample_clip(reader, clip.start_seconds, clip.end_seconds, max_frames=policy.slow_max_frames,
-                    frames_per_second=policy.frames_per_second, pixels_per_frame=policy.slow_pixels_per_frame,
+        sample_clip(reader, clip.start_seconds, clip.end_seconds, max_frames=policy.clip_max_frames,
+                    frames_per_second=policy.frames_per_second, pixels_per_frame=policy.clip_pixels_per_frame,
                     resolution_factor=policy.resolution_factor(duration), overlay=policy.overlay,
                     time_base=policy.time_base, window=window)
 

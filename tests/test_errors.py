@@ -1,0 +1,57 @@
+"""One error base for bad data files: every domain's error is a ``DataError`` with one wording."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from love_r1.data import AnnotationError
+from love_r1.errors import DataError
+from love_r1.eval.subtitles import SubtitleError
+from love_r1.train.records import RecordError
+
+
+def test_every_bad_data_file_error_is_a_data_error():
+    import love_r1.eval
+    from love_r1.train.collate import TrainingDataError
+
+    for cls in (AnnotationError, RecordError, SubtitleError, TrainingDataError):
+        assert issubclass(cls, DataError) and issubclass(cls, ValueError), cls
+    assert love_r1.eval.DataError is DataError  # the benchmark adapters raise the base itself
+
+
+@pytest.mark.parametrize(("kwargs", "text"), [
+    ({"problem": "must be one of ['A', 'B']", "path": "qa.jsonl", "line": 3, "field": "answer", "value": "C"},
+     "qa.jsonl:3: answer must be one of ['A', 'B']; got 'C'"),
+    ({"problem": "is missing", "path": "a.json", "field": "'question'"}, "a.json: 'question' is missing"),
+    ({"problem": "must be a string", "field": "problem", "value": None}, "problem must be a string; got None"),
+    ({"problem": "not valid JSON", "line": 7, "hint": "fix the line"}, "line 7: not valid JSON (hint: fix the line)"),
+    ({"problem": "must be short", "field": "text", "value": "x" * 500}, "text must be short; got '" + "x" * 118 + "…"),
+])
+def test_one_wording_file_line_field_value_hint(kwargs, text):
+    error = DataError(kwargs.pop("problem"), **kwargs)
+    assert str(error) == text
+    assert str(pickle.loads(pickle.dumps(error))) == text  # crosses process boundaries (data loader workers)
+
+
+def test_record_errors_become_issues_of_their_line(tmp_path):
+    from love_r1.train.records import load_records
+
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"path": "v.mp4", "problem": "Q?", "problem_type": "essay", "solution": "A"}\n', encoding="utf-8")
+    _, (issue,) = load_records(path)
+    assert str(issue) == ("line 1: problem_type: must be one of ['OCR', 'free-form', 'multiple choice', 'numerical', "
+                          "'regression', 'tal']; got 'essay'")
+
+
+def test_the_command_line_exits_2_on_a_data_error(monkeypatch, capsys):
+    from love_r1 import cli
+    from love_r1.cli import sample
+
+    def broken(options):
+        raise RecordError("must be a string", field="problem", value=3)
+
+    monkeypatch.setattr(sample, "run", broken)
+    assert cli.main(["sample", "any.mp4"]) == 2
+    assert capsys.readouterr().err.strip() == "error: problem must be a string; got 3"
