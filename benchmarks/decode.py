@@ -78,7 +78,7 @@ def make_video(path: Path, *, content: str, duration_seconds: float, gop_seconds
                fps: int = 30) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if content == "needle":
-        from love_r1.synth._needle import write_needle_dataset
+        from love_r1.synth import write_needle_dataset
 
         with tempfile.TemporaryDirectory() as tmp:
             write_needle_dataset(tmp, duration_seconds=duration_seconds, width=1280, height=720, fps=float(fps),

@@ -21,7 +21,7 @@ import json
 import time
 
 from love_r1.agent.grammar import parse_reply
-from love_r1.data import parse_boxed_interval, parse_boxed_letter, parse_yes_no
+from love_r1.data._parse import parse_boxed_interval, parse_boxed_letter, parse_yes_no
 from love_r1.eval.extract import extract_choice
 from love_r1.train import rewards
 

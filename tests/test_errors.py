@@ -12,13 +12,15 @@ from love_r1.eval.subtitles import SubtitleError
 from love_r1.train.records import RecordError
 
 
-def test_every_bad_data_file_error_is_a_data_error():
-    import love_r1.eval
+def test_every_bad_data_file_error_is_a_data_error(tmp_path):
+    from love_r1.eval.benchmarks import make_benchmark
     from love_r1.train.collate import TrainingDataError
 
     for cls in (AnnotationError, RecordError, SubtitleError, TrainingDataError):
         assert issubclass(cls, DataError) and issubclass(cls, ValueError), cls
-    assert love_r1.eval.DataError is DataError  # the benchmark adapters raise the base itself
+    with pytest.raises(DataError, match="no annotations.jsonl under the data root") as info:
+        make_benchmark("needle", tmp_path).load()  # the benchmark adapters raise the base itself
+    assert info.value.path == str(tmp_path.absolute()) and "synth needle" in info.value.hint
 
 
 @pytest.mark.parametrize(("kwargs", "text"), [

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from love_r1.agent.grammar import find_box, parse_interval, parse_reply, read_option_letter, unwrap_box_content
-from love_r1.data import parse_boxed_interval, parse_boxed_letter, parse_yes_no
+from love_r1.data._parse import parse_boxed_interval, parse_boxed_letter, parse_yes_no
 from love_r1.eval.extract import extract_choice, strip_reasoning
 from love_r1.train import rewards
 

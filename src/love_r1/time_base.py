@@ -12,10 +12,10 @@ Both are the same clock on a constant-frame-rate file.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 TimeBase = Literal["presentation", "index"]
-TIME_BASES: tuple[str, ...] = ("presentation", "index")
+TIME_BASES: tuple[str, ...] = get_args(TimeBase)
 DEFAULT_TIME_BASE: TimeBase = "presentation"
 
 

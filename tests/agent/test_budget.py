@@ -26,10 +26,10 @@ from love_r1.backends import VideoPart
 from love_r1.backends.scripted import ScriptedBackend
 from love_r1.interval import Interval
 from love_r1.prompts.constants import FORCED_ANSWER_PREFIX
-from love_r1.video._frames import Frames
+from love_r1.video import Frames
 from love_r1.video.resize import budget_hw
-
-from .conftest import FakeMetadata
+from tests.helpers.agent import FakeMetadata
+from tests.helpers.markers import requires_av
 
 Z = "I need to zoom in on the video.\n\n"
 A = "I get the answer.\n\n"
@@ -414,9 +414,9 @@ def test_zoom_refused_when_nothing_is_left_for_a_planned_clip():
 # --- a real generated video ---------------------------------------------------------------------
 
 
+@requires_av
 def test_real_video_clip_has_the_planned_shape_and_cost(tmp_path):
-    pytest.importorskip("av")
-    synth = pytest.importorskip("love_r1.synth")
+    from love_r1 import synth
     from love_r1.agent.api import ask
     from love_r1.backends.scripted import dummy_reply
 

@@ -8,13 +8,14 @@ from love_r1.agent.api import ask
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.backends import VideoPart
 from love_r1.backends.scripted import ScriptedBackend, dummy_reply
+from tests.helpers.markers import requires_av
 
-pytest.importorskip("av")
+pytestmark = requires_av
 
 
 @pytest.fixture(scope="module")
 def indexed_video(tmp_path_factory):
-    synth = pytest.importorskip("love_r1.synth")
+    from love_r1 import synth
     path = tmp_path_factory.mktemp("e2e") / "indexed.mp4"
     synth.write_indexed_video(path, duration_seconds=12.0, fps=10.0, width=320, height=240, gop_seconds=2.0)
     return path

@@ -177,7 +177,7 @@ def test_package_level_reexports():
 
 def test_every_reader_takes_the_same_box():
     """Before: data/_parse returned (2, 'A'), eval/extract 'A' and agent/grammar 'B' on this reply."""
-    from love_r1.data import parse_boxed_letter
+    from love_r1.data._parse import parse_boxed_letter
     from love_r1.eval.extract import extract_choice
     from love_r1.train.rewards import answer_letter
 
@@ -192,7 +192,7 @@ def test_every_reader_takes_the_same_box():
 
 def test_one_time_reader_refuses_seconds_fields_of_60_or_more():
     """Before: data/_parse read '[1:75, 2:10]' as (135.0, 130.0) while parse_reply refused it."""
-    from love_r1.data import parse_boxed_interval
+    from love_r1.data._parse import parse_boxed_interval
 
     assert parse_reply("\\boxed{[1:75, 2:10]}").kind == "invalid"
     assert parse_boxed_interval("\\boxed{[1:75, 2:10]}") is None

@@ -6,15 +6,13 @@ this checks the plumbing (messages, videos, prefixes, usage) between the loop an
 
 from __future__ import annotations
 
-import pytest
-
 from love_r1.agent.loop import EpisodeTask, run_episodes
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.backends import SamplingParams
 from love_r1.interval import Interval
+from tests.helpers.markers import requires_av, requires_torch
 
-pytest.importorskip("torch")
-pytest.importorskip("av")
+pytestmark = [requires_torch, requires_av]
 
 
 def test_loop_with_tiny_hf_backend(tmp_path):

@@ -20,13 +20,15 @@ from pathlib import Path
 
 import pytest
 
+from love_r1._imports import is_available
 from love_r1.agent.loop import EpisodeTask, run_episode
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.backends import SamplingParams, VideoPart
 from love_r1.backends.scripted import ScriptedBackend
 from love_r1.video import clip_indices, fast_view_indices
+from tests.helpers.markers import requires_av
 
-pytest.importorskip("av")
+pytestmark = requires_av
 
 ZOOM = "I need to zoom in on the video.\n\n\\boxed{[5000, 5010]}"
 NO_BOX = "I need to zoom in on the video, somewhere."
@@ -53,7 +55,8 @@ def _small(policy: ZoomPolicy) -> ZoomPolicy:
 
 @pytest.fixture(scope="module")
 def tiny_hf():
-    pytest.importorskip("torch")
+    if not is_available("torch"):
+        pytest.skip("needs torch (pip install 'love-r1[hf]')")
     from love_r1.backends.hf import HFBackend
     from tests.fixtures import tiny_qwen as tq
 

@@ -13,8 +13,7 @@ from love_r1.backends import BackendError, Generation, GenerationRequest, TextPa
 from love_r1.backends.scripted import ScriptedBackend
 from love_r1.interval import Interval
 from love_r1.prompts.constants import FORCED_ANSWER_PREFIX
-
-from .conftest import FakeVideos
+from tests.helpers.agent import FakeVideos
 
 Z = "I need to zoom in on the video.\n\n"
 A = "I get the answer.\n\n"

@@ -11,8 +11,7 @@ from love_r1.backends import GenerationRequest, Message, SamplingParams, TextPar
 from love_r1.backends.scripted import ScriptedBackend, dummy_reply
 from love_r1.interval import Interval
 from love_r1.prompts import constants
-
-from .conftest import tiny_frames
+from tests.helpers.agent import tiny_frames
 
 
 def _frames(start=0.0, end=10.0, key=None):

@@ -15,8 +15,7 @@ from love_r1.agent.policy import ZoomPolicy
 from love_r1.backends.scripted import ScriptedBackend
 from love_r1.interval import Interval
 from love_r1.prompts.constants import FORCED_ANSWER_PREFIX, SINGLE_LETTER_INSTRUCTION
-
-from .conftest import FakeVideos, tiny_frames
+from tests.helpers.agent import FakeVideos, tiny_frames
 
 DURATION_SECONDS = 1834.6
 QUESTION = question_text(

@@ -21,8 +21,9 @@ from love_r1.interval import Interval
 from love_r1.synth import read_frame_index
 from love_r1.video import budget_hw, open_video
 from tests.fixtures.timed_videos import two_rate_times, write_timed_video
+from tests.helpers.markers import requires_av
 
-pytest.importorskip("av")
+pytestmark = requires_av
 
 SMALL = dict(fast_max_frames=16, clip_max_frames=8)
 

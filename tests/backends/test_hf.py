@@ -8,7 +8,7 @@ import torch
 
 from love_r1.backends import Backend, GenerationRequest, Message, SamplingParams, TextPart, VideoPart
 from love_r1.backends.hf import HFBackend
-from love_r1.video._frames import Frames
+from love_r1.video import Frames
 from tests.fixtures import tiny_qwen as tq
 
 SOURCE_FPS = 30.0
@@ -191,9 +191,9 @@ def test_rejects_unsupported_model_type():
 
 
 def test_agent_loop_episode_with_real_video_reuses_and_matches(tmp_path):
-    loop = pytest.importorskip("love_r1.agent.loop")
-    policy_module = pytest.importorskip("love_r1.agent.policy")
-    synth = pytest.importorskip("love_r1.synth")
+    from love_r1 import synth
+    from love_r1.agent import loop
+    from love_r1.agent import policy as policy_module
     from love_r1.backends import Generation
 
     video = synth.write_indexed_video(tmp_path / "v.mp4", duration_seconds=40.0, fps=10.0, width=160, height=120)

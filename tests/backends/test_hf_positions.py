@@ -15,7 +15,7 @@ from love_r1.backends import GenerationRequest, Message, SamplingParams, TextPar
 from love_r1.backends import _qwen_inputs as qi
 from love_r1.backends.hf import HFBackend
 from love_r1.prompts import constants
-from love_r1.video._frames import Frames
+from love_r1.video import Frames
 from tests.backends.mrope_oracle import oracle_positions, trained_next_positions
 from tests.fixtures import tiny_qwen as tq
 

@@ -121,7 +121,7 @@ def test_a_malformed_completion_fails_only_its_own_request():
 def test_the_agent_loop_records_a_malformed_reply_as_a_failed_episode():
     """The loop turns the typed error into ``Episode.error`` for that episode; the others finish."""
     from love_r1.agent.loop import EpisodeTask, run_episodes
-    from tests.agent.conftest import FakeVideos
+    from tests.helpers.agent import FakeVideos
 
     def reply(received):
         text = _user_text(received) if isinstance(_user_text(received), str) else " ".join(

@@ -17,7 +17,7 @@ from PIL import Image
 
 from love_r1.backends import BackendError, GenerationRequest, Message, SamplingParams, TextPart, VideoPart
 from love_r1.backends.openai_http import OpenAIBackend, encode_frames, map_finish_reason
-from love_r1.video._frames import Frames
+from love_r1.video import Frames
 from tests.fixtures.openai_server import FakeOpenAIServer, Reply
 
 FAST = dict(backoff_seconds=0.01, max_backoff_seconds=0.05, timeout_seconds=5.0)

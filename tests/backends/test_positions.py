@@ -12,7 +12,7 @@ import torch
 
 from love_r1.backends import Message, TextPart, VideoPart
 from love_r1.backends.qwen_inputs import POSITION_RULES, build_generation_inputs, mrope_position_ids
-from love_r1.video._frames import Frames
+from love_r1.video import Frames
 from tests.backends.mrope_oracle import oracle_positions, trained_next_positions, trained_qwen2_5_vl_positions
 from tests.fixtures import tiny_qwen as tq
 

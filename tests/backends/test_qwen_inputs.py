@@ -8,7 +8,7 @@ import torch
 
 from love_r1.backends import Message, TextPart, VideoPart
 from love_r1.backends import _qwen_inputs as qi
-from love_r1.video._frames import Frames
+from love_r1.video import Frames
 from tests.fixtures import tiny_qwen as tq
 
 SOURCE_FPS = 30.0

@@ -10,8 +10,9 @@ import pytest
 from love_r1.backends import GenerationRequest, Message, SamplingParams, TextPart, VideoPart
 from love_r1.backends import qwen_inputs as qi
 from love_r1.backends.vllm import VLLMBackend, to_vllm_prompt, to_vllm_sampling_kwargs
-from love_r1.video._frames import Frames
+from love_r1.video import Frames
 from tests.fixtures import tiny_qwen as tq
+from tests.helpers.markers import requires_vllm
 
 
 def _request(prefix=""):
@@ -59,9 +60,9 @@ def test_vllm_records_the_trained_position_rule_and_refuses_others():
 
 
 @pytest.mark.gpu
+@requires_vllm
 def test_vllm_engine_answers_like_hf_greedy(tmp_path):
     """Same prompt, same greedy tokens: both backends position text after a video with the trained rule."""
-    pytest.importorskip("vllm")
     from love_r1.backends.hf import HFBackend
 
     model, processor = tq.build_tiny("qwen2_5_vl")

@@ -8,6 +8,7 @@ import pytest
 
 from love_r1.backends import BackendError, GenerationRequest, Message
 from love_r1.cli._backends import BACKEND_KINDS, load_script, make_backend
+from tests.helpers.markers import requires_transformers
 
 
 def _request() -> GenerationRequest:
@@ -67,8 +68,8 @@ def test_openai_settings_are_passed_through():
         "served", "http://127.0.0.1:1/v1", 7.0, 1, 3, "video_url", "SOME_KEY_VAR")
 
 
+@requires_transformers
 def test_hf_offline_unknown_model_is_a_backend_error_with_a_hint(tmp_path, monkeypatch):
-    pytest.importorskip("transformers")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(BackendError, match="--model /path/to/local/checkpoint"):

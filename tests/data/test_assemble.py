@@ -1,4 +1,5 @@
-from love_r1.data import QAItem, assemble, split_of, write_records
+from love_r1.data import QAItem, assemble, write_records
+from love_r1.data._items import split_of
 from love_r1.interval import Interval
 from love_r1.prompts.constants import TYPE_TEMPLATE
 
@@ -68,7 +69,7 @@ def test_grpo_records_can_be_limited_to_the_hard_set():
 
 
 def test_records_read_back_with_the_training_loader(tmp_path):
-    records = __import__("pytest").importorskip("love_r1.train.records")
+    from love_r1.train import records
     (item,) = _items(1)
     result = assemble([item], zoom_rows=[_zoom("q0", 0)], answer_rows=[_answer("q0", 0)], val_fraction=0.0)
     paths = write_records(result, tmp_path)

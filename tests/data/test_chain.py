@@ -20,14 +20,13 @@ from love_r1.data import (
     judge_answer,
     judge_zoom,
     load_items,
-    read_captions,
     run_answer_cot,
     run_captions,
     run_zoom_cot,
-    segments_of,
 )
+from love_r1.data._captions import read_captions, segments_of
 from love_r1.synth import write_needle_dataset
-from tests.data._fakes import CountingBackend, prompt_text
+from tests.helpers.data import CountingBackend, prompt_text
 
 DURATION_SECONDS = 40.0
 

@@ -18,7 +18,7 @@ from love_r1.cli import (
 )
 from love_r1.cli._args import add_dataclass_arguments
 from love_r1.synth import write_needle_dataset
-from tests.data._fakes import prompt_text
+from tests.helpers.data import prompt_text
 
 LEAVES = [data_caption, data_zoom_cot, data_answer_cot, data_clue_check, data_assemble, data_mine_hard,
           data_contamination]

@@ -4,8 +4,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from love_r1.data import CallStore, VideoRef, ahash64, dhash64, find_contamination, hamming_bits
-from love_r1.video._frames import Frames
+from love_r1.data import CallStore, VideoRef, find_contamination
+from love_r1.data._contamination import ahash64, dhash64, hamming_bits
+from love_r1.video import Frames
 
 
 def _image(values_9x8):

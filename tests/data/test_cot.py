@@ -1,24 +1,15 @@
 import json
-import os
 from pathlib import Path
 
 import jinja2
 import pytest
 
-from love_r1.data import (
-    CallStore,
-    QAItem,
-    ZoomCotConfig,
-    export_cot,
-    judge_answer,
-    judge_zoom,
-    love_r1_reply,
-    render,
-    run_zoom_cot,
-)
+from love_r1.data import CallStore, QAItem, ZoomCotConfig, export_cot, judge_answer, judge_zoom, run_zoom_cot
 from love_r1.data._captions import caption_file_name
+from love_r1.data._cot import love_r1_reply
+from love_r1.data._templates import render
 from love_r1.interval import Interval
-from tests.data._fakes import CountingBackend, prompt_text
+from tests.helpers.data import CountingBackend, prompt_text
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 ITEM = QAItem(qid="q1", video_path="videos/v1.mp4", question="What colour is the square?",
@@ -26,25 +17,25 @@ ITEM = QAItem(qid="q1", video_path="videos/v1.mp4", question="What colour is the
               duration_seconds=40.0)
 
 
-def _check_snapshot(name, text):
+def _check_snapshot(name, text, update):
     path = SNAPSHOTS / name
-    if os.environ.get("LOVE_R1_UPDATE_SNAPSHOTS") == "1":
+    if update:
         path.parent.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"prompt changed; re-run with LOVE_R1_UPDATE_SNAPSHOTS=1 ({path})"
+    assert text == path.read_text(encoding="utf-8"), f"prompt changed; re-run with --update-snapshots ({path})"
 
 
-def test_teacher_prompts_match_snapshots():
+def test_teacher_prompts_match_snapshots(update_snapshots):
     segments = [{"start_seconds": 0, "end_seconds": 10, "text": "A grey room."},
                 {"start_seconds": 10, "end_seconds": 20, "text": "A blue square appears."}]
     _check_snapshot("zoom_cot.txt", render("zoom_cot", segments=segments, duration_seconds=20.0,
                                            max_interval_seconds=60, question=ITEM.question,
-                                           options=list(ITEM.options)))
+                                           options=list(ITEM.options)), update_snapshots)
     _check_snapshot("answer_cot.txt", render("answer_cot", start_seconds=17, end_seconds=33, answer="B",
-                                             question=ITEM.question, options=list(ITEM.options)))
-    _check_snapshot("caption.txt", render("caption"))
+                                             question=ITEM.question, options=list(ITEM.options)), update_snapshots)
+    _check_snapshot("caption.txt", render("caption"), update_snapshots)
     _check_snapshot("clue_check.txt", render("clue_check", start_seconds=17, end_seconds=33, answer="B. blue",
-                                             question=ITEM.question, options=list(ITEM.options)))
+                                             question=ITEM.question, options=list(ITEM.options)), update_snapshots)
 
 
 def test_templates_refuse_missing_variables():

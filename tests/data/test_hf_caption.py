@@ -1,12 +1,13 @@
 """The caption step through the real transformers backend on a tiny random Qwen2.5-VL (CPU)."""
 
-import pytest
 
 from love_r1.backends import SamplingParams
-from love_r1.data import CallStore, CaptionConfig, export_captions, read_captions, run_captions
+from love_r1.data import CallStore, CaptionConfig, export_captions, run_captions
+from love_r1.data._captions import read_captions
 from love_r1.synth import write_needle_dataset
+from tests.helpers.markers import requires_transformers
 
-pytest.importorskip("transformers")
+pytestmark = requires_transformers
 
 
 def test_caption_step_runs_on_a_tiny_hf_model(tmp_path):

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from love_r1.data import AnnotationError, QAItem, load_items, question_block, split_of
+from love_r1.data import AnnotationError, QAItem, load_items
+from love_r1.data._items import question_block, split_of
 from love_r1.errors import DataError
 from love_r1.interval import Interval
 

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from love_r1.backends import GenerationRequest
-from love_r1.data import CallStore, MineConfig, QAItem, episode_success, hard_items, run_mine_hard
+from love_r1.data import CallStore, MineConfig, QAItem, hard_items, run_mine_hard
+from love_r1.data._mine import episode_success
 from love_r1.interval import Interval
 from love_r1.prompts.constants import SYSTEM_MESSAGE, TYPE_TEMPLATE
-from love_r1.video._frames import Frames
-from tests.data._fakes import CountingBackend, prompt_text
+from love_r1.video import Frames
+from tests.helpers.data import CountingBackend, prompt_text
 
 ITEMS = [QAItem(qid=f"q{i}", video_path=f"v{i}.mp4", question=f"Question {i}?", options=("A. one", "B. two"),
                 gold="B", evidence=(Interval(10, 14),)) for i in range(3)]

@@ -1,6 +1,6 @@
 import pytest
 
-from love_r1.data import parse_boxed_interval, parse_boxed_letter, parse_yes_no
+from love_r1.data._parse import parse_boxed_interval, parse_boxed_letter, parse_yes_no
 
 
 @pytest.mark.parametrize(("text", "expected"), [

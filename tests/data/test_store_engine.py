@@ -3,8 +3,10 @@ import sqlite3
 import pytest
 
 from love_r1.backends import GenerationRequest, Message
-from love_r1.data import CallJob, CallRecord, CallStore, StepInterrupted, config_hash, run_jobs
-from tests.data._fakes import CountingBackend, prompt_text
+from love_r1.data import CallStore, StepInterrupted
+from love_r1.data._engine import CallJob, run_jobs
+from love_r1.data._store import CallRecord, config_hash
+from tests.helpers.data import CountingBackend, prompt_text
 
 
 def _jobs(n):

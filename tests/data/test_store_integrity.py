@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from love_r1.data import CallRecord, CallStore, recover_call_store
-from love_r1.data._store import StoreDamagedError
+from love_r1.data import CallStore, recover_call_store
+from love_r1.data._store import CallRecord, StoreDamagedError
 
 
 def _fill(path, n=150):

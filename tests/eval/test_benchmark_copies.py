@@ -7,7 +7,7 @@ import pytest
 from love_r1.eval.benchmarks import make_benchmark
 from love_r1.eval.benchmarks.longvideobench import position_evidence
 from love_r1.eval.benchmarks.mlvu import task_name
-from tests.eval.conftest import place, write_json, write_parquet
+from tests.helpers.eval import place, write_json, write_parquet
 
 SINGLE = "\nProvide only the single option letter (e.g., A, B, C, D, etc.) as the answer."
 LVB_SUFFIX = "\nAnswer with the option's letter from the given choices directly."

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from love_r1.eval.benchmarks import BENCHMARK_NAMES, DataError, make_benchmark
+from love_r1.errors import DataError
+from love_r1.eval.benchmarks import BENCHMARK_NAMES, make_benchmark
 from love_r1.eval.subtitles import SubtitleLine, read_subtitle_file
-from tests.eval.conftest import place, write_json, write_parquet
+from tests.helpers.eval import place, write_json, write_parquet
 
 SINGLE = "\nProvide only the single option letter (e.g., A, B, C, D, etc.) as the answer."
 

@@ -56,7 +56,7 @@ def test_run_config_hash_is_unchanged_by_the_runner_split(needle_root, tmp_path,
 
 
 def test_benchmark_settings_enter_the_hash_only_where_an_adapter_has_them(tmp_path):
-    from tests.eval.conftest import write_json
+    from tests.helpers.eval import write_json
 
     write_json(tmp_path / "cgbench_mini.json", [])
     write_json(tmp_path / "cgbench.json", [])

@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from love_r1.eval.benchmarks import DataError, make_benchmark
+from love_r1.errors import DataError
+from love_r1.eval.benchmarks import make_benchmark
 from love_r1.eval.benchmarks.cgbench import duration_group
 from love_r1.eval.benchmarks.lvbench import youtube_id
 from love_r1.eval.benchmarks.mlvu import gold_index
 from love_r1.eval.subtitles import SubtitleLine, parse_lvb_detailed
-from tests.eval.conftest import write_json
+from tests.helpers.eval import write_json
 
 
 @pytest.mark.parametrize("answer, candidates, expected", [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.backends import SamplingParams
 from love_r1.eval.benchmarks import make_benchmark
@@ -11,8 +9,9 @@ from love_r1.eval.config import EvalConfig
 from love_r1.eval.report import summarize
 from love_r1.eval.runner import evaluate
 from love_r1.eval.store import read_run
+from tests.helpers.markers import requires_torch
 
-pytest.importorskip("torch")
+pytestmark = requires_torch
 
 
 def test_tiny_hf_model_zoom_and_uniform(needle_root, tmp_path):

@@ -15,7 +15,7 @@ from love_r1.eval.runner import evaluate
 from love_r1.eval.store import read_run
 from love_r1.synth import draw_frame_index, write_indexed_video
 from love_r1.video import FRAME_FOLDER_DEFAULT_FPS
-from tests.eval.conftest import write_json
+from tests.helpers.eval import write_json
 
 
 def _mvbench_root(tmp_path):

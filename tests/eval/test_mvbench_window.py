@@ -18,10 +18,11 @@ from love_r1.eval.store import read_run
 from love_r1.interval import Interval
 from love_r1.synth import draw_frame_index, read_frame_index, write_indexed_video
 from love_r1.video import open_video
-from tests.eval.conftest import write_json
 from tests.fixtures.reference_sampling import moviepy_cut, ref_fast_view
+from tests.helpers.eval import write_json
+from tests.helpers.markers import requires_av
 
-pytest.importorskip("av")
+pytestmark = requires_av
 
 ROW = {"question": "What did the person do first?", "candidates": ["sat", "stood"], "answer": "sat"}
 

@@ -16,7 +16,7 @@ from love_r1.eval.probes import blank_frames, option_permutation
 from love_r1.eval.report import render_markdown, summarize
 from love_r1.eval.runner import evaluate
 from love_r1.eval.store import read_run
-from tests.eval.conftest import write_parquet
+from tests.helpers.eval import write_parquet
 
 SINGLE = "\nProvide only the single option letter (e.g., A, B, C, D, etc.) as the answer."
 

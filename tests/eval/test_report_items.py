@@ -14,7 +14,7 @@ from love_r1.eval.config import EvalConfig
 from love_r1.eval.report import ITEM_COLUMNS, item_rows, markdown_table, render_csv
 from love_r1.eval.runner import evaluate
 from love_r1.eval.store import read_run
-from tests.eval.conftest import make_video
+from tests.helpers.eval import make_video
 
 QUESTIONS = [
     {"qid": "a", "video": "v.mp4", "question": "Colour?", "options": ["A. red", "B. blue", "C. green"], "answer": "C",

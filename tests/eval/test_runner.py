@@ -151,7 +151,7 @@ def test_each_video_is_decoded_once_with_prefetch(mlvu_root, tmp_path, monkeypat
 
 
 def test_videomme_count_warning_and_breakdowns(tmp_path, video_bank):
-    from tests.eval.conftest import place, write_parquet
+    from tests.helpers.eval import place, write_parquet
 
     root = tmp_path / "vmme"
     rows = []

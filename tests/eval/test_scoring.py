@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from love_r1.eval.benchmarks import MLVU, LVBench, MVBench
+from love_r1.eval.benchmarks.lvbench import LVBench
+from love_r1.eval.benchmarks.mlvu import MLVU
+from love_r1.eval.benchmarks.mvbench import MVBench
 from love_r1.eval.scoring import ScoredItem, accuracy_by, aggregate
 
 

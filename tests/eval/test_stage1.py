@@ -16,7 +16,7 @@ from love_r1.eval.config import EvalConfig
 from love_r1.eval.report import summarize
 from love_r1.eval.runner import evaluate
 from love_r1.eval.store import read_run
-from tests.eval.conftest import make_video, place, write_parquet
+from tests.helpers.eval import make_video, place, write_parquet
 
 # model.py, typed out here independently of the constants module
 SYSTEM = ("You are a helpful assistant. The red numbers on each frame represent the timestamp in seconds and you can "

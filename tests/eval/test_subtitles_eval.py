@@ -19,7 +19,7 @@ from love_r1.eval.config import EvalConfig, run_config
 from love_r1.eval.runner import evaluate
 from love_r1.eval.store import config_hash, read_run
 from love_r1.prompts.constants import ANSWER_PHRASE, ZOOM_PHRASE
-from tests.eval.conftest import make_video, place, write_json, write_parquet
+from tests.helpers.eval import make_video, place, write_json, write_parquet
 
 FAST_4S = (0.0, 0.6, 1.0, 1.6, 2.2, 2.8, 3.2, 3.8)  # fast view of the 4 s, 5 fps fixture video
 

@@ -11,7 +11,8 @@ import pytest
 from love_r1 import ask
 from love_r1.agent import ZoomPolicy
 from love_r1.backends.scripted import ScriptedBackend
-from tests.serve.conftest import Gate, call, parse_sse, serving
+from tests.helpers.markers import requires_openai, requires_torch
+from tests.helpers.serve import Gate, call, parse_sse, serving
 
 OPTIONS = ["A. three", "B. six"]
 ZOOM = "I need to zoom in on the video.\n\nThe box is early on.\\boxed{[2, 4]}"
@@ -361,9 +362,9 @@ def test_make_server_validates_its_arguments(tmp_path):
         serving(ScriptedBackend(), max_concurrent_episodes=0).__enter__()
 
 
+@requires_torch
 def test_serves_the_transformers_backend_on_a_tiny_model(tmp_path):
     """The real ``HFBackend`` behind the service (tiny random Qwen2.5-VL): plumbing, not quality."""
-    pytest.importorskip("torch")
     from love_r1.backends import SamplingParams
     from love_r1.backends.hf import HFBackend
     from love_r1.synth import write_indexed_video
@@ -387,8 +388,9 @@ def test_serves_the_transformers_backend_on_a_tiny_model(tmp_path):
     assert reply.json["usage"]["prompt_tokens"] == episode["ledger"]["prompt_tokens"] > 0
 
 
+@requires_openai
 def test_the_openai_client_talks_to_the_chat_endpoint(video_root):
-    openai = pytest.importorskip("openai")
+    import openai
     with serving(ScriptedBackend([ZOOM, ANSWER]), video_root=video_root, model_name="love-r1") as server:
         client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
         assert [m.id for m in client.models.list()] == ["love-r1"]

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from love_r1.cli import main
-from tests.serve.conftest import call
+from tests.helpers.serve import call
 
 
 def test_help_explains_every_flag(capsys):

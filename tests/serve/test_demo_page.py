@@ -16,7 +16,7 @@ import pytest
 
 from love_r1.backends.scripted import ScriptedBackend
 from tests.browser import browser_page, requires_browser
-from tests.serve.conftest import serving
+from tests.helpers.serve import serving
 
 pytestmark = [pytest.mark.slow, requires_browser]
 

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from love_r1.backends.scripted import ScriptedBackend
-from tests.serve.conftest import Gate, call, parse_sse, serving
+from tests.helpers.markers import requires_openai
+from tests.helpers.serve import Gate, call, parse_sse, serving
 
 OPTIONS = ["A. three", "B. six"]
 ZOOM = "I need to zoom in on the video.\n\nThe box is early on.\\boxed{[2, 4]}"
@@ -24,8 +25,9 @@ def _upload(url: str, data: bytes, *, filename: str = "my video.mp4", content_ty
     return call(f"{url}/v1/videos?filename={quote(filename)}", raw=data, headers={"Content-Type": content_type})
 
 
+@requires_openai
 def test_openai_client_streams_chat_completions(video_root):
-    openai = pytest.importorskip("openai")
+    import openai
     with serving(ScriptedBackend([ZOOM, ANSWER], per_session=True), video_root=video_root) as server:
         client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
         messages = [{"role": "user", "content": "Which digit is shown?\nA. three\nB. six"}]

@@ -14,7 +14,7 @@ import pytest
 from love_r1.backends import BackendError
 from love_r1.backends.scripted import ScriptedBackend, dummy_reply
 from love_r1.serve._security import HostPolicy, split_host
-from tests.serve.conftest import Gate, call, serving
+from tests.helpers.serve import Gate, call, serving
 
 OPTIONS = ["A. three", "B. six"]
 BODY = {"video": "clip.mp4", "question": "Which digit?", "options": OPTIONS}

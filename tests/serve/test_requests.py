@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from love_r1.serve import ApiError, parse_chat_request, parse_episode_request, split_options
-from love_r1.serve._requests import normalize_options, resolve_video
+from love_r1.serve._errors import ApiError
+from love_r1.serve._requests import (
+    normalize_options,
+    parse_chat_request,
+    parse_episode_request,
+    resolve_video,
+    split_options,
+)
 
 
 @pytest.mark.parametrize(("text", "question", "options", "instruction"), [

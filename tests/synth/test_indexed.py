@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from love_r1._imports import is_available
 from love_r1.synth import (
     MAX_FRAME_INDEX,
     draw_frame_index,
@@ -22,8 +23,12 @@ from love_r1.synth import (
     read_frame_index,
     write_indexed_video,
 )
+from tests.helpers.markers import requires_av
 
-av = pytest.importorskip("av")
+pytestmark = requires_av
+if is_available("av"):  # the tests decode with PyAV directly
+    import av
+
 needs_ffmpeg = pytest.mark.skipif(
     shutil.which("ffprobe") is None or shutil.which("ffmpeg") is None, reason="ffmpeg/ffprobe not installed"
 )

@@ -7,11 +7,15 @@ import json
 import numpy as np
 import pytest
 
+from love_r1._imports import is_available
 from love_r1.synth import read_frame_index, write_needle_dataset
 from love_r1.synth._glyphs import GLYPH_HEIGHT, GLYPH_WIDTH, glyph
 from love_r1.synth._needle import COLOURS, needle_unit_pixels
+from tests.helpers.markers import requires_av
 
-av = pytest.importorskip("av")
+pytestmark = requires_av
+if is_available("av"):  # the tests decode with PyAV directly
+    import av
 
 WIDTH, HEIGHT, FPS = 384, 264, 5.0
 KWARGS = dict(duration_seconds=12.0, num_videos=2, num_questions_per_video=3, width=WIDTH, height=HEIGHT,

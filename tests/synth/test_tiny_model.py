@@ -46,4 +46,4 @@ def test_needle_records_are_training_records(tmp_path, capsys):
     zoom = sft[0].target[sft[0].target.index("[") + 1:sft[0].target.index("]")]
     start, end = map(int, zoom.split(","))
     assert start <= annotation["evidence"][0][0] and end >= annotation["evidence"][0][1]
-    assert sft[1].zoomin_intervals[0].as_list() == [start, end]
+    assert sft[1].clips[0].as_list() == [start, end]

@@ -7,7 +7,7 @@ import json
 import yaml
 
 from love_r1.cli import main
-from tests.train.conftest import CPU, GRPO_CPU, SMALL, grpo_records, sft_records, write_jsonl
+from tests.helpers.train import CPU, GRPO_CPU, SMALL, grpo_records, sft_records, write_jsonl
 
 
 def _yaml(tmp_path, name, values):

@@ -15,7 +15,7 @@ from love_r1.train.records import load_records
 from love_r1.train.sampling import ClipPolicy
 from love_r1.train.sft import make_sft_trainer
 from tests.backends.mrope_oracle import trained_next_positions, trained_qwen2_5_vl_positions
-from tests.train.conftest import CPU, GRPO_CPU, SMALL, grpo_records, sft_records, write_jsonl
+from tests.helpers.train import CPU, GRPO_CPU, SMALL, grpo_records, sft_records, write_jsonl
 
 
 def _oracle(batch, config):

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.train.conftest import SMALL, grpo_records, sft_records, write_jsonl
+from tests.helpers.markers import requires_deepspeed
+from tests.helpers.train import SMALL, grpo_records, sft_records, write_jsonl
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -128,8 +129,8 @@ def test_grpo_two_ddp_processes_equal_one_with_masks_on_one_process(grpo_setup):
     _check_same_run(work, "two")
 
 
+@requires_deepspeed
 def test_grpo_deepspeed_zero3_two_processes_equal_one(grpo_setup):
-    pytest.importorskip("deepspeed")
     work, config = grpo_setup
     ds = config("zero3", use_cpu=False)  # accelerate selects DeepSpeed only without cpu=True
     accelerate_config = work / "zero3.yaml"

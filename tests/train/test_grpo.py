@@ -12,7 +12,7 @@ from love_r1.backends.qwen_inputs import mrope_position_ids
 from love_r1.train.configs import ZoomGRPOConfig
 from love_r1.train.grpo import clipped_loss, make_grpo_trainer
 from love_r1.train.records import load_records
-from tests.train.conftest import GRPO_CPU, SMALL, grpo_records, write_jsonl
+from tests.helpers.train import GRPO_CPU, SMALL, grpo_records, write_jsonl
 
 
 def _config(tmp_path, video_root, **overrides):

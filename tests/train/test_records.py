@@ -8,7 +8,7 @@ from love_r1.cli import main
 from love_r1.interval import Interval
 from love_r1.prompts import constants
 from love_r1.train.records import build_manifest, check_records, load_records, records_from_episode
-from tests.train.conftest import grpo_records, sft_records, write_jsonl
+from tests.helpers.train import grpo_records, sft_records, write_jsonl
 
 
 def test_sft_and_grpo_formats_are_recognised(tmp_path):
@@ -103,7 +103,8 @@ def test_grpo_record_ids_come_from_id_problem_id_or_qid(tmp_path):
 
 
 def test_assembled_grpo_records_keep_their_qid(tmp_path):
-    from love_r1.data import QAItem, grpo_record
+    from love_r1.data import QAItem
+    from love_r1.data._assemble import grpo_record
 
     item = QAItem(qid="needle-0007", video_path="v.mp4", question="Which number?", options=("A. one", "B. two"),
                   gold="B", evidence=(Interval(1.0, 2.0),))

@@ -14,7 +14,7 @@ from love_r1.train.inputs import RecordDecoder
 from love_r1.train.records import load_records
 from love_r1.train.sampling import ClipPolicy
 from love_r1.train.sft import make_sft_trainer
-from tests.train.conftest import CPU, SMALL, sft_records, write_jsonl
+from tests.helpers.train import CPU, SMALL, sft_records, write_jsonl
 
 
 @pytest.fixture

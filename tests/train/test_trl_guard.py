@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.train.conftest import CPU
+from tests.helpers.train import CPU
 
 
 @pytest.mark.filterwarnings("ignore")

@@ -5,7 +5,8 @@ import pytest
 
 from love_r1.synth import read_frame_index
 from love_r1.video import open_video
-from tests.video.conftest import ffprobe_frames
+from tests.helpers.markers import requires_torchcodec
+from tests.helpers.video import ffprobe_frames
 
 
 def decoded_indices(frames) -> list[int | None]:
@@ -94,10 +95,8 @@ def test_vfr_timestamps_and_content(vfr_video):
     np.testing.assert_allclose(frames.timestamps_seconds, pts[wanted], atol=1e-6)
 
 
-@pytest.mark.parametrize("decoder", ["pyav", "torchcodec"])
+@pytest.mark.parametrize("decoder", ["pyav", pytest.param("torchcodec", marks=requires_torchcodec)])
 def test_rotated_video_is_upright(rotated_video, decoder):
-    if decoder == "torchcodec":
-        pytest.importorskip("torchcodec.decoders")
     with open_video(rotated_video, decoder=decoder) as reader:
         assert reader.metadata.rotation_degrees == 90
         assert (reader.metadata.width, reader.metadata.height) == (160, 96)
@@ -106,8 +105,8 @@ def test_rotated_video_is_upright(rotated_video, decoder):
     assert decoded_indices(frames) == [0, 31, 59]
 
 
+@requires_torchcodec
 def test_torchcodec_decoder_agrees_with_pyav(cfr_video):
-    pytest.importorskip("torchcodec.decoders")
     wanted = [0, 61, 62, 299]
     with open_video(cfr_video, decoder="torchcodec") as tc, open_video(cfr_video) as pa:
         a, b = tc.get_frames_at(wanted), pa.get_frames_at(wanted)
@@ -125,8 +124,8 @@ def test_reader_is_a_context_manager_and_closes(cfr_video):
     reader.close()  # idempotent
 
 
+@requires_torchcodec
 def test_torchcodec_rejects_forced_packet_skipping(cfr_video):
-    pytest.importorskip("torchcodec.decoders")
     with pytest.raises(ValueError, match="skip_disposable=True needs the pyav decoder"):
         open_video(cfr_video, decoder="torchcodec", skip_disposable=True)
     with open_video(cfr_video, decoder="torchcodec", skip_disposable=False) as reader:

@@ -28,7 +28,8 @@ from love_r1.video import (
     sample_clip,
     sample_fast_view,
 )
-from tests.video.conftest import ffprobe_frames, write_x264_indexed_video
+from tests.helpers.markers import requires_torchcodec
+from tests.helpers.video import ffprobe_frames, write_x264_indexed_video
 from tests.video.quirk_files import (
     concatenated_transport_stream,
     laced_matroska,
@@ -121,8 +122,8 @@ def test_concatenated_transport_streams_get_monotonic_times(sources, video_dir):
     assert_every_frame_as_sequential_decode(joined, skip_disposable=None)
 
 
+@requires_torchcodec
 def test_torchcodec_refuses_a_pts_reset_with_a_typed_error(sources, video_dir):
-    pytest.importorskip("torchcodec.decoders")
     joined = concatenated_transport_stream(sources["h264"], video_dir / "joined_tc.ts")
     with pytest.raises(UnsupportedVideoError, match=r"joined_tc.ts.*timestamps reset.*decoder='pyav'"):
         open_video(joined, decoder="torchcodec")

@@ -7,15 +7,17 @@ import pytest
 from PIL import Image
 
 from love_r1.video import OVERLAY_FONT_NAME, budget_hw
-from love_r1.video.overlay import OverlayFonts, draw_timestamps, overlay_font_size, timestamp_text
-from love_r1.video.resize import resize_frames, smart_resize
+from love_r1.video.overlay import OverlayFonts, draw_timestamp, overlay_font_size, timestamp_text
+from love_r1.video.resize import resize_image, smart_resize
+from tests.helpers.markers import requires_qwen_vl_utils, requires_torch, requires_torchvision
 
 SIZES = [16, 28, 50, 96, 120, 144, 160, 240, 320, 360, 480, 540, 640, 720, 1080, 1280, 1920, 2160, 3840]
 BUDGETS = [32 * 28 * 28, 64 * 28 * 28, 256 * 28 * 28, 2 * 256 * 28 * 28, 5000]
 
 
+@requires_qwen_vl_utils
 def test_smart_resize_matches_qwen_vl_utils():
-    qwen = pytest.importorskip("qwen_vl_utils")
+    import qwen_vl_utils as qwen
     checked = 0
     for h, w, p in itertools.product(SIZES, SIZES, BUDGETS):
         if max(h, w) / min(h, w) > 200:
@@ -42,14 +44,16 @@ def test_smart_resize_rejects_bad_input():
         smart_resize(height=100, width=100, min_pixels=200, max_pixels=100)
 
 
+@requires_torch
+@requires_torchvision
 def test_bicubic_resize_close_to_torchvision_antialias():
-    torch = pytest.importorskip("torch")
-    functional = pytest.importorskip("torchvision.transforms.functional")
+    import torch
+    from torchvision.transforms import functional
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:120, 0:160]
     smooth = np.stack([(xx * 1.5) % 256, (yy * 2) % 256, (xx + yy) % 256], -1).astype(np.uint8)
     noisy = np.clip(smooth + rng.normal(0, 10, smooth.shape), 0, 255).astype(np.uint8)
-    ours = resize_frames(noisy[None], height=56, width=84)
+    ours = np.asarray(resize_image(Image.fromarray(noisy), height=56, width=84))[None]
     theirs = functional.resize(torch.from_numpy(noisy).permute(2, 0, 1)[None], [56, 84],
                                interpolation=functional.InterpolationMode.BICUBIC, antialias=True)
     theirs = theirs.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
@@ -60,9 +64,8 @@ def test_bicubic_resize_close_to_torchvision_antialias():
 def test_overlay_text_size_and_red_bottom_right():
     assert timestamp_text(frame_index=59, fps=30.0) == "1" and timestamp_text(frame_index=3599 * 30, fps=30.0) == "3599"
     assert overlay_font_size(width=1280, height=720) == 90
-    grey = np.full((1, 240, 320, 3), 128, np.uint8)
-    out = draw_timestamps(grey, frame_indices=np.array([1234 * 30]), fps=30.0, fonts=OverlayFonts())[0]
-    assert (grey == 128).all()  # input untouched
+    grey = Image.new("RGB", (320, 240), (128, 128, 128))
+    out = np.asarray(draw_timestamp(grey, text=timestamp_text(frame_index=1234 * 30, fps=30.0), fonts=OverlayFonts()))
     changed = (out != 128).any(-1)
     red = (out[..., 0] > 200) & (out[..., 1] < 60) & (out[..., 2] < 60)
     ys, xs = np.nonzero(changed)
@@ -94,8 +97,9 @@ def test_overlay_is_drawn_before_resize(video_dir, size):
         fast = fast_reader.get_frames_at([95], max_pixels=budget, overlay=True)
     # Pillow path: overlay "3" on the original frame (font int(min(W, H) / 8)), then bicubic resize
     out_h, out_w = budget_hw(height=height, width=width, pixels_per_frame=budget)
-    expected_full = draw_timestamps(original, frame_indices=np.array([95]), fps=30.0)
-    expected = np.asarray(Image.fromarray(expected_full[0]).resize((out_w, out_h), Image.BICUBIC))
+    expected_full = draw_timestamp(Image.fromarray(original[0]), text=timestamp_text(frame_index=95, fps=30.0),
+                                   fonts=OverlayFonts())
+    expected = np.asarray(expected_full.resize((out_w, out_h), Image.BICUBIC))
     np.testing.assert_array_equal(marked.data[0], expected)
     assert (marked.data[0] != plain.data[0]).any()
     # swscale path: same layout, close values, the digit is red in the bottom-right

@@ -15,19 +15,22 @@ from love_r1.video import (
     sample_fast_view,
 )
 from love_r1.video.sampling import fast_view_pixels
+from tests.helpers.markers import requires_torch
 
 
 @pytest.mark.parametrize(("start", "end", "num"), [(0, 299, 20), (0, 107999, 768), (0, 107891, 768), (90, 150, 4),
                                                    (3000, 3600, 32), (0, 1, 2), (5, 5, 3), (0, 54001, 767),
                                                    (12345, 98765, 511), (0, 1799, 768)])
+@requires_torch
 def test_linspace_indices_equal_torch(start, end, num):
-    torch = pytest.importorskip("torch")
+    import torch
     expected = torch.linspace(start, end, num).round().long().tolist()
     assert linspace_indices(start=start, end=end, num=num).tolist() == expected
 
 
+@requires_torch
 def test_linspace_indices_equal_torch_random_cases():
-    torch = pytest.importorskip("torch")
+    import torch
     rng = np.random.default_rng(0)
     for _ in range(300):
         start = int(rng.integers(0, 200_000))

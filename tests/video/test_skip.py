@@ -11,8 +11,8 @@ import pytest
 
 from love_r1.synth import read_frame_index, write_indexed_video
 from love_r1.video import open_video, sample_clip, sample_fast_view
-from love_r1.video._nal import NalLayout, is_disposable, nal_layout, split_nal_units
-from tests.video.conftest import ffprobe_frames, write_x264_indexed_video
+from love_r1.video._nal import NalLayout, is_disposable, iter_nal_units, nal_layout
+from tests.helpers.video import ffprobe_frames, write_x264_indexed_video
 
 X264_LAYOUTS = {
     "b_pyramid": "bframes=3:b-pyramid=normal",  # x264 default: 2 of every 4 frames disposable
@@ -197,7 +197,7 @@ def test_hevc_sei():
 def test_malformed_packets_are_not_disposable():
     assert is_disposable(b"", layout=H264) is False
     assert is_disposable(b"\x00\x00\x00\x09\x01\x9a", layout=H264) is False  # length beyond the packet
-    assert split_nal_units(b"\x00\x00\x00\x09\x01", length_size=4) is None
+    assert list(iter_nal_units(b"\x00\x00\x00\x09\x01", length_size=4)) == [None]  # malformed: length too long
 
 
 def test_nal_layout_from_extradata():

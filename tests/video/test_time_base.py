@@ -33,8 +33,9 @@ from love_r1.video.overlay import OverlayFonts, draw_timestamp
 from love_r1.video.resize import budget_hw, resize_image
 from tests.fixtures.reference_sampling import ref_clip, ref_fast_view, ref_overlay_text
 from tests.fixtures.timed_videos import two_rate_times, write_timed_video
+from tests.helpers.markers import requires_torch
 
-pytest.importorskip("torch")
+pytestmark = requires_torch
 
 
 def _frame_folder(path, *, num_frames: int):

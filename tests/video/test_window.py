@@ -30,8 +30,9 @@ from tests.fixtures.reference_sampling import (
     ref_full_video_label,
     ref_overlay_text,
 )
+from tests.helpers.markers import requires_torch
 
-pytest.importorskip("torch")
+pytestmark = requires_torch
 
 # (start, end) seconds of 20 s test files; the last one ends after the video (clamped like the reference)
 WINDOWS = [(1.1, 9.6), (2.0, 8.0), (0.05, 1.05), (3.0, 19.0), (12.5, 30.0), (0.0, 20.0), (7.3, 11.9)]

@@ -4,12 +4,11 @@ from love_r1.agent.api import ask
 from love_r1.agent.grammar import ParsedReply, parse_reply
 from love_r1.agent.ledger import Ledger
 from love_r1.agent.loop import EpisodeTask, StepEvent, resolve_zoom, run_episode, run_episodes
-from love_r1.agent.messages import build_messages, grpo_question_text, question_text, to_chat_dicts
+from love_r1.agent.messages import build_messages
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.agent.steps import AnswerStep, Episode, ForcedAnswerStep, Step, ZoomStep
 
 __all__ = [
     "AnswerStep", "Episode", "EpisodeTask", "ForcedAnswerStep", "Ledger", "ParsedReply", "Step", "StepEvent",
-    "ZoomPolicy", "ZoomStep", "ask", "build_messages", "grpo_question_text", "parse_reply", "question_text",
-    "resolve_zoom", "run_episode", "run_episodes", "to_chat_dicts",
+    "ZoomPolicy", "ZoomStep", "ask", "build_messages", "parse_reply", "resolve_zoom", "run_episode", "run_episodes",
 ]

@@ -251,10 +251,6 @@ class Episode:
     gold: str | None = None
 
     @property
-    def num_zooms(self) -> int:
-        return sum(1 for s in self.steps if isinstance(s, ZoomStep) and s.applied_interval is not None)
-
-    @property
     def forced(self) -> bool:
         return any(isinstance(s, ForcedAnswerStep) for s in self.steps)
 

@@ -48,8 +48,6 @@ if TYPE_CHECKING:
 
     from love_r1.video import Frames
 
-ModelType = Literal["qwen2_5_vl", "qwen3_vl"]
-
 IGNORE_INDEX = -100
 VISION_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
 

@@ -78,7 +78,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from love_r1._imports import require
@@ -101,8 +101,8 @@ logger = logging.getLogger(__name__)
 
 VideoMode = Literal["frames_as_images", "video_url"]
 PrefixMode = Literal["continue_final_message", "strip"]
-_VIDEO_MODES = ("frames_as_images", "video_url")
-_PREFIX_MODES = ("continue_final_message", "strip")
+_VIDEO_MODES: tuple[str, ...] = get_args(VideoMode)
+_PREFIX_MODES: tuple[str, ...] = get_args(PrefixMode)
 _IMAGE_FORMATS = {"jpeg": ("JPEG", "image/jpeg"), "png": ("PNG", "image/png")}
 _RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 _FATAL_STATUSES = frozenset({401, 403, 404})

@@ -195,11 +195,9 @@ def package_versions() -> dict[str, str | None]:
     return out
 
 
-def _font_name() -> str | None:
-    try:
-        from love_r1.video import OVERLAY_FONT_NAME
-    except ImportError:
-        return None
+def _font_name() -> str:
+    from love_r1.video import OVERLAY_FONT_NAME
+
     return OVERLAY_FONT_NAME
 
 

@@ -132,7 +132,8 @@ def parse_shard(text: str | None, env: dict[str, str] | None = None) -> tuple[in
 def run(options: Options) -> int:
     from love_r1.agent.policy import ZoomPolicy
     from love_r1.cli._backends import backend_settings, make_backend
-    from love_r1.eval.benchmarks import DataError, make_benchmark
+    from love_r1.errors import DataError
+    from love_r1.eval.benchmarks import make_benchmark
     from love_r1.eval.config import EvalConfig
     from love_r1.eval.report import render_markdown, summarize
     from love_r1.eval.runner import evaluate

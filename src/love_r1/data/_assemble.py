@@ -26,12 +26,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from love_r1.data._items import QAItem, question_block, split_of
+from love_r1.data._items import QAItem, Split, question_block, split_of
 from love_r1.prompts.constants import TYPE_TEMPLATE
 
-SPLITS = ("train", "val")
+SPLITS: tuple[str, ...] = get_args(Split)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from love_r1.errors import DataError
 from love_r1.interval import Interval
 
 AnnotationFormat = Literal["auto", "needle", "cgbench"]
+Split = Literal["train", "val"]
 _LETTERS = string.ascii_uppercase
 _OPTION_RE = re.compile(r"^\s*([A-Z])\s*[.)]\s*")
 
@@ -217,7 +218,7 @@ def load_items(path: str | Path, *, annotation_format: AnnotationFormat = "auto"
     return items
 
 
-def split_of(qid: str, *, val_fraction: float, salt: str = "") -> Literal["train", "val"]:
+def split_of(qid: str, *, val_fraction: float, salt: str = "") -> Split:
     """Deterministic split from a hash of ``qid``: the same id always lands in the same split."""
     if not 0.0 <= val_fraction <= 1.0:
         raise ValueError(f"val_fraction must be in [0, 1], got {val_fraction}")

@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from love_r1.backends import Backend, BackendError, SamplingParams
 from love_r1.data._engine import RunStats, StepInterrupted
@@ -54,7 +54,7 @@ class MineConfig:
         if self.temperature <= 0:
             raise ValueError(f"temperature must be > 0 for mining (got {self.temperature}); greedy samples are "
                              "identical")
-        if self.criterion not in ("answer", "zoom"):
+        if self.criterion not in get_args(Criterion):
             raise ValueError(f"criterion={self.criterion!r}; expected 'answer' or 'zoom'")
 
     def sampling(self) -> SamplingParams:

@@ -14,7 +14,7 @@ import io
 import re
 from collections.abc import Sequence
 from statistics import mean
-from typing import Any
+from typing import Any, Literal
 
 from love_r1.eval.benchmarks import benchmark_class
 from love_r1.eval.extract import ExtractorMode, extract_choice
@@ -81,14 +81,14 @@ def item_status(row: dict[str, Any]) -> str:
     return "wrong" if row["pred"] else "no_answer"
 
 
-FLIP_KINDS: tuple[str, ...] = ("right_to_wrong", "wrong_to_right", "both_right", "both_wrong", "only_a", "only_b")
-FLIP_NAMES: dict[str, str] = {"right_to_wrong": "A right → B wrong", "wrong_to_right": "A wrong → B right",
+FlipKind = Literal["right_to_wrong", "wrong_to_right", "both_right", "both_wrong", "only_a", "only_b"]
+FLIP_NAMES: dict[FlipKind, str] = {"right_to_wrong": "A right → B wrong", "wrong_to_right": "A wrong → B right",
                               "both_right": "right in both", "both_wrong": "not right in either",
                               "only_a": "only in A", "only_b": "only in B"}
 
 
-def flip_kind(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
-    """How an item changed from run A to run B (one of :data:`FLIP_KINDS`; an error or a failed extraction
+def flip_kind(a: dict[str, Any] | None, b: dict[str, Any] | None) -> FlipKind:
+    """How an item changed from run A to run B (one of :data:`FlipKind`; an error or a failed extraction
     is not right)."""
     if a is None or b is None:
         return "only_b" if a is None else "only_a"
@@ -125,7 +125,7 @@ def render_csv(rows: Sequence[dict[str, Any]], other_rows: Sequence[dict[str, An
     """The per-item rows as CSV (header :data:`ITEM_COLUMNS`; ``correct`` as 1/0, no IoU as an empty cell).
 
     With ``other_rows`` (a second run): ``qid, video, gold``, then :data:`COMPARE_RUN_COLUMNS` suffixed
-    ``_a`` and ``_b`` (empty where a run lacks the item), then ``flip`` (:data:`FLIP_KINDS`)."""
+    ``_a`` and ``_b`` (empty where a run lacks the item), then ``flip`` (:data:`FlipKind`)."""
     buffer = io.StringIO()
     if other_rows is None:
         writer = csv.DictWriter(buffer, fieldnames=list(ITEM_COLUMNS), lineterminator="\n")

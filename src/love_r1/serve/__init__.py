@@ -1,18 +1,10 @@
-"""``love-r1 serve``: the LOVE-R1 zoom loop as an HTTP API (Starlette on uvicorn) with a demo page."""
+"""``love-r1 serve``: the LOVE-R1 zoom loop as an HTTP API (Starlette on uvicorn) with a demo page.
 
-from love_r1.serve._app import AppSettings, build_app, chat_completion
-from love_r1.serve._errors import ApiError
-from love_r1.serve._requests import (
-    ChatRequest,
-    EpisodeRequest,
-    parse_chat_request,
-    parse_episode_request,
-    split_options,
-)
+``make_server(backend, ...)`` binds a :class:`LoveR1Server` (``serve_forever``, ``shutdown``, ``url``;
+``server.app`` is the ASGI application). Request parsing, the episode worker, the guard and the error
+bodies live in the private modules.
+"""
+
 from love_r1.serve._server import LoveR1Server, make_server
-from love_r1.serve._worker import EpisodeWorker, Ticket
 
-__all__ = [
-    "ApiError", "AppSettings", "ChatRequest", "EpisodeRequest", "EpisodeWorker", "LoveR1Server", "Ticket",
-    "build_app", "chat_completion", "make_server", "parse_chat_request", "parse_episode_request", "split_options",
-]
+__all__ = ["LoveR1Server", "make_server"]

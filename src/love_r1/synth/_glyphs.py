@@ -35,10 +35,6 @@ def glyph(character: str) -> np.ndarray:
     return np.array([[c == "#" for c in row] for row in _GLYPH_ROWS[character]], dtype=bool)
 
 
-def glyph_characters() -> tuple[str, ...]:
-    return tuple(_GLYPH_ROWS)
-
-
 def scaled(mask: np.ndarray, *, scale: int) -> np.ndarray:
     """Nearest-neighbour upscale of a boolean mask by an integer factor."""
     return np.kron(mask, np.ones((scale, scale), dtype=bool)).astype(bool)

@@ -22,13 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from transformers import PretrainedConfig, PreTrainedModel, ProcessorMixin, Qwen2Tokenizer
 
 TinyModelType = Literal["qwen2_5_vl", "qwen3_vl"]
-TINY_MODEL_TYPES: tuple[TinyModelType, ...] = ("qwen2_5_vl", "qwen3_vl")
+TINY_MODEL_TYPES: tuple[TinyModelType, ...] = get_args(TinyModelType)
 
 # Qwen special tokens, in the order of the official vocabularies (151643, 151644, ...).
 SPECIAL_TOKENS = (

@@ -220,8 +220,3 @@ def index_packets(
         segment_of_packet=seg,
     )
 
-
-def build_index(*, pts: list[int], keyframe: list[bool], durations: list[int], time_base: Fraction) -> FrameIndex:
-    """The :class:`FrameIndex` of packets that are all presented and share one timeline (pure)."""
-    return index_packets(pts=pts, dts=[None] * len(pts), keyframe=keyframe, discard=[False] * len(pts),
-                         durations=durations, positions=[-1] * len(pts), time_base=time_base).frames

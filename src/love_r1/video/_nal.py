@@ -109,10 +109,16 @@ def iter_nal_units(data: bytes | memoryview, *, length_size: int) -> Iterator[tu
         start = nxt
 
 
-def split_nal_units(data: bytes | memoryview, *, length_size: int) -> list[tuple[int, int]] | None:
-    """All ``(begin, end)`` NAL unit offsets of one packet, or ``None`` when it is malformed."""
-    units = list(iter_nal_units(data, length_size=length_size))
-    return None if None in units else units  # type: ignore[return-value]
+def _sei_number(rbsp: bytes, pos: int) -> tuple[int, int] | None:
+    """An SEI payload type or size (``0xFF`` bytes, each adding 255, then the last byte) read at ``pos``:
+    ``(value, position after it)``, or ``None`` past the end."""
+    value = 0
+    while pos < len(rbsp) and rbsp[pos] == 0xFF:
+        value += 255
+        pos += 1
+    if pos >= len(rbsp):
+        return None
+    return value + rbsp[pos], pos + 1
 
 
 def _sei_payload_types(rbsp: bytes) -> list[int] | None:
@@ -120,25 +126,12 @@ def _sei_payload_types(rbsp: bytes) -> list[int] | None:
     types: list[int] = []
     pos, n = 0, len(rbsp)
     while pos < n and rbsp[pos:] != b"\x80":
-        value = 0
-        while pos < n and rbsp[pos] == 0xFF:
-            value += 255
-            pos += 1
-        if pos >= n:
+        kind = _sei_number(rbsp, pos)
+        size = None if kind is None else _sei_number(rbsp, kind[1])
+        if kind is None or size is None or size[1] + size[0] > n:
             return None
-        kind = value + rbsp[pos]
-        pos += 1
-        value = 0
-        while pos < n and rbsp[pos] == 0xFF:
-            value += 255
-            pos += 1
-        if pos >= n:
-            return None
-        size = value + rbsp[pos]
-        pos += 1 + size
-        if pos > n:
-            return None
-        types.append(kind)
+        pos = size[1] + size[0]
+        types.append(kind[0])
     return types
 
 

@@ -266,7 +266,6 @@ class PyAVReader(VideoReader):
         if np.any(np.diff(ticks) <= 0):
             raise CorruptVideoError(f"{self.path}: packets lack timestamps and the frames cannot be given distinct "
                                     "times (hint: re-encode the file)")
-        self._decoded_count = len(known)
         return FrameIndex(pts=ticks, is_keyframe=np.asarray(key, bool), time_base=self._time_base,
                           end_pts=int(ticks[-1] + max(1, round(step))))
 

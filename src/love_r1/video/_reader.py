@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from PIL import Image
@@ -33,8 +33,8 @@ logger = logging.getLogger(__name__)
 
 Mode = Literal["exact", "keyframe"]
 Resampler = Literal["swscale", "pillow"]
-_RESAMPLERS = ("swscale", "pillow")
-_MODES = ("exact", "keyframe")
+_RESAMPLERS: tuple[str, ...] = get_args(Resampler)
+_MODES: tuple[str, ...] = get_args(Mode)
 MAX_FRAMES_PER_REQUEST = 100_000
 _MAX_PENDING = 8  # decoded full-resolution frames waiting for the worker
 

@@ -96,17 +96,3 @@ def timestamp_mask(
     x0, y0 = x0 + ink[0], y0 + ink[1]
     return x0, y0, np.asarray(mask)
 
-
-def draw_timestamps(
-    data: np.ndarray, *, frame_indices: np.ndarray, fps: float, fonts: OverlayFonts | None = None
-) -> np.ndarray:
-    """Return a copy of ``uint8 [N, H, W, 3]`` frames with each frame's integer second drawn on it."""
-    fonts = fonts or OverlayFonts()
-    if len(frame_indices) != len(data):
-        raise ValueError(f"frame_indices has {len(frame_indices)} entries for {len(data)} frames")
-    out = np.empty_like(data)
-    for i, (frame, index) in enumerate(zip(data, frame_indices, strict=True)):
-        image = Image.fromarray(frame)
-        draw_timestamp(image, text=timestamp_text(frame_index=int(index), fps=fps), fonts=fonts)
-        out[i] = np.asarray(image)
-    return out

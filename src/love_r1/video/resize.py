@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from PIL import Image
 
 QWEN_RESIZE_FACTOR = 28
@@ -84,12 +83,3 @@ def resize_image(image: Image.Image, *, height: int, width: int) -> Image.Image:
         return image
     return image.resize((width, height), Image.BICUBIC)
 
-
-def resize_frames(data: np.ndarray, *, height: int, width: int) -> np.ndarray:
-    """Resize ``uint8 [N, H, W, 3]`` frames to ``[N, height, width, 3]`` (bicubic, antialiased)."""
-    if data.shape[1:3] == (height, width):
-        return data
-    out = np.empty((data.shape[0], height, width, 3), dtype=np.uint8)
-    for i, frame in enumerate(data):
-        out[i] = np.asarray(resize_image(Image.fromarray(frame), height=height, width=width))
-    return out

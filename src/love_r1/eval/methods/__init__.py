@@ -1,22 +1,7 @@
 """One runner per evaluation method (``EvalConfig.method``); each records every item it was given."""
 
-from __future__ import annotations
-
-from collections.abc import Callable
-
 from love_r1.eval.methods._common import MethodRun
-from love_r1.eval.methods.stage1 import run_stage1
-from love_r1.eval.methods.uniform import run_uniform, uniform_frames
-from love_r1.eval.methods.zoom import run_zoom
-
-_RUNNERS: dict[str, Callable[[MethodRun], None]] = {"zoom": run_zoom, "stage1": run_stage1, "uniform": run_uniform}
-
-
-def run_method(method: str, run: MethodRun) -> None:
-    """Run ``run.samples`` with ``method`` (one of :data:`love_r1.eval.config.METHODS`)."""
-    if method not in _RUNNERS:
-        raise ValueError(f"method must be one of {sorted(_RUNNERS)}, got {method!r}")
-    _RUNNERS[method](run)
-
+from love_r1.eval.methods._dispatch import run_method
+from love_r1.eval.methods.uniform import uniform_frames
 
 __all__ = ["MethodRun", "run_method", "uniform_frames"]
