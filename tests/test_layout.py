@@ -22,13 +22,13 @@ TESTS = Path(__file__).resolve().parent
 ALLOWED = {
     "video": set(),
     "prompts": set(),
-    "backends": {"prompts", "video"},
+    "backends": {"prompts"},
     "synth": {"prompts"},
     "agent": {"prompts", "video", "backends"},
     "viz": {"agent", "video"},
     "eval": {"agent", "prompts", "video", "backends", "viz"},
     "data": {"agent", "prompts", "video", "backends"},
-    "serve": {"agent", "prompts", "video", "backends", "viz"},
+    "serve": {"agent", "video", "backends", "viz"},
     "train": {"eval", "agent", "prompts", "video", "backends"},
 }
 TOP_LEVEL = {"interval", "time_base", "errors", "_imports", "_compat", "_sqlite"}

@@ -64,7 +64,7 @@ def test_chat_video_sources(tmp_path):
         request = parse_chat_request({"messages": [{"role": "user", "content": [part, {"type": "text", "text": "Q?"}]}]},
                                      video_root=tmp_path)
         episode = request.episode
-        assert episode.video == video.resolve() and episode.question == "Q?" and episode.options == ()
+        assert episode.video_path == video.resolve() and episode.question == "Q?" and episode.options == ()
         assert not request.stream
     with pytest.raises(ApiError, match="only file:// URLs"):
         parse_chat_request({"video": "https://example.com/v.mp4", "messages": [{"role": "user", "content": "Q?"}]},

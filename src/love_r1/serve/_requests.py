@@ -36,7 +36,7 @@ class EpisodeRequest:
     """One validated question about one video.
 
     Attributes:
-        video: the resolved video file (exists; inside the video root or the upload folder when there is one).
+        video_path: the resolved video file (exists; inside the video root or the upload folder when there is one).
         question: the question text, stripped.
         options: ``"A. text"`` strings (empty for an open question).
         answer_instruction: appended after the options; ``None`` = the policy's instruction when there
@@ -46,7 +46,7 @@ class EpisodeRequest:
         stream: reply with Server-Sent Events, one per step.
     """
 
-    video: Path
+    video_path: Path
     question: str
     options: tuple[str, ...] = ()
     answer_instruction: str | None = None
@@ -158,7 +158,8 @@ def parse_episode_request(body: bytes | str | dict[str, Any], *, video_root: Pat
     if data.gold is not None and options and data.gold.strip().upper() not in letters:
         raise bad_request(f"'gold' {data.gold!r} is not one of the option letters {letters}", param="gold")
     return EpisodeRequest(
-        video=resolve_video(data.video, video_root=video_root, upload_dir=upload_dir), question=data.question.strip(),
+        video_path=resolve_video(data.video, video_root=video_root, upload_dir=upload_dir),
+        question=data.question.strip(),
         options=options, answer_instruction=data.answer_instruction, evidence=_evidence(data.evidence),
         gold=data.gold.strip().upper() if data.gold is not None and options else data.gold, stream=data.stream,
     )
@@ -238,7 +239,7 @@ def parse_chat_request(body: bytes | str | dict[str, Any], *, video_root: Path |
     if not question:
         raise bad_request("the last user message has no question text", param="messages")
     episode = EpisodeRequest(
-        video=resolve_video(videos[0], video_root=video_root, upload_dir=upload_dir), question=question,
+        video_path=resolve_video(videos[0], video_root=video_root, upload_dir=upload_dir), question=question,
         options=normalize_options(list(options)), answer_instruction=instruction, stream=data.stream,
     )
     include_usage = data.stream_options is not None and data.stream_options.include_usage

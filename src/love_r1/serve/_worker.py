@@ -248,7 +248,7 @@ class EpisodeWorker:
         with self._cond:
             for ticket in self._tickets():
                 if ticket.episode_id == episode_id:
-                    return ticket.request.video
+                    return ticket.request.video_path
             data = self._stored.get(episode_id)
         return Path(data["video"]["path"]) if data is not None else None
 
@@ -370,7 +370,7 @@ class EpisodeWorker:
         logger.info("starting %d episode(s): %s", len(tickets), ", ".join(tickets))
         tasks = [
             EpisodeTask(
-                episode_id=t.episode_id, video_path=t.request.video, question=t.request.question,
+                episode_id=t.episode_id, video_path=t.request.video_path, question=t.request.question,
                 options=t.request.options, answer_instruction=t.request.resolved_instruction,
                 evidence=t.request.evidence, gold=t.request.gold,
             )
@@ -454,7 +454,7 @@ def _failed_generation(request: GenerationRequest, error: BaseException) -> Gene
 def _summary_of_ticket(ticket: Ticket, status: str) -> dict[str, Any]:
     request = ticket.request
     return {"episode_id": ticket.episode_id, "status": status, "question": request.question,
-            "options": list(request.options), "video": str(request.video), "answer": None, "gold": request.gold,
+            "options": list(request.options), "video": str(request.video_path), "answer": None, "gold": request.gold,
             "error": None, "num_steps": None, "finished_at": None, "trace_url": None}
 
 
