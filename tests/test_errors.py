@@ -57,3 +57,30 @@ def test_the_command_line_exits_2_on_a_data_error(monkeypatch, capsys):
     monkeypatch.setattr(sample, "run", broken)
     assert cli.main(["sample", "any.mp4"]) == 2
     assert capsys.readouterr().err.strip() == "error: problem must be a string; got 3"
+
+
+def test_a_malformed_caption_file_names_its_line(tmp_path):
+    from love_r1.data._captions import caption_file_name, read_captions
+
+    path = tmp_path / caption_file_name("videos/v.mp4")
+    path.write_text('{"start_seconds": 0, "end_seconds": 10, "text": "a cat"}\n{"start_seconds": 10}\n',
+                    encoding="utf-8")
+    with pytest.raises(DataError, match=r"v\.mp4\.jsonl:2: caption lines must have .*missing \['end_seconds', 'text'\]"):
+        read_captions(tmp_path, "videos/v.mp4")
+    path.write_text("{oops\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r":1: not valid JSON"):
+        read_captions(tmp_path, "videos/v.mp4")
+
+
+def test_a_bad_eval_manifest_and_a_bad_jsonl_name_their_line(tmp_path):
+    from love_r1.data import read_eval_manifest
+    from love_r1.data._assemble import read_jsonl
+
+    manifest = tmp_path / "eval.jsonl"
+    manifest.write_text('{"video_id": "a", "video_path": "a.mp4"}\n{"video_id": "b"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"eval\.jsonl:2: 'video_path' is missing"):
+        read_eval_manifest(manifest)
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"qid": 1}\n\n{oops}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"rows\.jsonl:3: not valid JSON"):
+        read_jsonl(rows)

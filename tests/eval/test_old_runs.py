@@ -1,4 +1,4 @@
-"""Run stores written before the vocabulary rename (issue 11) still load: report, trace and training records
+"""Run stores written before the vocabulary rename (issue 11) still load: report and trace
 read the old field names (`iou_stop`, `slow_max_frames`, `slow_pixels_per_frame` in the stored policy;
 `answer_letter` for the gold)."""
 

@@ -53,6 +53,6 @@ def run(options: Options) -> int:
         return (f"captions: {len(written)}/{len(videos)} videos complete, {sum(written.values())} segments "
                 f"-> {options.work_dir / 'captions'}")
 
-    run_step = functools.partial(run_captions, videos=videos, video_root=video_root_of(options), config=config)
+    run_step = functools.partial(run_captions, video_paths=videos, video_root=video_root_of(options), config=config)
     return run_model_step(options, backend=make_backend_from(options), step="caption",
                           call_config=config.to_dict(), total=None, run_step=run_step, report=report)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from love_r1.data._items import QAItem, Split, question_block, split_of
+from love_r1.errors import DataError
 from love_r1.prompts.constants import TYPE_TEMPLATE
 
 SPLITS: tuple[str, ...] = get_args(Split)
@@ -66,7 +67,8 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
             try:
                 out.append(json.loads(line))
             except json.JSONDecodeError as error:
-                raise ValueError(f"{path}:{number}: not valid JSON ({error})") from error
+                raise DataError(f"not valid JSON ({error.msg}, column {error.colno})", path=path,
+                                line=number) from error
     return out
 
 

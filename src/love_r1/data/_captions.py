@@ -22,6 +22,7 @@ from love_r1.data._clips import clip_request, default_open_video
 from love_r1.data._engine import CallJob, RunStats, item_errors, run_jobs_into
 from love_r1.data._store import CallStore
 from love_r1.data._templates import render, template_digest
+from love_r1.errors import DataError
 from love_r1.interval import Interval
 
 STEP = "caption"
@@ -62,14 +63,14 @@ def segments_of(*, duration_seconds: float, segment_seconds: float, min_segment_
     return out
 
 
-def caption_file_name(video: str) -> str:
-    """The JSONL file name of one video's captions (the relative path with ``/`` replaced)."""
-    return video.replace("\\", "/").replace("/", "__") + ".jsonl"
+def caption_file_name(video_path: str) -> str:
+    """The JSONL file name of one video's captions (its relative path with ``/`` replaced)."""
+    return video_path.replace("\\", "/").replace("/", "__") + ".jsonl"
 
 
 def run_captions(
     backend: Backend,
-    videos: Sequence[str],
+    video_paths: Sequence[str],
     *,
     video_root: str | Path,
     store: CallStore,
@@ -79,12 +80,12 @@ def run_captions(
     open_video: Callable[[str], Any] = default_open_video,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[str, RunStats]:
-    """Caption every segment of ``videos`` (paths relative to ``video_root``); returns (config hash, stats)."""
+    """Caption every segment of the videos (paths relative to ``video_root``); returns (config hash, stats)."""
     digest = store.register_config(STEP, config.to_dict())
     prompt = render("caption")
     jobs: list[CallJob] = []
     stats = RunStats()
-    for video in dict.fromkeys(videos):
+    for video in dict.fromkeys(video_paths):
         path = str(Path(video_root) / video)
         try:
             with open_video(path) as reader:
@@ -127,14 +128,24 @@ def export_captions(store: CallStore, config_hash: str, out_dir: str | Path) -> 
     return written
 
 
-def read_captions(captions_dir: str | Path, video: str) -> list[dict[str, Any]] | None:
-    """The caption lines of ``video`` from ``captions_dir``, or None when that file does not exist."""
-    path = Path(captions_dir) / caption_file_name(video)
+def read_captions(captions_dir: str | Path, video_path: str) -> list[dict[str, Any]] | None:
+    """The caption lines of the video at ``video_path`` from ``captions_dir``, or None when that file does not
+    exist; a malformed file raises :class:`~love_r1.errors.DataError`."""
+    path = Path(captions_dir) / caption_file_name(video_path)
     if not path.is_file():
         return None
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    for number, row in enumerate(rows, start=1):
-        missing = {"start_seconds", "end_seconds", "text"} - set(row)
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataError(f"not valid JSON ({error.msg}, column {error.colno})", path=path, line=number) from None
+        missing = {"start_seconds", "end_seconds", "text"} - set(row) if isinstance(row, dict) else {"(an object)"}
         if missing:
-            raise ValueError(f"{path}:{number}: caption line lacks fields {sorted(missing)}")
+            raise DataError(f"caption lines must have the fields ['end_seconds', 'start_seconds', 'text']; "
+                            f"missing {sorted(missing)}", path=path, line=number,
+                            hint="re-export the captions with `love-r1 data caption`")
+        rows.append(row)
     return rows

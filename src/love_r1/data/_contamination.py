@@ -29,6 +29,7 @@ from PIL import Image
 from love_r1.data._clips import default_open_video
 from love_r1.data._engine import item_errors
 from love_r1.data._store import CallStore
+from love_r1.errors import DataError
 
 logger = logging.getLogger(__name__)
 HashKind = Literal["dhash", "ahash"]
@@ -188,9 +189,13 @@ def read_eval_manifest(path: str | Path, *, video_root: str | Path | None = None
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
-        row = json.loads(line)
-        if "video_path" not in row:
-            raise ValueError(f"{path}:{number}: missing field 'video_path'; expected {{video_id, video_path}}")
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataError(f"not valid JSON ({error.msg}, column {error.colno})", path=path, line=number) from None
+        if not isinstance(row, dict) or "video_path" not in row:
+            raise DataError("is missing (each line is {video_id, video_path[, benchmark]})", path=path, line=number,
+                            field="'video_path'")
         video_path = Path(row["video_path"])
         if not video_path.is_absolute():
             video_path = root / video_path

@@ -45,10 +45,10 @@ if TYPE_CHECKING:
     from love_r1.video._decode import Mode, VideoReader
 
 FAST_MAX_FRAMES = 768
-SLOW_MAX_FRAMES = 32
+CLIP_MAX_FRAMES = 32
 FRAMES_PER_SECOND = 2.0
 FAST_PIXELS_PER_FRAME = 32 * 28 * 28
-SLOW_PIXELS_PER_FRAME = 256 * 28 * 28
+CLIP_PIXELS_PER_FRAME = 256 * 28 * 28
 SHORT_VIDEO_SECONDS = 60.0
 SHORT_VIDEO_FACTOR = 2
 MIN_SAMPLE_FPS = 0.01  # the reference stage-1 path (model.py): max(round(rate, 2), 0.01)
@@ -125,7 +125,7 @@ def fast_view_indices(
 
 def clip_indices(
     *, start_seconds: float, end_seconds: float, num_frames_total: int, fps: float,
-    max_frames: int = SLOW_MAX_FRAMES, frames_per_second: float = FRAMES_PER_SECOND,
+    max_frames: int = CLIP_MAX_FRAMES, frames_per_second: float = FRAMES_PER_SECOND,
 ) -> FrameSelection:
     """Zoom-clip frames for ``[start_seconds, end_seconds]`` (reference values as defaults).
 
@@ -274,7 +274,7 @@ def fast_view_selection(
 
 
 def clip_selection(
-    *, timeline: Timeline, start_seconds: float, end_seconds: float, max_frames: int = SLOW_MAX_FRAMES,
+    *, timeline: Timeline, start_seconds: float, end_seconds: float, max_frames: int = CLIP_MAX_FRAMES,
     frames_per_second: float = FRAMES_PER_SECOND,
 ) -> FrameSelection:
     """Zoom-clip frames of ``[start_seconds, end_seconds]`` on a timeline (SOURCE frame indices) and the rate.
@@ -365,8 +365,8 @@ def sample_fast_view(
 
 
 def sample_clip(
-    reader: VideoReader, start_seconds: float, end_seconds: float, *, max_frames: int = SLOW_MAX_FRAMES,
-    frames_per_second: float = FRAMES_PER_SECOND, pixels_per_frame: int = SLOW_PIXELS_PER_FRAME,
+    reader: VideoReader, start_seconds: float, end_seconds: float, *, max_frames: int = CLIP_MAX_FRAMES,
+    frames_per_second: float = FRAMES_PER_SECOND, pixels_per_frame: int = CLIP_PIXELS_PER_FRAME,
     resolution_factor: int = 1, overlay: bool = True, mode: Mode = "exact",
     time_base: TimeBase = DEFAULT_TIME_BASE, window: Interval | None = None,
 ) -> Frames:
