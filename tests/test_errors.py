@@ -84,3 +84,13 @@ def test_a_bad_eval_manifest_and_a_bad_jsonl_name_their_line(tmp_path):
     rows.write_text('{"qid": 1}\n\n{oops}\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"rows\.jsonl:3: not valid JSON"):
         read_jsonl(rows)
+
+
+def test_a_line_that_is_not_json_in_an_annotation_file_is_an_annotation_error(tmp_path):
+    from love_r1.data import load_items
+
+    path = tmp_path / "qa.jsonl"
+    path.write_text('{"qid": "q", "video": "v.mp4", "question": "?", "options": ["A. x"], "answer": "A"}\n{oops\n',
+                    encoding="utf-8")
+    with pytest.raises(AnnotationError, match=r"qa\.jsonl:2: not valid JSON"):
+        load_items(path)

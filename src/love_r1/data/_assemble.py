@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
-from love_r1.data._items import QAItem, Split, question_block, split_of
-from love_r1.errors import DataError
+from love_r1.data._items import QAItem, Split, jsonl_rows, question_block, split_of
 from love_r1.prompts.constants import TYPE_TEMPLATE
 
 SPLITS: tuple[str, ...] = get_args(Split)
@@ -61,15 +60,7 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{str(path)!r} does not exist; hint: run the step that writes it first")
-    out = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError as error:
-                raise DataError(f"not valid JSON ({error.msg}, column {error.colno})", path=path,
-                                line=number) from error
-    return out
+    return [row for _, row in jsonl_rows(path)]
 
 
 def accepted_replies(rows: Iterable[Mapping[str, Any]], *, max_per_item: int) -> dict[str, list[Mapping[str, Any]]]:

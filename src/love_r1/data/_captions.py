@@ -20,6 +20,7 @@ from typing import Any
 from love_r1.backends import Backend, GenerationRequest, SamplingParams
 from love_r1.data._clips import clip_request, default_open_video
 from love_r1.data._engine import CallJob, RunStats, item_errors, run_jobs_into
+from love_r1.data._items import jsonl_rows
 from love_r1.data._store import CallStore
 from love_r1.data._templates import render, template_digest
 from love_r1.errors import DataError
@@ -135,13 +136,7 @@ def read_captions(captions_dir: str | Path, video_path: str) -> list[dict[str, A
     if not path.is_file():
         return None
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DataError(f"not valid JSON ({error.msg}, column {error.colno})", path=path, line=number) from None
+    for number, row in jsonl_rows(path):
         missing = {"start_seconds", "end_seconds", "text"} - set(row) if isinstance(row, dict) else {"(an object)"}
         if missing:
             raise DataError(f"caption lines must have the fields ['end_seconds', 'start_seconds', 'text']; "

@@ -15,7 +15,6 @@ Fingerprints are cached in the call store keyed by path, size and modification t
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ from PIL import Image
 
 from love_r1.data._clips import default_open_video
 from love_r1.data._engine import item_errors
+from love_r1.data._items import jsonl_rows
 from love_r1.data._store import CallStore
 from love_r1.errors import DataError
 
@@ -186,13 +186,7 @@ def read_eval_manifest(path: str | Path, *, video_root: str | Path | None = None
         raise FileNotFoundError(f"evaluation manifest {str(path)!r} does not exist")
     root = Path(video_root) if video_root is not None else path.parent
     refs = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DataError(f"not valid JSON ({error.msg}, column {error.colno})", path=path, line=number) from None
+    for number, row in jsonl_rows(path):
         if not isinstance(row, dict) or "video_path" not in row:
             raise DataError("is missing (each line is {video_id, video_path[, benchmark]})", path=path, line=number,
                             field="'video_path'")

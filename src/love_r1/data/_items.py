@@ -84,6 +84,19 @@ class QAItem:
         return out
 
 
+def jsonl_rows(path: str | Path, *, error: type[DataError] = DataError) -> Iterator[tuple[int, Any]]:
+    """``(line number, decoded value)`` of every non-blank line of a JSONL file; a line that is not JSON
+    raises ``error`` (a :class:`~love_r1.errors.DataError`) naming the file and line."""
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as decode_error:
+            raise error(f"not valid JSON ({decode_error.msg}, column {decode_error.colno})", path=path,
+                        line=number) from None
+
+
 def _intervals(raw: Any, *, path: Path, line: int, name: str) -> tuple[Interval, ...]:
     if raw is None:
         return ()
@@ -190,15 +203,7 @@ def iter_items(path: str | Path, *, annotation_format: AnnotationFormat = "auto"
             raise AnnotationError(f"not valid JSON ({error.msg}, column {error.colno})", path=path,
                                   line=error.lineno) from error
     else:
-        rows = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append((number, json.loads(line)))
-            except json.JSONDecodeError as error:
-                raise AnnotationError(f"not valid JSON ({error.msg}, column {error.colno})", path=path,
-                                      line=number) from error
+        rows = jsonl_rows(path, error=AnnotationError)
     for number, row in rows:
         if not isinstance(row, dict):
             raise AnnotationError(f"must be a JSON object; got {type(row).__name__}", path=path, line=number)
