@@ -7,6 +7,7 @@ import torch
 
 from love_r1.backends import GenerationRequest, SamplingParams
 from love_r1.backends.qwen_inputs import IGNORE_INDEX, render_prompt
+from love_r1.interval import Interval
 from love_r1.prompts import constants
 from love_r1.train.collate import SFTCollator, TrainingDataError, records_to_rows
 from love_r1.train.configs import ZoomSFTConfig
@@ -102,8 +103,10 @@ def test_a_few_steps_reduce_the_loss_and_the_checkpoint_reloads(tmp_path, record
     assert isinstance(generation.text, str) and generation.usage.completion_tokens >= 1
 
 
-def test_trajectory_steps_render_exactly_the_prompts_inference_sent(video_root, tiny):
-    """Record an episode with the real agent loop, turn it into step records, and rebuild every prompt."""
+@pytest.mark.parametrize(("window", "time_base"), [(None, "presentation"), ((1.0, 7.5), "index")])
+def test_trajectory_steps_render_exactly_the_prompts_inference_sent(video_root, tiny, window, time_base):
+    """Record an episode with the real agent loop, turn it into step records, and rebuild every prompt: also
+    for an item restricted to a window (MVBench bounds) on the other clock than the training config's."""
     import numpy as np
 
     from love_r1.agent.loop import EpisodeTask, run_episode
@@ -113,11 +116,13 @@ def test_trajectory_steps_render_exactly_the_prompts_inference_sent(video_root, 
 
     model, processor = tiny
     policy = ZoomPolicy(fast_max_frames=SMALL["fast_max_frames"], fast_pixels_per_frame=SMALL["fast_pixels_per_frame"],
-                        clip_pixels_per_frame=SMALL["clip_pixels_per_frame"])
+                        clip_pixels_per_frame=SMALL["clip_pixels_per_frame"], time_base=time_base)
     backend = ScriptedBackend(["I need to zoom in on the video.\n\nLook. \\boxed{[2, 5]}", "not sure", "\\boxed{B}"])
     episode = run_episode(backend, EpisodeTask(episode_id="e1", video_path=str(video_root / "a.mp4"), question="What?",
-                                               options=("A. x", "B. y")), policy)
+                                               options=("A. x", "B. y"),
+                                               window=None if window is None else Interval(*window)), policy)
     records = records_from_episode(episode.to_dict(), line=1)
+    assert {(r.window, r.time_base) for r in records} == {(None if window is None else Interval(*window), time_base)}
     requests = [request for call in backend.calls for request in call]
     assert len(records) == len(requests) == 3 and records[2].assistant_prefix == constants.FORCED_ANSWER_PREFIX
     decoder = RecordDecoder(video_root=None, policy=ClipPolicy.preset("reference", **SMALL))

@@ -35,7 +35,7 @@ def run(options: Options) -> int:
     print(f"{options.file}: {len(manifest.records)} usable sample(s) "
           f"({', '.join(f'{k} {n}' for k, n in sorted(kinds.items())) or 'none'}), "
           f"{len(manifest.issues)} issue(s) on {manifest.num_skipped} record(s), "
-          f"{len(manifest.durations_seconds)} video(s) probed")
+          f"{manifest.num_videos} video(s) probed")
     if manifest.issues:
         rows = [(str(i.line), i.field, i.message) for i in manifest.issues[: options.max_rows]]
         widths = [max(len(h), *(len(r[c]) for r in rows)) for c, h in enumerate(("line", "field"))]

@@ -96,14 +96,15 @@ class RecordDecoder:
         from love_r1.video import sample_clip, sample_fast_view, timeline
 
         policy = self.policy
-        time_base = policy.time_base
+        time_base = record.time_base or policy.time_base  # a trajectory step: the clock its episode ran on
+        window = record.window
         short = policy.sft_short_video_seconds if stage == "sft" else policy.grpo_short_video_seconds
         inference_rules = record.kind == "step"  # our own trajectories: re-render exactly what inference saw
         if inference_rules:
             short = policy.inference_short_video_seconds
         with self._open(record) as reader:
             meta = reader.metadata
-            duration = float(timeline(reader, time_base=time_base).duration_seconds)
+            duration = float(timeline(reader, time_base=time_base, window=window).duration_seconds)
             if clips is None:
                 chosen = sft_sample_clips(record, duration_seconds=duration, policy=policy, seed=seed)
                 intervals, frames_per_clip = chosen.intervals, chosen.clip_max_frames
@@ -115,7 +116,7 @@ class RecordDecoder:
                                     frames_per_second=policy.frames_per_second,
                                     pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=short,
                                     short_video_factor=policy.short_video_factor, mode=self.mode,
-                                    time_base=time_base)
+                                    time_base=time_base, window=window)
             factor = resolution_factor(duration_seconds=duration, short_video_seconds=short, policy=policy)
             clip_factor = factor if (policy.factor_on_clips or inference_rules) else 1
             decoded = []
@@ -125,7 +126,7 @@ class RecordDecoder:
                 frames = sample_clip(reader, start, end, max_frames=frames_per_clip,
                                      frames_per_second=policy.frames_per_second,
                                      pixels_per_frame=policy.clip_pixels_per_frame, resolution_factor=clip_factor,
-                                     mode=self.mode, time_base=time_base)
+                                     mode=self.mode, time_base=time_base, window=window)
                 decoded.append((interval, frames))
         messages = prompt_messages(fast_view=fast, clips=decoded, duration_seconds=duration,
                                    question_text=record.question_text,

@@ -32,6 +32,7 @@ from typing import Any, Literal
 from love_r1.errors import DataError
 from love_r1.interval import Interval
 from love_r1.prompts import constants
+from love_r1.time_base import TIME_BASES, TimeBase
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,9 @@ class TrainRecord:
     ``zoomin_intervals``, a trajectory step's ``clips_in_prompt``). ``evidence`` holds the ground-truth
     intervals (a grounding record's ``tgt`` moments, else a QA record's ``evidence``: the zoom reward's
     target; no effect on the prompt); ``grounding`` marks a record whose file has ``tgt`` (its task is
-    to locate them).
+    to locate them). A trajectory step (``kind="step"``) also keeps its episode's ``window`` (the part of
+    the file the item was restricted to, e.g. an MVBench bound) and ``time_base``, so its prompt is
+    re-rendered on the clock the episode ran on; ``None`` elsewhere (the whole file; the config's clock).
     """
 
     line: int
@@ -71,6 +74,8 @@ class TrainRecord:
     later_turns: tuple[tuple[str, str], ...] = ()
     evidence: tuple[Interval, ...] = ()
     grounding: bool = False
+    window: Interval | None = None
+    time_base: TimeBase | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +85,7 @@ class TrainRecord:
             "clips": [i.as_list() for i in self.clips], "options": list(self.options), "gold": self.gold,
             "source_id": self.source_id, "later_turns": [list(turn) for turn in self.later_turns],
             "evidence": [i.as_list() for i in self.evidence], "grounding": self.grounding,
+            "window": None if self.window is None else self.window.as_list(), "time_base": self.time_base,
         }
 
     @classmethod
@@ -93,6 +99,8 @@ class TrainRecord:
             later_turns=tuple((str(u), str(a)) for u, a in data.get("later_turns", ())),
             evidence=tuple(Interval(*map(float, i)) for i in data.get("evidence", ())),
             grounding=bool(data.get("grounding", False)),
+            window=None if data.get("window") is None else Interval(*map(float, data["window"])),
+            time_base=data.get("time_base"),
         )
 
 
@@ -116,12 +124,18 @@ class RecordError(DataError):
 
 @dataclass
 class Manifest:
-    """The pre-flight result: usable records, their video durations and every skipped item's issue."""
+    """The pre-flight result: usable records, their video durations (per video path, window and time
+    base) and every skipped item's issue."""
 
     records: list[TrainRecord] = field(default_factory=list)
     issues: list[RecordIssue] = field(default_factory=list)
-    durations_seconds: dict[str, float] = field(default_factory=dict)
+    durations_seconds: dict[tuple[str, Interval | None, str], float] = field(default_factory=dict)
     num_read: int = 0
+
+    @property
+    def num_videos(self) -> int:
+        """Distinct video files probed."""
+        return len({path for path, _, _ in self.durations_seconds})
 
     @property
     def num_skipped(self) -> int:
@@ -267,6 +281,10 @@ def records_from_episode(data: dict[str, Any], *, line: int) -> list[TrainRecord
         raise RecordError("must be a non-empty list of steps", field="steps", value=steps)
     text = question_text(data.get("question", ""), data.get("options") or (), data.get("answer_instruction", ""))
     evidence = _intervals(data.get("evidence"), "evidence")
+    window = _intervals([data["video"]["window"]], "video.window")[0] if data["video"].get("window") else None
+    time_base = (data.get("policy") or {}).get("time_base")  # absent in episodes older than the setting
+    if time_base is not None and time_base not in TIME_BASES:
+        raise RecordError(f"must be one of {list(TIME_BASES)}", field="policy.time_base", value=time_base)
     out = []
     for i, step in enumerate(steps):
         prefix = step.get("assistant_prefix", "") or ""
@@ -278,7 +296,7 @@ def records_from_episode(data: dict[str, Any], *, line: int) -> list[TrainRecord
             line=line, kind="step", video_path=video, question_text=text, target=target, assistant_prefix=prefix,
             clips=_intervals(step.get("clips_in_prompt"), f"steps[{i}].clips_in_prompt"),
             evidence=evidence, options=tuple(data.get("options") or ()), gold=data.get("gold"),
-            source_id=f"{data.get('episode_id', '')}#{step.get('index', i)}",
+            source_id=f"{data.get('episode_id', '')}#{step.get('index', i)}", window=window, time_base=time_base,
         ))
     return out
 
@@ -385,16 +403,17 @@ def check_record(record: TrainRecord, *, duration_seconds: float) -> list[Record
     return issues
 
 
-def probe_duration(path: Path, *, open_video: Any = None, time_base: str = "presentation") -> float:
-    """The video's duration ``D`` in seconds on ``time_base`` (as the input builder computes it), raising
-    ``love_r1.video.VideoError`` when unreadable."""
+def probe_duration(path: Path, *, open_video: Any = None, time_base: str = "presentation",
+                   window: Interval | None = None) -> float:
+    """The video's (or its ``window``'s) duration ``D`` in seconds on ``time_base`` (as the input builder
+    computes it), raising ``love_r1.video.VideoError`` when unreadable."""
     from love_r1.video import timeline
 
     if open_video is None:
         from love_r1.video import open_video
     with open_video(path) as reader:
         reader.check_complete()
-        return float(timeline(reader, time_base=time_base).duration_seconds)
+        return float(timeline(reader, time_base=time_base, window=window).duration_seconds)
 
 
 def build_manifest(
@@ -404,7 +423,8 @@ def build_manifest(
     """Check every record up front: the video exists and opens, intervals fit, the answer is readable.
 
     A record with any issue is left out of ``Manifest.records``; each video is opened once. Intervals are
-    checked against ``D`` on ``time_base`` (the training config's, the clock the input builder uses).
+    checked against ``D`` on ``time_base`` (the training config's, the clock the input builder uses; a
+    trajectory step's own clock and window where it has them).
     """
     from love_r1.video import VideoError
 
@@ -412,20 +432,22 @@ def build_manifest(
     video_failures: dict[str, str] = {}
     for record in records:
         path = record_video_path(record.video_path, video_root)
-        key = str(path)
-        if key not in manifest.durations_seconds and key not in video_failures:
+        name = str(path)
+        # D depends on the clock and the window: one probe per (video, window, time base)
+        key = (name, record.window, record.time_base or time_base)
+        if key not in manifest.durations_seconds and name not in video_failures:
             if not path.is_file():
-                video_failures[key] = f"missing video {key!r} (check --video-root)"
+                video_failures[name] = f"missing video {name!r} (check --video-root)"
             elif probe_videos:
                 try:
                     manifest.durations_seconds[key] = probe_duration(path, open_video=open_video,
-                                                                     time_base=time_base)
+                                                                     time_base=key[2], window=record.window)
                 except VideoError as error:
-                    video_failures[key] = f"unreadable video {key!r}: {error}"
+                    video_failures[name] = f"unreadable video {name!r}: {error}"
             else:
                 manifest.durations_seconds[key] = float("inf")
-        if key in video_failures:
-            manifest.issues.append(RecordIssue(record.line, "video", video_failures[key], record.video_path))
+        if name in video_failures:
+            manifest.issues.append(RecordIssue(record.line, "video", video_failures[name], record.video_path))
             continue
         problems = check_record(record, duration_seconds=manifest.durations_seconds[key])
         if problems:
