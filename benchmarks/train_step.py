@@ -125,7 +125,7 @@ def bench_grpo_processes(overrides: list[str], work: Path, processes: int) -> di
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes), "--master_port",
-               str(port), "-m", "love_r1.cli", "train", "grpo", "--config", str(GRPO_CONFIG), "--", *overrides,
+               str(port), "-m", "love_r1.cli", "train", "grpo", "--config", str(GRPO_CONFIG), *overrides,
                "--output_dir", str(out)]
     start = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)

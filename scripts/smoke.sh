@@ -92,11 +92,11 @@ step needle love-r1 synth needle --out $OUT/needle --duration-seconds 30 --num-v
     --width 160 --height 96 --fps 4 --no-progress
 step needle-records love-r1 synth needle-records --needle $OUT/needle
 step train-sft-1 love-r1 train sft --config configs/sft/tiny.yaml
-step train-sft-2 "${TORCHRUN[@]}" -m love_r1.cli train sft --config configs/sft/tiny.yaml -- \
-    --gradient_accumulation_steps 1 --output_dir $OUT/sft-2proc
+step train-sft-2 "${TORCHRUN[@]}" -m love_r1.cli train sft --config configs/sft/tiny.yaml \
+    --gradient-accumulation-steps 1 --output-dir $OUT/sft-2proc
 step train-grpo-1 love-r1 train grpo --config configs/grpo/tiny.yaml
-step train-grpo-2 "${TORCHRUN[@]}" -m love_r1.cli train grpo --config configs/grpo/tiny.yaml -- \
-    --output_dir $OUT/grpo-2proc
+step train-grpo-2 "${TORCHRUN[@]}" -m love_r1.cli train grpo --config configs/grpo/tiny.yaml \
+    --output-dir $OUT/grpo-2proc
 step ask-trained love-r1 ask --config configs/ask/tiny.yaml "$VIDEO" "$QUESTION" --option "A. 1" --option "B. 2" \
     --model $OUT/grpo --json $OUT/ask-trained.json
 step ask-qwen3_vl love-r1 ask --config configs/ask/tiny.yaml "$VIDEO" "$QUESTION" --option "A. 1" --option "B. 2" \

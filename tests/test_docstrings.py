@@ -9,13 +9,14 @@ import importlib
 import pytest
 
 MODULES = ["love_r1.agent.grammar", "love_r1.eval.extract", "love_r1.agent.loop", "love_r1.agent.steps",
-           "love_r1.train.rewards", "love_r1.errors"]
+           "love_r1.train.rewards", "love_r1.errors", "love_r1.agent._questions"]
 # Functions whose docstrings must carry a runnable example (issue: "runnable docstring examples").
 DOCUMENTED = {
     "love_r1.agent.grammar": ["parse_reply", "find_box", "parse_interval", "read_option_letter"],
     "love_r1.eval.extract": ["extract_choice"],
     "love_r1.agent.loop": ["resolve_zoom"],
     "love_r1.agent.steps": ["shown_reply"],
+    "love_r1.agent._questions": ["normalize_options", "check_gold"],
     "love_r1.train.rewards": ["format_reward", "answer_reward", "zoom_reward", "zoom_interval", "answer_letter"],
 }
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from love_r1.cli import main
-from love_r1.cli.ask import _InputError, format_ledger, normalize_options
+from love_r1.cli.ask import format_ledger
 from tests.fixtures.openai_server import FakeOpenAIServer
 
 ZOOM = "I need to zoom in on the video.\n\nThe box is early on.\\boxed{[4, 8]}"
@@ -27,29 +27,6 @@ def script(tmp_path):
     path = tmp_path / "replies.json"
     path.write_text(json.dumps([ZOOM, ANSWER]), encoding="utf-8")
     return path
-
-
-@pytest.mark.parametrize(("given", "expected", "noted"), [
-    (["A. red", "B. blue"], ("A. red", "B. blue"), False),
-    (["A) red", "(B) blue"], ("A. red", "B. blue"), True),
-    (["a: red", "b. blue"], ("A. red", "B. blue"), True),
-    (["red", "blue", "green"], ("A. red", "B. blue", "C. green"), True),
-    (["A. red", "blue"], ("A. red", "B. blue"), True),            # one unlettered -> all lettered by position
-    (["A. red", "A. blue"], ("A. red", "B. blue"), True),         # repeated letters -> by position
-    (["I think so", "No way"], ("A. I think so", "B. No way"), True),  # a leading word is not a letter
-    (["  été ☀  ", "冬"], ("A. été ☀", "B. 冬"), True),
-    ([], (), False),
-])
-def test_normalize_options(given, expected, noted):
-    out, notes = normalize_options(given)
-    assert out == expected
-    assert bool(notes) is noted
-
-
-@pytest.mark.parametrize("given", [["A. x", "  "], [f"opt {i}" for i in range(27)]])
-def test_normalize_options_rejects(given):
-    with pytest.raises(_InputError):
-        normalize_options(given)
 
 
 def test_ask_prints_steps_answer_and_ledger_and_writes_json(video, script, tmp_path, capsys):
@@ -78,6 +55,11 @@ def test_ask_prints_steps_answer_and_ledger_and_writes_json(video, script, tmp_p
     assert run["config"]["backend"] == "scripted" and run["policy"]["name"] == "reference"
     assert run["versions"]["numpy"] and "love-r1" in run["versions"]
     assert run["overlay_font"]
+    # a stand-in run names no checkpoint anywhere in the file
+    assert run["model"] == "scripted" and run["stand_in"] is True and run["config"]["model"] is None
+    assert "love-r1-stage3" not in out_json.read_text(encoding="utf-8")
+    assert "--backend scripted is a stand-in" in captured.err
+    assert "model     scripted stand-in" in out
     from love_r1.agent import Episode
 
     assert Episode.from_dict(record).answer == "B"  # the file reads back as an episode
@@ -110,10 +92,17 @@ def test_max_zoom_steps_zero_forces_the_answer(video, tmp_path, capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["   "], "the question is empty"),
-    (["Q?", "--option", ""], "--option number 1 is empty"),
+    (["Q?", "--option", ""], "--option: option 1 of 1 is empty"),
     (["Q?", "--evidence", "1", "2", "3"], "pairs START END"),
     (["Q?", "--evidence", "5", "2"], "0 <= start < end"),
-    (["Q?", "--base-url", "http://x"], "--base-url is only used by --backend openai"),
+    (["Q?", "--evidence", "5", "inf"], "not two finite numbers"),
+    (["Q?", "--evidence", "41", "45"], "--evidence: evidence interval 1 [41, 45] starts after the video ends (40 s)"),
+    (["Q?", "--base-url", "http://x"], "--base-url not used by --backend scripted"),
+    (["Q?", "--option", "A. x", "--option", "B. y", "--gold", "Z"],
+     "--gold: gold answer 'Z' is not one of the option letters A, B"),
+    (["Q?", "--option", "A. x", "--gold", " "], "--gold: the gold answer is empty"),
+    (["Q?", "--max-zoom-steps", "-1"], "max_free_steps must be >= 0"),
+    (["Q?", "--max-new-tokens", "0"], "max_new_tokens must be >= 1"),
 ])
 def test_bad_input_exits_2_without_traceback(video, args, message, capsys):
     code = main(["ask", str(video), *args, "--backend", "scripted"])
@@ -138,14 +127,80 @@ def test_offline_default_model_fails_fast_with_a_hint(video, tmp_path, monkeypat
     assert "Traceback" not in err
 
 
-def test_unreadable_video_fails_the_episode_exit_1(tmp_path, capsys):
+@pytest.mark.parametrize("content", [b"not a video at all", b""])
+def test_an_unreadable_video_is_one_clear_error_exit_1(tmp_path, video, content, capsys):
     bad = tmp_path / "bad.mp4"
-    bad.write_bytes(b"not a video at all")
+    bad.write_bytes(content)
     code = main(["ask", str(bad), "Q?", "--backend", "scripted"])
     captured = capsys.readouterr()
     assert code == 1
-    assert "episode failed: video" in captured.err
-    assert "cost ledger" in captured.out
+    (line,) = captured.err.strip().splitlines()  # once, not also as a logged warning
+    assert line.startswith("error: ") and line.count("bad.mp4") == 1
+    assert captured.out == ""  # nothing ran: no header, no ledger
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(video.read_bytes()[:3000])
+    assert main(["ask", str(truncated), "Q?", "--backend", "scripted"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("truncated.mp4") == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_gold_letter_is_normalised_and_judged(video, script, capsys):
+    code = main(["ask", str(video), "Which?", "--option", "five", "--option", "six", "--gold", "(b)",
+                 "--backend", "scripted", "--script", str(script)])
+    assert code == 0
+    assert "answer    B  (correct)" in capsys.readouterr().out
+
+
+def test_header_names_every_run_setting(video, script, capsys):
+    code = main(["ask", str(video), "Q?", "--option", "A. x", "--option", "B. y", "--backend", "scripted",
+                 "--script", str(script), "--policy-preset", "longvideobench", "--time-base", "index",
+                 "--max-new-tokens", "77", "--temperature", "0.5", "--seed", "3"])
+    out = capsys.readouterr().out
+    assert code == 0
+    header = out[: out.index("step 1")]
+    assert "video     " in header and "(40.0 s, 160x120, 10 fps)" in header
+    assert ("policy    longvideobench: up to 2 free steps, fast view <= 768 frames, zoom clips <= 16 frames; "
+            "time base index") in header
+    assert "sampling  temperature 0.5, <= 77 new tokens, seed 3" in header
+
+
+def test_sampling_flags_reach_every_request_and_the_episode_file(video, script, tmp_path, capsys):
+    from love_r1.backends.scripted import ScriptedBackend
+
+    seen = []
+
+    class Recording(ScriptedBackend):
+        def generate(self, requests):
+            seen.extend(r.sampling for r in requests)
+            return super().generate(requests)
+
+    out_json = tmp_path / "e.json"
+    import love_r1.cli._backends as backends
+
+    original = backends.make_backend
+    backends.make_backend = lambda options, **kw: Recording(backends.load_script(options.script))
+    try:
+        code = main(["ask", str(video), "Q?", "--option", "A. x", "--option", "B. y", "--backend", "scripted",
+                     "--script", str(script), "--max-new-tokens", "64", "--temperature", "0.7", "--top-p", "0.9",
+                     "--top-k", "20", "--repetition-penalty", "1.1", "--seed", "5", "--json", str(out_json)])
+    finally:
+        backends.make_backend = original
+    assert code == 0, capsys.readouterr().err
+    assert len(seen) == 2 and {(s.max_new_tokens, s.temperature, s.top_p, s.top_k, s.repetition_penalty, s.seed)
+                               for s in seen} == {(64, 0.7, 0.9, 20, 1.1, 5)}
+    record = json.loads(out_json.read_text(encoding="utf-8"))
+    assert record["policy"]["sampling"]["max_new_tokens"] == 64  # the episode itself records it
+    assert record["run"]["policy"]["sampling"]["temperature"] == 0.7
+
+
+def test_old_preset_flag_warns_and_still_works(video, script, tmp_path, capsys):
+    out_json = tmp_path / "e.json"
+    with pytest.warns(FutureWarning, match="--preset is deprecated and will be removed in love-r1 0.2.0; use "
+                                           "--policy-preset"):
+        code = main(["ask", str(video), "Q?", "--backend", "scripted", "--script", str(script), "--preset",
+                     "budget", "--json", str(out_json)])
+    assert code == 0
+    assert json.loads(out_json.read_text(encoding="utf-8"))["policy"]["name"] == "budget"
 
 
 def test_ask_over_http_sends_the_fast_view_as_images(video, tmp_path, monkeypatch, capsys):
@@ -184,7 +239,8 @@ def test_format_ledger_aligns_columns():
 
 def test_budget_preset_prints_each_clip_plan(video, script, tmp_path, capsys):
     out_json = tmp_path / "episode.json"
-    code = main(["ask", str(video), "Which digit?", "--option", "A. five", "--option", "B. six", "--preset", "budget",
+    code = main(["ask", str(video), "Which digit?", "--option", "A. five", "--option", "B. six", "--policy-preset",
+                 "budget",
                  "--backend", "scripted", "--script", str(script), "--json", str(out_json)])
     captured = capsys.readouterr()
     assert code == 0, captured.err

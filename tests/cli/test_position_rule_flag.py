@@ -10,6 +10,8 @@ from love_r1.backends.qwen_inputs import POSITION_RULES
 from love_r1.backends.scripted import ScriptedBackend
 from love_r1.cli import main
 from love_r1.cli._backends import backend_settings, make_backend
+from love_r1.cli._errors import CliError
+from love_r1.cli._options import BackendOptions
 
 ANSWER = "I get the answer.\n\nThe box shows a six.\\boxed{A}"
 
@@ -27,23 +29,24 @@ def built(monkeypatch):
     """Replace backend construction; record the keyword arguments the command passed."""
     calls = []
 
-    def fake(kind, **kwargs):
-        calls.append((kind, kwargs))
-        return _StandIn(kwargs["position_rule"] or "max_plus_one")
+    def fake(options, **kwargs):
+        calls.append((options.backend, {"position_rule": options.position_rule, **kwargs}))
+        return _StandIn(options.position_rule or "max_plus_one")
 
     monkeypatch.setattr("love_r1.cli._backends.make_backend", fake)
-    monkeypatch.setattr("love_r1.cli.ask.make_backend", fake)
     return calls
 
 
 def test_only_hf_and_vllm_take_a_position_rule(tmp_path):
     for kind in ("openai", "scripted"):
-        with pytest.raises(ValueError, match=f"--position-rule is used by --backend hf and vllm only.*{kind}"):
-            make_backend(kind, position_rule="spatial_extent", base_url="http://x/v1" if kind == "openai" else None)
+        with pytest.raises(CliError, match=f"--position-rule not used by --backend {kind}.*read by --backend hf and "
+                                           "vllm"):
+            make_backend(BackendOptions(backend=kind, position_rule="spatial_extent"))
     from tests.fixtures import tiny_qwen as tq
 
     directory = tq.save_tiny(*tq.build_tiny("qwen2_5_vl"), tmp_path / "tiny")
-    backend = make_backend("hf", model=str(directory), device="cpu", position_rule="spatial_extent")
+    backend = make_backend(BackendOptions(backend="hf", model=str(directory), device="cpu",
+                                          position_rule="spatial_extent"))
     assert backend.position_rule == "spatial_extent" and backend_settings(backend) == {"position_rule":
                                                                                        "spatial_extent"}
     assert backend_settings(ScriptedBackend()) == {}

@@ -7,16 +7,14 @@ import json
 import pytest
 
 from love_r1.backends.scripted import ScriptedBackend
-from love_r1.cli import (
-    data_answer_cot,
-    data_assemble,
-    data_caption,
-    data_clue_check,
-    data_contamination,
-    data_mine_hard,
-    data_zoom_cot,
-)
 from love_r1.cli._args import add_dataclass_arguments
+from love_r1.cli.data import answer_cot as data_answer_cot
+from love_r1.cli.data import assemble as data_assemble
+from love_r1.cli.data import caption as data_caption
+from love_r1.cli.data import clue_check as data_clue_check
+from love_r1.cli.data import contamination as data_contamination
+from love_r1.cli.data import mine_hard as data_mine_hard
+from love_r1.cli.data import zoom_cot as data_zoom_cot
 from love_r1.synth import write_needle_dataset
 from tests.helpers.data import prompt_text
 
@@ -27,10 +25,8 @@ LEAVES = [data_caption, data_zoom_cot, data_answer_cot, data_clue_check, data_as
 def _run(module, argv):
     """Run a leaf through the real console-script parser (``love-r1 data <leaf> ...``)."""
     from love_r1.cli import main
-    from love_r1.cli.data import _LEAVES
 
-    (name,) = [n for n, path in _LEAVES.items() if path == module.__name__]
-    return main(["data", name, *argv])
+    return main(["data", module.COMMAND.name, *argv])
 
 
 @pytest.mark.parametrize("module", LEAVES, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
@@ -42,7 +38,7 @@ def test_every_option_has_help_and_help_renders(module, capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["--help"])
     assert "--annotations" in capsys.readouterr().out
-    assert module.HELP
+    assert module.COMMAND.help
 
 
 def _teacher(items):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-import re
 from typing import Any, get_args
 
 import pytest
@@ -95,38 +93,6 @@ def test_uniform_defaults_and_policy_resolution(needle_root, tmp_path):
     mlvu = make_benchmark("mlvu", tmp_path)
     assert EvalConfig(run_dir=tmp_path, model="m").resolved_policy(mlvu).name == "mlvu"
     assert EvalConfig(run_dir=tmp_path, model="m", method="stage1").resolved_policy(mlvu).name == "reference"
-
-
-def _choices(parser: argparse.ArgumentParser) -> dict[str, tuple]:
-    return {action.dest: tuple(action.choices) for action in parser._actions if action.choices}
-
-
-def test_cli_eval_choices_are_the_library_sets():
-    from love_r1.agent.policy import PresetName, ZoomPolicy
-    from love_r1.backends.openai_http import VideoMode
-    from love_r1.backends.qwen_inputs import PositionRule
-    from love_r1.cli._args import add_dataclass_arguments
-    from love_r1.cli._backends import BACKEND_KINDS
-    from love_r1.cli.eval import Options
-    from love_r1.eval.benchmarks import BENCHMARK_NAMES, PROMPT_PRESETS
-    from love_r1.eval.benchmarks.cgbench import SPLITS
-    from love_r1.eval.config import METHODS
-    from love_r1.eval.probes import PROBES
-    from love_r1.eval.subtitles import SUBTITLE_MODES
-    from love_r1.time_base import TimeBase
-
-    parser = argparse.ArgumentParser()
-    add_dataclass_arguments(parser, Options)
-    assert _choices(parser) == {
-        "benchmark": BENCHMARK_NAMES, "backend": BACKEND_KINDS, "video_mode": get_args(VideoMode),
-        "method": METHODS, "probe": PROBES, "preset": PROMPT_PRESETS, "policy_preset": get_args(PresetName),
-        "subtitle_mode": SUBTITLE_MODES, "cgbench_split": SPLITS, "position_rule": get_args(PositionRule),
-        "time_base": get_args(TimeBase),
-    }
-    for name in get_args(PresetName):  # every policy preset, nothing else
-        assert ZoomPolicy.preset(name).name == name
-    with pytest.raises(ValueError, match=re.escape(f"must be one of {list(get_args(PresetName))}; got 'nope'")):
-        ZoomPolicy.preset("nope")
 
 
 def test_closed_sets_are_derived_from_their_literals():

@@ -127,7 +127,8 @@ def test_stage1_broken_video_fails_only_its_item(stage1_root, tmp_path):
     (stage1_root / "v.mp4").write_bytes(b"broken" * 50)
     _, state = evaluate(make_benchmark("needle", stage1_root), ScriptedBackend(["A"]), EvalConfig(run_dir=tmp_path / "run", model="m", method="stage1", check_videos=False), progress=False)
     assert (state.done, state.errors) == (1, 1)
-    assert read_run(tmp_path / "run").items[0].error.startswith("video ")
+    error = read_run(tmp_path / "run").items[0].error
+    assert error.startswith("video: NotAVideoError: ") and error.count("v.mp4") == 1  # the file named once
 
 
 def test_stage1_rendered_chat_template_snapshot(stage1_root, tmp_path):

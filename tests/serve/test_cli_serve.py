@@ -20,7 +20,8 @@ def test_help_explains_every_flag(capsys):
         main(["serve", "--help"])
     assert info.value.code == 0
     out = " ".join(capsys.readouterr().out.split())
-    for flag in ("--backend", "--model", "--base-url", "--host", "--port", "--video-root", "--preset",
+    for flag in ("--backend", "--model", "--base-url", "--host", "--port", "--video-root", "--policy-preset",
+                 "--max-new-tokens", "--temperature", "--time-base", "--position-rule",
                  "--max-concurrent-episodes", "--max-queued-episodes", "--max-batch-wait-ms", "--max-body-bytes",
                  "--drain-seconds", "--served-model-name", "--upload-dir", "--max-upload-bytes",
                  "--max-upload-folder-bytes", "--allowed-host", "--allow-origin", "--server-api-key-env", "--backlog"):

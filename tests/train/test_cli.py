@@ -25,7 +25,7 @@ def test_train_sft_and_grpo_from_yaml(tmp_path, tiny_dir, video_root, capsys):
         "model_name_or_path": str(tiny_dir), "train_file": str(sft_file), "video_root": str(video_root),
         "output_dir": str(tmp_path / "sft_out"), "per_device_train_batch_size": 2, "max_steps": 1, "logging_steps": 1,
         **SMALL, **CPU})
-    assert main(["train", "sft", "--config", str(config), "--", "--learning_rate", "1e-4"]) == 0
+    assert main(["train", "sft", "--config", str(config), "--learning-rate", "1e-4"]) == 0
     out = capsys.readouterr().out
     assert "pre-flight: 4 sample(s) used, 1 issue(s) skipped" in out and "missing video" in out
     assert "1 optimizer step(s)" in out

@@ -104,11 +104,11 @@ def test_every_grpo_field_is_read_by_the_trainer():
 def test_list_options_prints_every_field_and_nothing_else(capsys):
     assert main(["train", "grpo", "--list-options"]) == 0
     out = capsys.readouterr().out
-    listed = {line.split()[0] for line in out.splitlines()[1:]}
+    listed = {line.split()[0][2:].replace("-", "_") for line in out.splitlines()[1:]}  # flags: --learning-rate
     assert listed == {name for name, _, _ in describe_fields(ZoomGRPOConfig)} == ZoomGRPOConfig.settable_fields()
     assert "gradient_accumulation_steps" not in listed and "beta" not in listed and len(listed) < 60
     assert main(["train", "sft", "--list-options"]) == 0
-    sft = {line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]}
+    sft = {line.split()[0][2:].replace("-", "_") for line in capsys.readouterr().out.splitlines()[1:]}
     assert "learning_rate" in sft and "max_sample_tokens" in sft and not sft & {"packing", "max_length", "do_eval"}
 
 

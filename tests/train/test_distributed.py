@@ -153,10 +153,10 @@ def test_sft_two_processes_equal_one(tmp_path, tiny_dir, video_root):
                 activation_checkpointing=False, dataloader_num_workers=0, seed=0, **SMALL)
     config = tmp_path / "sft.yaml"
     config.write_text(yaml.safe_dump(base))
-    cli = ["-m", "love_r1.cli", "train", "sft", "--config", str(config), "--"]
-    _run([sys.executable, *cli, "--output_dir", str(tmp_path / "one"), "--gradient_accumulation_steps", "4"],
+    cli = ["-m", "love_r1.cli", "train", "sft", "--config", str(config)]
+    _run([sys.executable, *cli, "--output-dir", str(tmp_path / "one"), "--gradient-accumulation-steps", "4"],
          cwd=tmp_path)
-    _run([*_torchrun(2), *cli, "--output_dir", str(tmp_path / "two"), "--gradient_accumulation_steps", "2"],
+    _run([*_torchrun(2), *cli, "--output-dir", str(tmp_path / "two"), "--gradient-accumulation-steps", "2"],
          cwd=tmp_path)
     states = [json.loads((tmp_path / name / "trainer_state.json").read_text()) for name in ("one", "two")]
     assert states[0]["global_step"] == states[1]["global_step"] == 2

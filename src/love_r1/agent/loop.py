@@ -499,6 +499,14 @@ def _checked(generations: Sequence[Generation], expected: int) -> list[Generatio
     return list(generations)
 
 
+def video_failure(video_path: str | Path, error: Exception) -> str:
+    """The error text of an episode whose video failed: ``video PATH: Type: message``, naming the file once
+    (the video layer's messages already name it: ``video: CorruptVideoError: a.mp4: ...``)."""
+    message = str(error)
+    where = "video" if Path(video_path).name in message else f"video {video_path}"
+    return f"{where}: {type(error).__name__}: {message}"
+
+
 def run_episodes(
     backend: Backend,
     tasks: Iterable[EpisodeTask],
@@ -542,7 +550,7 @@ def run_episodes(
                 try:
                     run.start(ops)
                 except ops.errors as error:
-                    run.fail(f"video {task.video_path}: {type(error).__name__}: {error}")
+                    run.fail(video_failure(task.video_path, error))
                     yield StepEvent(task.episode_id, None, True, run.episode)
                     continue
                 active.append(run)
@@ -554,7 +562,7 @@ def run_episodes(
                     request, clips = run.next_request(ops)
                 except ops.errors as error:
                     active.remove(run)
-                    run.fail(f"video {run.task.video_path}: {type(error).__name__}: {error}")
+                    run.fail(video_failure(run.task.video_path, error))
                     yield StepEvent(run.task.episode_id, None, True, run.episode)
                     continue
                 batch.append((run, request, clips))
@@ -576,7 +584,7 @@ def run_episodes(
                     step = run.apply(result, clips, seconds, ops)
                 except ops.errors as error:
                     active.remove(run)
-                    run.fail(f"video {run.task.video_path}: {type(error).__name__}: {error}")
+                    run.fail(video_failure(run.task.video_path, error))
                     yield StepEvent(run.task.episode_id, None, True, run.episode)
                     continue
                 if run.done:

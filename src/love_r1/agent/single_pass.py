@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from love_r1.agent.grammar import ParsedReply, parse_reply
 from love_r1.agent.ledger import frames_from_cache
-from love_r1.agent.loop import EpisodeTask, _video_ops, _VideoOps
+from love_r1.agent.loop import EpisodeTask, _video_ops, _VideoOps, video_failure
 from love_r1.agent.messages import full_video_label, question_text, sort_clips, zoom_clip_label
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.agent.steps import AnswerStep, Episode, FastViewInfo, VideoInfo
@@ -152,7 +152,7 @@ def run_single_pass(
                     reader = stack.enter_context(ops.open_video(task.video_path))
                     request, interval = _prepare(task, policy, reader, ops, episode)
             except ops.errors as error:
-                episode.error = f"video {task.video_path}: {type(error).__name__}: {error}"
+                episode.error = video_failure(task.video_path, error)
                 episode.ledger.total_seconds = time.perf_counter() - began
                 logger.warning("episode %s failed: %s", task.episode_id, episode.error)
                 yield episode

@@ -13,14 +13,16 @@ from love_r1.backends._contract import (
     Generation,
     GenerationRequest,
     Message,
+    PrefixMode,
     Role,
     SamplingParams,
     TextPart,
     TokenUsage,
+    VideoMode,
     VideoPart,
 )
 
 __all__ = [
-    "DEFAULT_MODEL_ID", "Backend", "BackendError", "ContentPart", "Generation", "GenerationRequest", "Message", "Role",
-    "SamplingParams", "TextPart", "TokenUsage", "VideoPart",
+    "DEFAULT_MODEL_ID", "Backend", "BackendError", "ContentPart", "Generation", "GenerationRequest", "Message",
+    "PrefixMode", "Role", "SamplingParams", "TextPart", "TokenUsage", "VideoMode", "VideoPart",
 ]

@@ -19,6 +19,11 @@ Role = Literal["system", "user", "assistant"]
 # The checkpoint loaded when none is named: the released stage-3 LOVE-R1 model (README of HumanMLLM/LOVE-R1).
 DEFAULT_MODEL_ID = "iSEE-Laboratory/love-r1-stage3"
 
+# How the OpenAI-compatible backend sends clips and the forced answer's prefix (love_r1.backends.openai_http).
+# Defined here, with no dependency, so the command line can offer them without the `openai` extra.
+VideoMode = Literal["frames_as_images", "video_url"]
+PrefixMode = Literal["continue_final_message", "strip"]
+
 
 @dataclass(frozen=True)
 class TextPart:

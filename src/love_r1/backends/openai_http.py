@@ -87,9 +87,11 @@ from love_r1.backends import (
     Generation,
     GenerationRequest,
     Message,
+    PrefixMode,
     SamplingParams,
     TextPart,
     TokenUsage,
+    VideoMode,
     VideoPart,
 )
 from love_r1.backends._openai_schema import MalformedReplyError, parse_completion
@@ -99,8 +101,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-VideoMode = Literal["frames_as_images", "video_url"]
-PrefixMode = Literal["continue_final_message", "strip"]
 _VIDEO_MODES: tuple[str, ...] = get_args(VideoMode)
 _PREFIX_MODES: tuple[str, ...] = get_args(PrefixMode)
 _IMAGE_FORMATS = {"jpeg": ("JPEG", "image/jpeg"), "png": ("PNG", "image/png")}
@@ -647,4 +647,4 @@ def url_secrets(url: str | None) -> tuple[str, ...]:
     return tuple(sorted({f for f in found if len(f) >= 3}, key=len, reverse=True))
 
 
-__all__ = ["MalformedReplyError", "OpenAIBackend", "encode_frames", "map_finish_reason", "mask_url"]
+__all__ = ["MalformedReplyError", "OpenAIBackend", "PrefixMode", "VideoMode", "encode_frames", "map_finish_reason", "mask_url"]

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import re
+import logging
 import sys
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from love_r1.agent.steps import shown_reply
-from love_r1.backends.qwen_inputs import PositionRule
-from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID, POSITION_RULE_HELP, backend_settings, make_backend
+from love_r1.backends import DEFAULT_MODEL_ID
+from love_r1.cli._args import Deprecated
+from love_r1.cli._command import Leaf
+from love_r1.cli._errors import CliError
+from love_r1.cli._options import (
+    POLICY_SAMPLING_DEFAULTS,
+    BackendOptions,
+    PolicyOptions,
+    SamplingOptions,
+    describe_policy,
+    describe_sampling,
+)
 
-HELP = "ask one question about one video; prints every zoom step as it happens"
 DESCRIPTION = f"""Ask one question about one video, the LOVE-R1 way: the model sees the whole video at low
 resolution, zooms into intervals at high resolution, then answers. Each step is printed as soon
 as it finishes (kind, interval requested -> applied, reasoning, answer), then the cost ledger.
@@ -30,96 +40,29 @@ Options may be written "A. x", "A) x", "(A) x" or just "x" (letters are then ass
 Exit status: 0 answered, 1 the episode failed (unreadable video, backend fault), 2 bad input.
 """
 
-_LETTERED = re.compile(r"^\s*[(\[]?([A-Za-z])[)\].:]\s+(.*\S)\s*$", re.DOTALL)
 _REASONING_CHARS = 320
 
 
-@dataclass
-class Options:
-    video: Path = field(metadata={"positional": True, "help": "video file"})
-    question: str = field(metadata={"positional": True, "help": "the question (quote it)"})
+@dataclass(kw_only=True)
+class Options(SamplingOptions, PolicyOptions, BackendOptions):
+    video_path: Path = field(metadata={"positional": True, "metavar": "VIDEO", "help": "the video file"})
+    question: str = field(metadata={"positional": True, "metavar": "QUESTION", "help": "the question (quote it)"})
     option: list[str] = field(default_factory=list, metadata={
         "repeat": True, "metavar": "TEXT",
         "help": "an answer option, repeatable: --option 'A. red' --option 'B. blue' (none: an open question)"})
-    model: str = field(default=DEFAULT_MODEL_ID, metadata={
-        "help": "checkpoint: Hub id or local folder (hf, vllm); served model name (openai)"})
-    backend: Literal["hf", "openai", "vllm", "scripted"] = field(default="hf", metadata={"help": BACKEND_HELP})
-    base_url: str | None = field(default=None, metadata={
-        "help": "OpenAI-compatible endpoint for --backend openai, e.g. http://127.0.0.1:8000/v1"})
-    api_key_env: str = field(default="OPENAI_API_KEY", metadata={
-        "help": "environment variable holding the API key (--backend openai; never printed)"})
-    video_mode: Literal["frames_as_images", "video_url"] = field(default="frames_as_images", metadata={
-        "help": "how --backend openai sends clips: every frame as an image, or one data:video/jpeg part per clip "
-                "(vLLM)"})
-    device: str | None = field(default=None, metadata={"help": "device for --backend hf: cuda, cuda:1, cpu; "
-                                                               "None = a GPU when available"})
-    dtype: str = field(default="auto", metadata={"help": "weights dtype for --backend hf: auto, bfloat16, float16, "
-                                                         "float32"})
-    position_rule: PositionRule | None = field(default=None, metadata={"help": POSITION_RULE_HELP})
-    script: Path | None = field(default=None, metadata={
-        "help": "replies for --backend scripted: a .json list of strings or text with replies separated by "
-                "'---' lines; None = a built-in dummy policy"})
-    preset: Literal["reference", "mlvu", "longvideobench", "budget"] = field(default="reference", metadata={
-        "help": "zoom policy preset (frame and pixel budgets, widening; budget = token-budgeted zoom clips, see docs/protocol.md)"})
-    max_zoom_steps: int | None = field(default=None, metadata={
-        "metavar": "N", "help": "free steps before the answer is forced (count; None = the preset's, 2)"})
-    time_base: Literal["presentation", "index"] = field(default="presentation", metadata={
-        "help": "clock of D, frame selection, clip bounds, labels and the overlay: presentation (each frame's "
-                "presentation time in seconds from the first frame) or index (the reference's frame_index / "
-                "header fps); identical on constant-frame-rate files (docs/protocol.md, Time base)"})
     evidence: list[float] = field(default_factory=list, metadata={
-        "metavar": "SECONDS", "help": "ground-truth intervals as pairs START END ... (seconds; shown in the trace)"})
-    gold: str | None = field(default=None, metadata={"help": "the correct answer, if known (shown in the trace)"})
+        "metavar": "SECONDS", "help": "ground-truth intervals as pairs START END ... (seconds; never shown to the model; "
+                                      "drawn in the trace)"})
+    gold: str | None = field(default=None, metadata={
+        "help": "the correct answer if known: an option letter (never shown to the model; gives the correct/wrong "
+                "verdict)"})
     json: Path | None = field(default=None, metadata={
-        "metavar": "OUT.json", "help": "write the whole trajectory (episode, config, package versions) to this JSON file"})
+        "metavar": "OUT.json", "help": "write the whole trajectory (episode, run settings, package versions) to "
+                                       "this JSON file"})
     trace: Path | None = field(default=None, metadata={
         "metavar": "OUT.html", "help": "write a self-contained HTML trace page to this file"})
     reasoning_chars: int = field(default=_REASONING_CHARS, metadata={
         "metavar": "N", "help": "show at most this much of each reply's reasoning (characters; 0 = all)"})
-
-
-class _InputError(ValueError):
-    """Bad command-line input; reported without a traceback, exit status 2."""
-
-
-def normalize_options(options: list[str] | tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
-    """Options as ``"A. text"`` plus notes on what was changed.
-
-    ``"A. x"`` is kept; ``"A) x"``, ``"(A) x"``, ``"a: x"`` become ``"A. x"``; when an option has no
-    letter (or letters repeat), every option gets the letter of its position.
-    """
-    cleaned = [str(o).strip() for o in options]
-    for index, text in enumerate(cleaned):
-        if not text:
-            raise _InputError(f"--option number {index + 1} is empty; give its text, e.g. --option 'A. red'")
-    if len(cleaned) > 26:
-        raise _InputError(f"{len(cleaned)} options given; at most 26 (A-Z) are supported")
-    matches = [_LETTERED.match(text) for text in cleaned]
-    letters = [m.group(1).upper() for m in matches if m]
-    notes: list[str] = []
-    if all(matches) and len(set(letters)) == len(letters):
-        out = tuple(f"{m.group(1).upper()}. {m.group(2)}" for m in matches if m)
-        changed = [f"{a!r} -> {b!r}" for a, b in zip(cleaned, out, strict=True) if a != b]
-        if changed:
-            notes.append("options rewritten as 'A. text': " + ", ".join(changed))
-        return out, notes
-    out = tuple(f"{chr(ord('A') + i)}. {m.group(2) if m else text}" for i, (m, text) in
-                enumerate(zip(matches, cleaned, strict=True)))
-    if cleaned:
-        notes.append("options had no (or repeated) letters; lettered in order: " + ", ".join(out))
-    return out, notes
-
-
-def _evidence(values: list[float]) -> tuple[tuple[float, float], ...] | None:
-    if not values:
-        return None
-    if len(values) % 2:
-        raise _InputError(f"--evidence takes pairs START END (seconds); got {len(values)} numbers: {values}")
-    pairs = tuple((float(values[i]), float(values[i + 1])) for i in range(0, len(values), 2))
-    for start, end in pairs:
-        if not 0 <= start < end:
-            raise _InputError(f"--evidence interval [{start:g}, {end:g}] must have 0 <= start < end (seconds)")
-    return pairs
 
 
 def _trim(text: str, limit: int) -> str:
@@ -182,113 +125,151 @@ def format_ledger(ledger: dict[str, Any]) -> str:
                                               for name, value in rows] + [rule])
 
 
-def package_versions() -> dict[str, str | None]:
-    """Installed versions of the packages that shape a run (``None`` when absent); nothing is imported."""
-    from importlib import metadata
-
-    out: dict[str, str | None] = {}
-    for name in ("love-r1", "torch", "transformers", "vllm", "openai", "av", "numpy", "pillow"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def _font_name() -> str:
-    from love_r1.video import OVERLAY_FONT_NAME
-
-    return OVERLAY_FONT_NAME
-
-
-def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
+def _evidence_pairs(values: list[float]) -> list[tuple[float, float]]:
+    if len(values) % 2:
+        raise CliError(f"--evidence takes pairs START END (seconds); got {len(values)} numbers: {values}")
+    return [(values[i], values[i + 1]) for i in range(0, len(values), 2)]
 
 
 def run(options: Options) -> int:
-    from love_r1.backends import BackendError
+    from love_r1.agent import check_evidence, check_gold, normalize_options
+    from love_r1.cli._backends import check_backend_options
 
+    question = options.question.strip()
+    if not question:
+        raise CliError("the question is empty; pass it as the second argument, in quotes")
     try:
-        question = options.question.strip()
-        if not question:
-            raise _InputError("the question is empty; pass it as the second argument, in quotes")
-        choices, notes = normalize_options(list(options.option or ()))
-        evidence = _evidence(list(options.evidence or ()))
-    except _InputError as error:
-        return _error(str(error))
-    video = Path(options.video)
-    if not video.exists():  # a directory is read as a frame folder by the video engine
-        return _error(f"video {str(video)!r} does not exist")
-    from love_r1.agent import EpisodeTask, ZoomPolicy, run_episodes
-
+        choices, notes = normalize_options(list(options.option))
+    except ValueError as error:
+        raise CliError(f"--option: {error}") from None
     try:
-        policy = ZoomPolicy.preset(options.preset, time_base=options.time_base)
-        if options.max_zoom_steps is not None:
-            policy = policy.replace(max_free_steps=options.max_zoom_steps)
-    except (ValueError, TypeError) as error:
-        return _error(str(error))
+        gold = check_gold(options.gold, choices)
+    except ValueError as error:
+        raise CliError(f"--gold: {error}") from None
+    pairs = _evidence_pairs(list(options.evidence))
+    try:
+        check_evidence(pairs)
+        policy = options.policy(sampling=options)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    check_backend_options(options)
+    video_path = Path(options.video_path)
+    if not video_path.exists():  # a directory is read as a frame folder by the video engine
+        raise CliError(f"video {str(video_path)!r} does not exist")
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    what = "" if options.backend == "scripted" else f" ({options.model})"
-    print(f"loading {options.backend} backend{what} ...", file=sys.stderr, flush=True)
+    reader = _open_video(video_path)
     try:
-        backend = make_backend(
-            options.backend, model=options.model, base_url=options.base_url, device=options.device,
-            dtype=options.dtype, script_path=options.script, api_key_env=options.api_key_env,
-            video_mode=options.video_mode, position_rule=options.position_rule,
-        )
-    except (BackendError, ImportError, ValueError, OSError) as error:
-        hint = ("hint: pass --model /path/to/local/checkpoint (a folder with config.json and *.safetensors), "
-                "--backend openai --base-url URL for a running server, or --backend scripted for a dry run")
-        return _error(f"cannot start the {options.backend} backend: {error}\n{hint}")
+        evidence = check_evidence(pairs, duration_seconds=reader.metadata.duration_seconds)
+    except ValueError as error:
+        reader.close()
+        raise CliError(f"--evidence: {error}") from None
+    try:
+        return _run_episode(options, reader=reader, question=question, choices=choices, gold=gold,
+                            evidence=evidence, policy=policy)
+    finally:
+        reader.close()
 
-    print(f"video     {video}")
+
+def _open_video(path: Path):
+    """Open the video once, before any model loads: an unreadable file is one clear error (exit 1)."""
+    from love_r1.video import VideoError, open_video
+
+    try:
+        return open_video(path)
+    except VideoError as error:
+        raise CliError(str(error), status=1) from None
+
+
+def _load_backend(options: Options):
+    from love_r1.backends import BackendError
+    from love_r1.cli._backends import LOAD_HINT, make_backend
+
+    if options.backend == "scripted":
+        print("note: --backend scripted is a stand-in: its replies are canned, not a model's; use --backend hf|vllm|"
+              "openai for real answers", file=sys.stderr)
+    else:
+        print(f"loading {options.backend} backend ({options.recorded_model()}) ...", file=sys.stderr, flush=True)
+    try:
+        return make_backend(options)
+    except (BackendError, ImportError, ValueError, OSError) as error:
+        raise CliError(f"cannot start the {options.backend} backend: {error}\n{LOAD_HINT}") from None
+
+
+def _run_episode(options: Options, *, reader: Any, question: str, choices: tuple[str, ...], gold: str | None,
+                 evidence: Any, policy: Any) -> int:
+    from love_r1.agent import EpisodeTask, run_episodes
+    from love_r1.cli._backends import describe_backend
+
+    backend = _load_backend(options)
+    meta = reader.metadata
+    print(f"video     {options.video_path}  ({meta.duration_seconds:.1f} s, {meta.width}x{meta.height}, "
+          f"{meta.fps:.3g} fps)")
     print(f"question  {question}")
     for choice in choices:
         print(f"          {choice}")
-    print(f"policy    {policy.name}: up to {policy.max_free_steps} free steps, fast view <= {policy.fast_max_frames} "
-          f"frames, zoom clips <= {policy.clip_max_frames} frames")
+    print(f"model     {describe_backend(options, backend)}")
+    print(f"policy    {describe_policy(policy)}")
+    print(f"sampling  {describe_sampling(policy.sampling)}")
     print(flush=True)
     task = EpisodeTask(
-        episode_id=uuid.uuid4().hex[:12], video_path=video, question=question, options=choices,
-        answer_instruction=None if choices else "", evidence=evidence, gold=options.gold,
+        episode_id=uuid.uuid4().hex[:12], video_path=options.video_path, question=question, options=choices,
+        answer_instruction=None if choices else "", evidence=evidence, gold=gold,
     )
     episode = None
-    for event in run_episodes(backend, [task], policy):
-        if event.step is not None:
-            print(format_step(event.step, reasoning_chars=options.reasoning_chars), flush=True)
-        episode = event.episode
+    loop_logger = logging.getLogger("love_r1.agent.loop")
+    level = loop_logger.level
+    if not loop_logger.isEnabledFor(logging.INFO):
+        loop_logger.setLevel(logging.ERROR)  # a failed episode is reported below, once
+    try:
+        for event in run_episodes(backend, [task], policy, open_video=lambda _path: reader):
+            if event.step is not None:
+                print(format_step(event.step, reasoning_chars=options.reasoning_chars), flush=True)
+            episode = event.episode
+    finally:
+        loop_logger.setLevel(level)
     if episode is None:  # pragma: no cover - run_episodes yields at least one event per task
-        return _error("the agent loop produced no episode")
+        raise CliError("the agent loop produced no episode", status=1)
     print()
     if episode.error:
         print(f"episode failed: {episode.error}", file=sys.stderr)
     else:
         verdict = ""
-        if options.gold is not None:
-            verdict = "  (correct)" if episode.answer.strip().upper() == options.gold.strip().upper() else (
-                f"  (wrong; gold {options.gold})")
+        if gold is not None:
+            verdict = "  (correct)" if episode.answer.strip().upper() == gold.upper() else f"  (wrong; gold {gold})"
         print(f"answer    {episode.answer or '(none)'}{verdict}")
         print()
     data = episode.to_dict()
     print(format_ledger(data["ledger"]))
     if options.json is not None:
-        record = dict(data)
-        record["run"] = {
-            "command": "ask",
-            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
-            "policy": policy.to_dict(),
-            "backend_settings": backend_settings(backend),
-            "versions": package_versions(),
-            "overlay_font": _font_name(),
-        }
-        options.json.parent.mkdir(parents=True, exist_ok=True)
-        options.json.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _write_json(options, data, policy=policy, backend=backend)
         print(f"trajectory -> {options.json}")
     if options.trace is not None:
         from love_r1.viz import write_trace_html
 
-        write_trace_html(data, options.trace, video_path=video)
+        write_trace_html(data, options.trace, video_path=options.video_path)
         print(f"trace      -> {options.trace}")
     return 1 if episode.error else 0
+
+
+def _write_json(options: Options, data: dict[str, Any], *, policy: Any, backend: Any) -> None:
+    from love_r1._provenance import collect_provenance
+    from love_r1.cli._backends import backend_settings
+
+    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(options).items()}
+    record = dict(data)
+    record["run"] = {
+        "command": "ask", "backend": options.backend, "model": options.recorded_model(),
+        "stand_in": options.backend == "scripted", "config": config, "policy": policy.to_dict(),
+        "backend_settings": backend_settings(backend), **collect_provenance(),
+    }
+    options.json.parent.mkdir(parents=True, exist_ok=True)
+    options.json.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+COMMAND = Leaf(
+    name="ask", help="ask one question about one video; prints every zoom step as it happens",
+    description=DESCRIPTION, options=Options, function=run,
+    deprecated=(Deprecated("--preset", "policy_preset", "0.2.0"),),
+    shown_defaults={**POLICY_SAMPLING_DEFAULTS, "policy_preset": "reference"},
+)

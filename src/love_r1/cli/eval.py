@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from love_r1.agent.policy import PresetName
-from love_r1.backends.openai_http import VideoMode
-from love_r1.backends.qwen_inputs import PositionRule
-from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID, POSITION_RULE_HELP, BackendKind
+from love_r1.cli._args import Deprecated
+from love_r1.cli._command import Leaf
+from love_r1.cli._errors import CliError
+from love_r1.cli._options import POLICY_SAMPLING_DEFAULTS, BackendOptions, PolicyOptions, SamplingOptions
 from love_r1.eval.benchmarks import BenchmarkName, PromptPreset
 from love_r1.eval.benchmarks.cgbench import Split as CGBenchSplit
 from love_r1.eval.config import DEFAULT_UNIFORM_FRAMES, Method
 from love_r1.eval.probes import Probe
 from love_r1.eval.subtitles import SubtitleMode
-from love_r1.time_base import TimeBase
 
-HELP = "run a benchmark (Video-MME, LVBench, MLVU, LongVideoBench, MVBench, CG-Bench, needle); resumable"
 DESCRIPTION = """Evaluate a model on a benchmark with the LOVE-R1 zoom loop (or the uniform-frames baseline).
 Every item's full trajectory goes into an SQLite store in --out; running the same command again
 resumes (finished items are skipped, never duplicated). Shards (--shard i/n, or RANK/WORLD_SIZE from
@@ -41,28 +40,13 @@ damaged results store: see --rebuild-store; or this shard already being run by a
 """
 
 
-@dataclass
-class Options:
+@dataclass(kw_only=True)
+class Options(SamplingOptions, PolicyOptions, BackendOptions):
     benchmark: BenchmarkName = field(metadata={"help": "benchmark to run"})
-    data_root: Path = field(metadata={"help": "folder laid out as the benchmark's hub repo (annotations + videos)"})
-    out: Path = field(metadata={"help": "run directory (SQLite results, JSONL export); reused to resume"})
-    model: str = field(default=DEFAULT_MODEL_ID, metadata={
-        "help": "checkpoint: Hub id or local folder (hf, vllm); served model name (openai)"})
-    backend: BackendKind = field(default="hf", metadata={"help": BACKEND_HELP})
-    base_url: str | None = field(default=None, metadata={
-        "help": "OpenAI-compatible endpoint for --backend openai, e.g. http://127.0.0.1:8000/v1"})
-    api_key_env: str = field(default="OPENAI_API_KEY", metadata={
-        "help": "environment variable holding the API key (--backend openai; never printed)"})
-    video_mode: VideoMode = field(default="frames_as_images", metadata={
-        "help": "how --backend openai sends clips: every frame as an image, or one data:video/jpeg part per clip "
-                "(vLLM)"})
-    script: Path | None = field(default=None, metadata={
-        "help": "replies for --backend scripted (.json list or '---'-separated text; default: dummy policy)"})
-    device: str | None = field(default=None, metadata={
-        "help": "device for --backend hf: cuda, cuda:1, cpu (default: GPU if any)"})
-    dtype: str = field(default="auto", metadata={
-        "help": "weights dtype for --backend hf/vllm: auto, bfloat16, float16, float32"})
-    position_rule: PositionRule | None = field(default=None, metadata={"help": POSITION_RULE_HELP})
+    data_root: Path = field(metadata={
+        "metavar": "DIR", "help": "folder laid out as the benchmark's hub repo (annotations + videos)"})
+    out: Path = field(metadata={
+        "metavar": "RUN_DIR", "help": "run directory (SQLite results, JSONL export); reused to resume"})
     method: Method = field(default="zoom", metadata={
         "help": "zoom: the LOVE-R1 multi-step loop; stage1: the reference's stage-1 path (one pass: fast view + one "
                 "32-frame zoom clip of the whole video, no decision instruction); uniform: one pass over "
@@ -76,18 +60,9 @@ class Options:
     pixels_per_frame: int | None = field(default=None, metadata={
         "help": "pixel budget per frame, --method uniform only (pixels; default: 256*28*28 = 200704, 256 visual "
                 "tokens per 2 frames)"})
-    preset: PromptPreset = field(default="love_r1", metadata={
+    prompt_preset: PromptPreset = field(default="love_r1", metadata={
         "help": "question-text preset: love_r1 (the reference's text + answer instruction; with --method stage1 "
                 "the stage-1 script's variant, love_r1_stage1), love_r1_stage1, or plain"})
-    policy_preset: PresetName | None = field(default=None, metadata={
-        "help": "zoom policy preset (default: the benchmark's: mlvu for MLVU, longvideobench for "
-                "LongVideoBench, else reference; always reference for --method stage1)"})
-    max_zoom_steps: int | None = field(default=None, metadata={
-        "help": "free steps before the answer is forced (count; default: the preset's, 2)"})
-    time_base: TimeBase = field(default="presentation", metadata={
-        "help": "clock of D, frame selection, clip bounds, labels and the overlay: presentation (each frame's "
-                "presentation time in seconds from the first frame) or index (the reference's frame_index / "
-                "header fps); identical on constant-frame-rate files (docs/protocol.md, Time base)"})
     subtitles: bool = field(default=False, metadata={
         "help": "show subtitles (Video-MME, LongVideoBench, CG-Bench): the lines active at the fast view's frame times, as "
                 "'Subtitles:' + '[mm:ss] line' before the question; a video without a subtitle file gets none"})
@@ -97,7 +72,7 @@ class Options:
     cgbench_split: CGBenchSplit | None = field(default=None, metadata={
         "help": "CG-Bench question set: mini (cgbench_mini.json, 3,000 questions: what the paper's tables, lmms-eval "
                 "and VLMEvalKit report) or full (cgbench.json, 12,129); recorded in the run config (default: mini)"})
-    limit: int | None = field(default=None, metadata={"help": "only the first N questions (count; None: all)"})
+    limit: int | None = field(default=None, metadata={"metavar": "N", "help": "only the first N questions (count; unset: all)"})
     shard: str | None = field(default=None, metadata={
         "help": "this process's share as i/n (0-based), e.g. 0/8 (default: RANK/WORLD_SIZE env, else 0/1)"})
     concurrency: int = field(default=8, metadata={"help": "questions in flight per batched generate call (count)"})
@@ -130,8 +105,7 @@ def parse_shard(text: str | None, env: dict[str, str] | None = None) -> tuple[in
 
 
 def run(options: Options) -> int:
-    from love_r1.agent.policy import ZoomPolicy
-    from love_r1.cli._backends import backend_settings, make_backend
+    from love_r1.cli._backends import backend_settings, check_backend_options, make_backend
     from love_r1.errors import DataError
     from love_r1.eval.benchmarks import make_benchmark
     from love_r1.eval.config import EvalConfig
@@ -139,9 +113,6 @@ def run(options: Options) -> int:
     from love_r1.eval.runner import evaluate
     from love_r1.eval.store import StoreError, check_run_stores, export_jsonl, read_run
 
-    model = options.model
-    if options.backend == "scripted" and model == DEFAULT_MODEL_ID:
-        model = "scripted"  # no checkpoint is involved; do not record one
     try:
         shard_index, num_shards = parse_shard(options.shard)
         if options.subtitles and options.probe == "no-visual":
@@ -149,20 +120,24 @@ def run(options: Options) -> int:
                              "depend on the frames shown)")
         if options.cgbench_split is not None and options.benchmark != "cgbench":
             raise ValueError(f"--cgbench-split applies to --benchmark cgbench only, not {options.benchmark!r}")
+        if options.method == "uniform" and (options.frame_budgets() or options.max_zoom_steps is not None):
+            raise ValueError("--max-zoom-steps, --fast-max-frames, --fast-pixels-per-frame, --clip-max-frames and "
+                             "--clip-pixels-per-frame apply to --method zoom and stage1; --method uniform takes "
+                             "--num-frames and --pixels-per-frame")
+        check_backend_options(options)
         adapter_options = {"split": options.cgbench_split} if options.cgbench_split is not None else {}
-        bench = make_benchmark(options.benchmark, options.data_root, prompt_preset=options.preset,
+        bench = make_benchmark(options.benchmark, options.data_root, prompt_preset=options.prompt_preset,
                                subtitles=options.subtitles, subtitle_mode=options.subtitle_mode, **adapter_options)
         if options.download:
             bench.download(token=os.environ.get("HF_TOKEN"))
         default_preset = "reference" if options.method == "stage1" else bench.policy_preset
-        policy = ZoomPolicy.preset(options.policy_preset or default_preset, time_base=options.time_base)
-        if options.max_zoom_steps is not None:
-            policy = policy.replace(max_free_steps=options.max_zoom_steps)
+        policy = options.policy(default_preset=default_preset, sampling=options)
         settings = dict(
-            run_dir=options.out, model=model, method=options.method, policy=policy, num_frames=options.num_frames,
-            pixels_per_frame=options.pixels_per_frame, limit=options.limit, shard_index=shard_index,
-            num_shards=num_shards, concurrency=options.concurrency, prefetch_workers=options.prefetch_workers,
-            check_videos=options.check_videos, probe=options.probe, probe_seed=options.probe_seed)
+            run_dir=options.out, model=options.recorded_model(), method=options.method, policy=policy,
+            num_frames=options.num_frames, pixels_per_frame=options.pixels_per_frame, limit=options.limit,
+            shard_index=shard_index, num_shards=num_shards, concurrency=options.concurrency,
+            prefetch_workers=options.prefetch_workers, check_videos=options.check_videos, probe=options.probe,
+            probe_seed=options.probe_seed)
         EvalConfig(**settings)  # validate the settings before loading a model
         bench.load()  # validate the annotation files before loading a model
         rebuilt = check_run_stores(options.out, shard_index=shard_index, num_shards=num_shards,
@@ -171,22 +146,20 @@ def run(options: Options) -> int:
             print(f"rebuilt {rebuilt.path}: {rebuilt.from_store} items from the damaged store, {rebuilt.from_jsonl} "
                   f"from results.jsonl (damaged file kept as {rebuilt.damaged_copy})", file=sys.stderr)
     except (DataError, ValueError) as error:  # StoreError is a ValueError
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    device = options.device
-    if device is None and options.backend == "hf" and options.shard is None and "LOCAL_RANK" in os.environ:
-        device = f"cuda:{int(os.environ['LOCAL_RANK'])}"  # torchrun/accelerate: one GPU per rank
-    backend = make_backend(options.backend, model=options.model, base_url=options.base_url, device=device,
-                           dtype=options.dtype, script_path=options.script,
-                           max_concurrency=options.concurrency, api_key_env=options.api_key_env,
-                           video_mode=options.video_mode, position_rule=options.position_rule)
+        raise CliError(str(error)) from None
+    backend_options = options
+    if options.device is None and options.backend == "hf" and options.shard is None and "LOCAL_RANK" in os.environ:
+        # torchrun/accelerate: one GPU per rank
+        backend_options = dataclasses.replace(options, device=f"cuda:{int(os.environ['LOCAL_RANK'])}")
+    if options.backend == "scripted":
+        print("note: --backend scripted is a stand-in: its replies are canned, not a model's", file=sys.stderr)
+    backend = make_backend(backend_options, batch_size=options.concurrency)
     config = EvalConfig(**settings, backend={"backend": options.backend, **backend_settings(backend)})
     try:
         key, state = evaluate(bench, backend, config,
                               progress=options.progress and shard_index == 0)  # one bar, on the first shard
     except StoreError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise CliError(str(error)) from None
     if state.count_warning:
         print(f"warning: {state.count_warning}", file=sys.stderr)
     report = state.preflight
@@ -205,8 +178,17 @@ def run(options: Options) -> int:
     try:
         data = read_run(options.out, config_hash_=key)
     except StoreError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise CliError(str(error)) from None
     export_jsonl(data, Path(options.out) / "results.jsonl")
     print(render_markdown(summarize(data)).split("\n## ")[0].rstrip())
     return 0
+
+
+COMMAND = Leaf(
+    name="eval", help="run a benchmark (Video-MME, LVBench, MLVU, LongVideoBench, MVBench, CG-Bench, needle); resumable",
+    description=DESCRIPTION, options=Options, function=run,
+    deprecated=(Deprecated("--preset", "prompt_preset", "0.2.0"),),
+    shown_defaults={**POLICY_SAMPLING_DEFAULTS,
+                    "policy_preset": "the benchmark's: mlvu for MLVU, longvideobench for LongVideoBench, else "
+                                     "reference; reference for --method stage1"},
+)

@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-HELP = "summarise an eval run (or compare two): official metric, breakdowns, zoom and cost statistics, explorer"
+from love_r1.cli._command import Leaf
+from love_r1.eval.extract import ExtractorMode
+
 DESCRIPTION = """Summarise a run directory written by `love-r1 eval` (all shard files merged):
 headline metric with the benchmark's official aggregation (MLVU: M-Avg over 7 tasks; MVBench: mean
 over tasks; LVBench: per-ability, multi-label), breakdowns, extraction failures, errors, zoom statistics
@@ -39,7 +40,7 @@ writes one item's full trace page.
 """
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Options:
     run_dir: Path = field(metadata={"positional": True, "help": "run directory (--out of love-r1 eval)"})
     other_run_dir: Path | None = field(default=None, metadata={
@@ -51,7 +52,7 @@ class Options:
         "help": "per-item rows to include (count; -1: all; default: none for md and json, all for csv and html): "
                 "md appends a table, json an \"items\" list, csv and html keep the first N items"})
     output: Path | None = field(default=None, metadata={"help": "write to this file instead of stdout"})
-    extractor: Literal["default", "classic"] = field(default="default", metadata={
+    extractor: ExtractorMode = field(default="default", metadata={
         "help": "answer extractor: default (priority rule, last occurrence) or classic (first capital letter)"})
     config_hash: str | None = field(default=None, metadata={
         "help": "which configuration of the run directory (default: the newest)"})
@@ -80,19 +81,13 @@ def read_runs(paths: list[Path], *, config_hash: str | None = None):
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Write ``text`` to ``output`` (saying so) or to stdout; a reader that stops early (``| head``) is fine."""
+    """Write ``text`` to ``output`` (saying so) or to stdout."""
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
         print(f"wrote {output} ({output.stat().st_size / 1e6:.2f} MB)" if output.stat().st_size > 1e5 else f"wrote {output}")
         return
-    try:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # the reader closed the pipe: stop quietly (and keep Python from failing again at exit)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")  # a closed pipe: see love_r1.cli._command
 
 
 def _items_markdown(rows, other_rows, total: int) -> str:
@@ -187,3 +182,6 @@ def _progress_bar():
             state["bar"].close()
 
     return progress
+
+
+COMMAND = Leaf(name="report", help="summarise an eval run (or compare two): official metric, breakdowns, zoom and cost statistics, explorer", description=DESCRIPTION, options=Options, function=run)

@@ -6,9 +6,10 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-HELP = "re-score the saved trajectories of a run with another answer extractor (offline)"
+from love_r1.cli._command import Leaf
+from love_r1.eval.extract import ExtractorMode
+
 DESCRIPTION = """Re-extract every stored answer with the chosen extractor and print the metrics; writes
 RUN_DIR/rescore-<extractor>.json with the per-item letters. No model is loaded.
 
@@ -16,10 +17,10 @@ RUN_DIR/rescore-<extractor>.json with the per-item letters. No model is loaded.
 """
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Options:
     run_dir: Path = field(metadata={"positional": True, "help": "run directory (--out of love-r1 eval)"})
-    extractor: Literal["default", "classic"] = field(default="default", metadata={
+    extractor: ExtractorMode = field(default="default", metadata={
         "help": "default (priority rule, last occurrence) or classic (VLMEvalKit first capital letter)"})
     config_hash: str | None = field(default=None, metadata={"help": "configuration to re-score (default: newest)"})
 
@@ -44,3 +45,6 @@ def run(options: Options) -> int:
           f"({summary['aggregation']}), {summary['num_extraction_failures']} extraction failures, "
           f"{summary['num_errors']} errors of {summary['num_items']} items -> {path}")
     return 0
+
+
+COMMAND = Leaf(name="rescore", help="re-score the saved trajectories of a run with another answer extractor (offline)", description=DESCRIPTION, options=Options, function=run)

@@ -12,11 +12,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
-HELP = "decode a video's fast view and a zoom clip; print metadata and timings; write contact sheets"
+from love_r1.cli._command import Leaf
+from love_r1.video import Decoder
+from love_r1.video._reader import Mode
+
 DESCRIPTION = """Decode the LOVE-R1 inputs of one video and show what the model would see.
 
   love-r1 sample video.mp4 --out sheets/
@@ -28,7 +30,7 @@ The fast view covers the whole video: min(int(2*D), 768) frames at 32*28*28 pixe
 """
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Options:
     video: Path = field(metadata={"help": "the video file", "positional": True})
     start_seconds: float | None = field(default=None, metadata={
@@ -36,11 +38,12 @@ class Options:
     end_seconds: float | None = field(default=None, metadata={
         "help": "zoom clip end, exclusive (seconds; None: no zoom clip)"})
     out: Path | None = field(default=None, metadata={"help": "folder for contact-sheet PNGs (none: no files)"})
-    mode: Literal["exact", "keyframe"] = field(
+    mode: Mode = field(
         default="exact", metadata={"help": "fast-view decoding: exact frames, or nearest keyframes (faster)"})
     overlay: bool = field(default=True, metadata={"help": "draw the red timestamp overlay (--no-overlay: off)"})
-    decoder: Literal["pyav", "torchcodec"] = field(default="pyav", metadata={
-        "help": "decoding library (torchcodec: where installed)"})
+    decoder: Decoder = field(default="pyav", metadata={
+        "help": "decoding library: pyav, torchcodec (where installed) or frames (a folder of images; picked "
+                "automatically for a folder)"})
     threads: int = field(default=0, metadata={"help": "decoder threads (count; 0 = automatic)"})
     columns: int = field(default=16, metadata={"help": "contact-sheet columns (frames per row)"})
 
@@ -123,3 +126,6 @@ def run(options: Options) -> int:
             Image.fromarray(_contact_sheet(frames.data, columns=options.columns)).save(path)
             print(f"wrote {path}")
     return 0
+
+
+COMMAND = Leaf(name="sample", help="decode a video's fast view and a zoom clip; print metadata and timings; write contact sheets", description=DESCRIPTION, options=Options, function=run)

@@ -8,12 +8,20 @@ import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from love_r1.backends.qwen_inputs import PositionRule
-from love_r1.cli._backends import BACKEND_HELP, DEFAULT_MODEL_ID, POSITION_RULE_HELP, make_backend
+from love_r1.backends import DEFAULT_MODEL_ID
+from love_r1.cli._args import Deprecated
+from love_r1.cli._command import Leaf
+from love_r1.cli._errors import CliError
+from love_r1.cli._options import (
+    POLICY_SAMPLING_DEFAULTS,
+    BackendOptions,
+    PolicyOptions,
+    SamplingOptions,
+    describe_policy,
+    describe_sampling,
+)
 
-HELP = "serve long-video QA over HTTP: a demo page, episodes (JSON or a step stream), OpenAI chat, traces"
 DESCRIPTION = f"""Serve the LOVE-R1 zoom loop as an HTTP API and a demo page (Starlette on uvicorn; binds 127.0.0.1
 by default). One model thread owns the backend; concurrent requests are batched: every round is one
 generate call holding the next step of every running episode, and new episodes join at the next round.
@@ -43,25 +51,8 @@ not leave it. Ctrl-C / SIGTERM drain the running episodes (up to --drain-seconds
 """
 
 
-@dataclass
-class Options:
-    model: str = field(default=DEFAULT_MODEL_ID, metadata={
-        "help": "checkpoint: Hub id or local folder (hf, vllm); served model name (openai)"})
-    backend: Literal["hf", "openai", "vllm", "scripted"] = field(default="hf", metadata={"help": BACKEND_HELP})
-    base_url: str | None = field(default=None, metadata={
-        "help": "OpenAI-compatible endpoint for --backend openai, e.g. http://127.0.0.1:8000/v1"})
-    api_key_env: str = field(default="OPENAI_API_KEY", metadata={
-        "help": "environment variable holding the API key (--backend openai; never printed)"})
-    video_mode: Literal["frames_as_images", "video_url"] = field(default="frames_as_images", metadata={
-        "help": "how --backend openai sends clips: every frame as an image, or one data:video/jpeg part per clip"})
-    device: str | None = field(default=None, metadata={
-        "help": "device for --backend hf: cuda, cuda:1, cpu; None = a GPU when available"})
-    dtype: str = field(default="auto", metadata={
-        "help": "weights dtype for --backend hf: auto, bfloat16, float16, float32"})
-    position_rule: PositionRule | None = field(default=None, metadata={"help": POSITION_RULE_HELP})
-    script: Path | None = field(default=None, metadata={
-        "help": "replies for --backend scripted: a .json list of strings or '---'-separated text; None = a "
-                "built-in dummy policy (zoom on the middle, answer the first option)"})
+@dataclass(kw_only=True)
+class Options(SamplingOptions, PolicyOptions, BackendOptions):
     host: str = field(default="127.0.0.1", metadata={
         "help": "interface to bind; 0.0.0.0 exposes the service (and the files under --video-root) to the network"})
     port: int = field(default=8080, metadata={"help": "TCP port (0 = any free port)"})
@@ -70,14 +61,6 @@ class Options:
     video_root: Path | None = field(default=None, metadata={
         "metavar": "DIR", "help": "folder of the videos: request paths are relative to it and may not leave it "
                                   "(None = any path readable by the server, relative to its working directory)"})
-    preset: Literal["reference", "mlvu", "longvideobench", "budget"] = field(default="reference", metadata={
-        "help": "zoom policy preset (frame and pixel budgets, widening)"})
-    max_zoom_steps: int | None = field(default=None, metadata={
-        "metavar": "N", "help": "free steps before the answer is forced (count; None = the preset's, 2)"})
-    time_base: Literal["presentation", "index"] = field(default="presentation", metadata={
-        "help": "clock of D, frame selection, clip bounds, labels and the overlay: presentation (each frame's "
-                "presentation time in seconds from the first frame) or index (the reference's frame_index / "
-                "header fps); identical on constant-frame-rate files (docs/protocol.md, Time base)"})
     max_concurrent_episodes: int = field(default=8, metadata={
         "metavar": "N", "help": "episodes running at once (count); every round is one generate call over all of "
                              "them, and queued episodes join at the next round when a slot frees up"})
@@ -117,11 +100,6 @@ class Options:
         "help": "at shutdown, how long running episodes may take to finish before they fail with 503 (seconds)"})
 
 
-def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 def run(options: Options) -> int:
     from love_r1._imports import require
 
@@ -129,40 +107,35 @@ def run(options: Options) -> int:
         for module in ("starlette", "uvicorn", "pydantic"):
             require(module, extra="serve", purpose="love-r1 serve")
     except ImportError as error:
-        return _error(str(error))
-    from love_r1.agent import ZoomPolicy
+        raise CliError(str(error)) from None
     from love_r1.backends import BackendError
+    from love_r1.cli._backends import LOAD_HINT, check_backend_options, describe_backend, make_backend
     from love_r1.serve import make_server
 
     if options.video_root is not None and not options.video_root.is_dir():
-        return _error(f"--video-root {str(options.video_root)!r} is not a directory")
+        raise CliError(f"--video-root {str(options.video_root)!r} is not a directory")
     api_key = None
     if options.server_api_key_env is not None:
         api_key = os.environ.get(options.server_api_key_env, "").strip()
         if not api_key:
-            return _error(f"--server-api-key-env {options.server_api_key_env}: that environment variable is not "
-                          "set or empty; export the key first (e.g. export "
-                          f"{options.server_api_key_env}=$(python -c 'import secrets; print(secrets.token_urlsafe(32))'))")
+            raise CliError(f"--server-api-key-env {options.server_api_key_env}: that environment variable is not "
+                           "set or empty; export the key first (e.g. export "
+                           f"{options.server_api_key_env}=$(python -c 'import secrets; print(secrets.token_urlsafe(32))'))")
     try:
-        policy = ZoomPolicy.preset(options.preset, time_base=options.time_base)
-        if options.max_zoom_steps is not None:
-            policy = policy.replace(max_free_steps=options.max_zoom_steps)
-    except (ValueError, TypeError) as error:
-        return _error(str(error))
+        policy = options.policy(sampling=options)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    check_backend_options(options)
     if options.log_requests and not logging.getLogger("love_r1.serve").isEnabledFor(logging.INFO):
         logging.getLogger("love_r1.serve").setLevel(logging.INFO)
-    what = "" if options.backend == "scripted" else f" ({options.model})"
-    print(f"loading {options.backend} backend{what} ...", file=sys.stderr, flush=True)
+    if options.backend == "scripted":
+        print("note: --backend scripted is a stand-in: its replies are canned, not a model's", file=sys.stderr)
+    else:
+        print(f"loading {options.backend} backend ({options.recorded_model()}) ...", file=sys.stderr, flush=True)
     try:
-        backend = make_backend(
-            options.backend, model=options.model, base_url=options.base_url, device=options.device,
-            dtype=options.dtype, script_path=options.script, api_key_env=options.api_key_env,
-            video_mode=options.video_mode, position_rule=options.position_rule,
-        )
+        backend = make_backend(options, batch_size=options.max_concurrent_episodes)
     except (BackendError, ImportError, ValueError, OSError) as error:
-        hint = ("hint: pass --model /path/to/local/checkpoint, --backend openai --base-url URL for a running "
-                "server, or --backend scripted for a dry run")
-        return _error(f"cannot start the {options.backend} backend: {error}\n{hint}")
+        raise CliError(f"cannot start the {options.backend} backend: {error}\n{LOAD_HINT}") from None
     try:
         server = make_server(
             backend, host=options.host, port=options.port, policy=policy, video_root=options.video_root,
@@ -175,7 +148,7 @@ def run(options: Options) -> int:
             backlog=options.backlog,
         )
     except (ValueError, OSError) as error:
-        return _error(f"cannot serve on {options.host}:{options.port}: {error}")
+        raise CliError(f"cannot serve on {options.host}:{options.port}: {error}") from None
 
     def on_signal(signum: int) -> None:
         print(f"\n{signal.Signals(signum).name}: draining running episodes (up to {options.drain_seconds:g} s; "
@@ -183,8 +156,9 @@ def run(options: Options) -> int:
 
     server.on_signal = on_signal
     root = f", videos under {options.video_root.resolve()}" if options.video_root is not None else ""
-    print(f"serving {options.served_model_name} ({options.backend}, policy {policy.name}{root}) on {server.url}",
-          file=sys.stderr)
+    print(f"serving {options.served_model_name} on {server.url}{root}", file=sys.stderr)
+    print(f"  model: {describe_backend(options, backend)}", file=sys.stderr)
+    print(f"  policy: {describe_policy(policy)}; sampling: {describe_sampling(policy.sampling)}", file=sys.stderr)
     print(f"  demo page: {server.url}/   try: curl -s {server.url}/healthz", file=sys.stderr)
     if options.host not in ("127.0.0.1", "localhost", "::1") and api_key is None:
         print(f"warning: --host {options.host} without --server-api-key-env: anyone who can reach port "
@@ -197,3 +171,11 @@ def run(options: Options) -> int:
         server.shutdown()  # no-op after a signal-triggered shutdown
     print("stopped", file=sys.stderr)
     return 0
+
+
+COMMAND = Leaf(
+    name="serve", help="serve long-video QA over HTTP: a demo page, episodes (JSON or a step stream), OpenAI chat, traces",
+    description=DESCRIPTION, options=Options, function=run,
+    deprecated=(Deprecated("--preset", "policy_preset", "0.2.0"),),
+    shown_defaults={**POLICY_SAMPLING_DEFAULTS, "policy_preset": "reference"},
+)

@@ -7,14 +7,15 @@ training records), ``synth indexed`` (one video whose frames show their own inde
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-HELP = "write synthetic test videos and needle-in-a-haystack datasets"
+from love_r1.cli._command import Group, Leaf
+from love_r1.synth._encode import Codec, Rotation
+from love_r1.synth._tiny_model import TinyModelSize, TinyModelType
+
 DESCRIPTION = """Write synthetic videos whose content is known exactly.
 
 Every frame shows its own frame index as a block pattern in the top-left of the frame
@@ -28,7 +29,7 @@ frame by frame.
 """
 
 
-@dataclass
+@dataclass(kw_only=True)
 class NeedleOptions:
     out: Path = field(metadata={"help": "output folder (videos/, annotations.jsonl, dataset.json)"})
     duration_seconds: float = field(metadata={"help": "length of each video (seconds)"})
@@ -45,7 +46,7 @@ class NeedleOptions:
     progress: bool = field(default=True, metadata={"help": "show a progress bar"})
 
 
-@dataclass
+@dataclass(kw_only=True)
 class IndexedOptions:
     out: Path = field(metadata={"help": "output video file (.mp4)"})
     duration_seconds: float = field(metadata={"help": "video length (seconds)"})
@@ -56,32 +57,27 @@ class IndexedOptions:
     seed: int = field(default=0, metadata={"help": "random seed for the background (integer)"})
     variable_frame_rate: bool = field(
         default=False, metadata={"help": "irregular frame durations alternating 2/(3*fps) and 4/(3*fps) seconds"})
-    rotation_degrees: Literal[0, 90, 180, 270] = field(
+    rotation_degrees: Rotation = field(
         default=0, metadata={"help": "display-matrix rotation, counter-clockwise (degrees)"})
-    codec: Literal["libx264", "libx265", "mpeg4"] = field(default="libx264", metadata={"help": "video encoder"})
+    codec: Codec = field(default="libx264", metadata={"help": "video encoder"})
     progress: bool = field(default=True, metadata={"help": "show a progress bar"})
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TinyModelOptions:
     out: Path = field(metadata={"help": "output checkpoint folder (model, processor, chat template)"})
-    model_type: Literal["qwen2_5_vl", "qwen3_vl"] = field(default="qwen2_5_vl", metadata={
+    model_type: TinyModelType = field(default="qwen2_5_vl", metadata={
         "help": "model family: Qwen2.5-VL or Qwen3-VL classes and processors"})
-    size: Literal["default", "larger"] = field(default="default", metadata={
+    size: TinyModelSize = field(default="default", metadata={
         "help": "default: ~0.3 M parameters (1.2 MB); larger: ~4 M parameters (benchmarks)"})
     seed: int = field(default=0, metadata={"help": "random seed of the weights; the same seed gives the same files"})
 
 
-@dataclass
+@dataclass(kw_only=True)
 class NeedleRecordsOptions:
     needle: Path = field(metadata={"help": "a dataset folder written by `love-r1 synth needle` (annotations.jsonl)"})
     out: Path | None = field(default=None, metadata={
         "help": "where to write train_sft.jsonl and train_grpo.jsonl (None = the --needle folder)"})
-
-
-@dataclass
-class _NoOptions:
-    """``love-r1 synth`` without a leaf command: print its help."""
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -189,30 +185,18 @@ def run_needle_records(options: NeedleRecordsOptions) -> int:
     return 0
 
 
-def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
-    from love_r1.cli._args import add_dataclass_arguments
-
-    module = sys.modules[__name__]
-    parser = subparsers.add_parser("synth", help=HELP, description=DESCRIPTION,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    leaves = parser.add_subparsers(dest="synth_command", metavar="SYNTH_COMMAND")
-
-    def show_help(_options: object) -> int:
-        parser.print_help()
-        return 2
-
-    parser.set_defaults(_module=module, _options_cls=_NoOptions, _run=show_help)
-    for name, help_text, options_cls, run in (
-        ("needle", "needle-in-a-haystack MCQ dataset: small details shown briefly in long videos",
-         NeedleOptions, run_needle),
-        ("indexed", "one video whose every frame shows its frame index (for decoder and sampler tests)",
-         IndexedOptions, run_indexed),
-        ("needle-records", "SFT and GRPO training records for a needle dataset (the ideal zoom-then-answer steps)",
-         NeedleRecordsOptions, run_needle_records),
-        ("tiny-model", "a tiny random Qwen2.5-VL / Qwen3-VL checkpoint folder (runs without a GPU in seconds)",
-         TinyModelOptions, run_tiny_model),
-    ):
-        leaf = leaves.add_parser(name, help=help_text, description=help_text)
-        leaf.add_argument("--config", help="YAML file of options (command-line flags override it)")
-        add_dataclass_arguments(leaf, options_cls)
-        leaf.set_defaults(_module=module, _options_cls=options_cls, _run=run)
+COMMAND = Group(
+    name="synth", help="write synthetic test videos, needle-in-a-haystack datasets and tiny checkpoints",
+    description=DESCRIPTION,
+    subcommands=(
+        Leaf(name="needle", help="needle-in-a-haystack MCQ dataset: small details shown briefly in long videos",
+             options=NeedleOptions, function=run_needle),
+        Leaf(name="indexed", help="one video whose every frame shows its frame index (for decoder and sampler tests)",
+             options=IndexedOptions, function=run_indexed),
+        Leaf(name="needle-records", help="SFT and GRPO training records for a needle dataset (the ideal "
+                                         "zoom-then-answer steps)", options=NeedleRecordsOptions,
+             function=run_needle_records),
+        Leaf(name="tiny-model", help="a tiny random Qwen2.5-VL / Qwen3-VL checkpoint folder (runs without a GPU in "
+                                     "seconds)", options=TinyModelOptions, function=run_tiny_model),
+    ),
+)

@@ -7,9 +7,10 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-HELP = "write the HTML trace page of one item of an eval run (fast view, zoom windows, the frames the model saw)"
+from love_r1.cli._command import Leaf
+from love_r1.eval.extract import ExtractorMode
+
 DESCRIPTION = """Write one item's trace page from a run directory written by `love-r1 eval`: the question, the
 fast-view thumbnails, the requested and applied zoom windows against the evidence on a time axis, the
 zoom-clip frames the model saw (sampled again from the video with the run's settings), every step's
@@ -23,7 +24,7 @@ An unknown QID is an error that lists close ids; `love-r1 report RUN --format cs
 """
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Options:
     run_dir: Path = field(metadata={"positional": True, "help": "run directory (--out of love-r1 eval)"})
     qid: str = field(metadata={"positional": True, "help": "the item's id (the qid column of the report)"})
@@ -32,7 +33,7 @@ class Options:
     open: bool = field(default=False, metadata={"help": "open the page in the default web browser"})
     config_hash: str | None = field(default=None, metadata={
         "help": "which configuration of the run directory (default: the newest)"})
-    extractor: Literal["default", "classic"] = field(default="default", metadata={
+    extractor: ExtractorMode = field(default="default", metadata={
         "help": "answer extractor that scores the item: default (priority rule, last occurrence) or classic"})
     num_thumbnails: int = field(default=24, metadata={
         "help": "keyframe thumbnails across the whole video (count; 0: none)"})
@@ -91,3 +92,6 @@ def run(options: Options) -> int:
         if not webbrowser.open(out.resolve().as_uri()):
             print(f"no web browser could be started here; open {out.resolve().as_uri()}", file=sys.stderr)
     return 0
+
+
+COMMAND = Leaf(name="trace", help="write the HTML trace page of one item of an eval run (fast view, zoom windows, the frames the model saw)", description=DESCRIPTION, options=Options, function=run)

@@ -1,8 +1,10 @@
-"""``love-r1 train sft|grpo --config X.yaml [-- --field value ...]``: the training stages.
+"""``love-r1 train sft|grpo --config X.yaml [--field-name value ...]``: the training stages.
 
-The YAML (and any config fields given after ``--`` as ``--field value``) fill ``ZoomSFTConfig`` /
-``ZoomGRPOConfig``; a key that is not a field of the stage's config is an error naming the closest
-fields. ``--list-options`` prints every field with its default and help.
+The YAML file and the flags fill ``ZoomSFTConfig`` / ``ZoomGRPOConfig`` (``love_r1.train.configs``):
+every settable field is a kebab-case flag (``--learning-rate 2e-5``, ``--output-dir runs/x``,
+``--bf16`` / ``--no-bf16``), flags override the YAML, and a name that is not a field of the stage's
+config is an error naming the closest fields (or the field that replaced a TRL name). The config
+classes need the ``train`` extra, so their fields are read only when ``train sft|grpo`` runs.
 """
 
 from __future__ import annotations
@@ -10,76 +12,118 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from dataclasses import dataclass, field
+import textwrap
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
-HELP = "train: sft (stages 1-2) or grpo (stage 3, decoupled)"
-DESCRIPTION = """\
-The training stages: love-r1 train sft|grpo --config X.yaml [-- --field value ...]
+from love_r1.cli._command import Command, Group
+from love_r1.cli._errors import CliError
 
-The YAML (and any config fields given after -- as --field value) fill ZoomSFTConfig (trl.SFTConfig plus
-love-r1's fields) or ZoomGRPOConfig (the decoupled trainer's own fields). Unknown or inert fields are
-errors. `love-r1 train STAGE --list-options` prints every field with its default and help.
+DESCRIPTION = """\
+The training stages: love-r1 train sft|grpo --config X.yaml [--field-name value ...]
+
+sft fills ZoomSFTConfig (trl.SFTConfig plus love-r1's fields; stages 1 and 2), grpo fills ZoomGRPOConfig
+(the decoupled trainer's own fields; stage 3). Every config field is a flag (--learning-rate 2e-5); flags
+override the YAML. Unknown or inert fields are errors. `love-r1 train STAGE --help` lists every field.
 Several processes: accelerate launch [--config_file configs/accelerate/X.yaml] -m love_r1.cli train ...
 """
 
-_STAGES = {
-    "sft": ("supervised fine-tuning on video records (stage 1 cold start, stage 2 CoT)", "ZoomSFTConfig", "stage1"),
-    "grpo": ("decoupled GRPO on single-step samples (stage 3)", "ZoomGRPOConfig", "stage3"),
-}
+_SEPARATOR_REMOVAL = "0.2.0"
 
 
-@dataclass(kw_only=True)
-class Options:
-    stage: str = field(default="sft", metadata={"help": "sft or grpo"})
-    train_config: Path | None = field(default=None, metadata={"help": "YAML config"})
-    list_options: bool = field(default=False, metadata={"help": "print every config field with its help"})
-    overrides: list[str] = field(default_factory=list, metadata={"help": "extra --field value pairs"})
+class TrainStage(Command):
+    """``train sft`` / ``train grpo``: the stage's config fields are its flags (read by the library's loader)."""
+
+    accepts_extra_args = True  # the config fields, validated by love_r1.train.configs.load_config
+
+    def __init__(self, name: str, *, help: str, config_class: str, example: str) -> None:
+        self.name = name
+        self.help = help
+        self.config_class_name = config_class
+        self.example = example
+        self.description = (
+            f"{help}. Options are the fields of love_r1.train.configs.{config_class}: in --config YAML (keys "
+            "with underscores) or as flags (--field-name value; booleans --flag / --no-flag), flags winning.\n\n"
+            f"  love-r1 train {name} --config configs/{name}/{example}.yaml --output-dir runs/x --learning-rate 2e-5")
+
+    def config_class(self) -> type:
+        from love_r1.train import configs
+
+        return getattr(configs, self.config_class_name)
+
+    def register(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--config", dest="train_config", type=Path, default=None, metavar="X.yaml",
+                            help=f"YAML file of config fields (configs/{self.name}/{self.example}.yaml; "
+                                 f"configs/{self.name}/tiny.yaml runs on a CPU in minutes)")
+        parser.add_argument("--list-options", action="store_true",
+                            help="print every config field with its default and help, one per line, then exit")
+        parser.epilog = _fields_epilog(self.config_class())
+
+    def run(self, args: argparse.Namespace, extra_args: Sequence[str]) -> int:
+        if args.list_options:
+            return _list_options(self.config_class())
+        overrides = _config_flags(self.config_class(), extra_args)
+        if args.train_config is None and not overrides:
+            raise CliError(f"love-r1 train {self.name} needs --config X.yaml (see configs/{self.name}/) or config "
+                           "flags")
+        from love_r1.train.configs import ConfigError, load_config
+
+        try:
+            config = load_config(self.config_class(), args.train_config, overrides, stage=self.name)
+        except (ConfigError, ValueError) as error:  # ValueError: a stray value HfArgumentParser could not place
+            raise CliError(str(error)) from None
+        logging.getLogger("love_r1.train").setLevel(logging.INFO)
+        return _run_sft(config) if self.name == "sft" else _run_grpo(config)
 
 
-def _config_class(stage: str) -> type:
-    from love_r1.train import configs
+def _config_flags(cls: type, extra_args: Sequence[str]) -> list[str]:
+    """The config flags as the loader reads them: the old ``--`` separator dropped (with a ``FutureWarning``),
+    ``--no-flag`` of a boolean field written ``--flag false``."""
+    import dataclasses
+    import typing
 
-    return getattr(configs, _STAGES[stage][1])
+    args = list(extra_args)
+    if args and args[0] == "--":
+        warnings.warn(f"love-r1 train: the '--' before config fields is deprecated and will be removed in love-r1 "
+                      f"{_SEPARATOR_REMOVAL}; write the fields as flags directly (--learning-rate 2e-5)",
+                      FutureWarning, stacklevel=2)
+        args = args[1:]
+    hints = typing.get_type_hints(cls)
+    booleans = {f.name for f in dataclasses.fields(cls) if hints.get(f.name) is bool}
+    out: list[str] = []
+    for token in args:
+        name = token[5:].replace("-", "_") if token.startswith("--no-") or token.startswith("--no_") else None
+        if name in booleans:
+            out += [f"--{name}", "false"]
+        else:
+            out.append(token)
+    return out
 
 
-def parse_config(stage: str, config_path: str | Path | None, overrides: list[str]) -> object:
-    """The stage's config from YAML plus ``--field value`` overrides; raises ``ConfigError`` on bad fields."""
-    from love_r1.train.configs import load_config
-
-    return load_config(_config_class(stage), config_path, overrides, stage=stage)
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
-def _list_options(stage: str) -> int:
+def _fields_epilog(cls: type) -> str:
     from love_r1.train.configs import describe_fields
 
-    cls = _config_class(stage)
+    lines = [f"config fields of {cls.__name__} (flags; YAML keys are the same names with underscores):"]
+    for name, default, help_text in describe_fields(cls):
+        lines.append(f"  {_flag(name)} (default: {default})")
+        lines += textwrap.wrap(help_text, width=100, initial_indent="      ", subsequent_indent="      ")
+    return "\n".join(lines)
+
+
+def _list_options(cls: type) -> int:
+    from love_r1.train.configs import describe_fields
+
     rows = describe_fields(cls)
-    width = max(len(name) for name, _, _ in rows)
-    print(f"{cls.__name__}: {len(rows)} fields (YAML keys, or --field value after '--')")
+    width = max(len(_flag(name)) for name, _, _ in rows)
+    print(f"{cls.__name__}: {len(rows)} fields (flags; YAML keys are the same names with underscores)")
     for name, default, help_text in rows:
-        print(f"  {name.ljust(width)}  {help_text} [default: {default}]")
+        print(f"  {_flag(name).ljust(width)}  {help_text} [default: {default}]")
     return 0
-
-
-def run(options: Options) -> int:
-    if options.list_options:
-        return _list_options(options.stage)
-    if options.train_config is None and not options.overrides:
-        print(f"error: love-r1 train {options.stage} needs --config X.yaml (see configs/{options.stage}/)",
-              file=sys.stderr)
-        return 2
-    from love_r1.train.configs import ConfigError
-
-    try:
-        config = parse_config(options.stage, options.train_config, options.overrides)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    logging.getLogger("love_r1.train").setLevel(logging.INFO)
-    if options.stage == "sft":
-        return _run_sft(config)
-    return _run_grpo(config)
 
 
 def _run_sft(config: object) -> int:
@@ -126,23 +170,15 @@ def _report_manifest(manifest: object) -> None:
     print(f"pre-flight: {len(manifest.records)} sample(s) used, {len(issues)} issue(s) skipped")  # type: ignore[attr-defined]
     for issue in issues[:10]:
         print(f"  skipped {issue}")
+    sys.stdout.flush()
 
 
-def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("train", help=HELP, description=DESCRIPTION,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    stages = parser.add_subparsers(dest="train_stage", metavar="STAGE")
-    for stage, (help_text, cls_name, example) in _STAGES.items():
-        p = stages.add_parser(
-            stage, help=help_text, description=f"{help_text}. Options are the fields of love_r1.train.configs."
-            f"{cls_name}, given in --config YAML or after '--' as '--field value' pairs.",
-            epilog=f"example: love-r1 train {stage} --config configs/{stage}/{example}.yaml -- --output_dir runs/x "
-                   "--learning_rate 2e-5")
-        p.add_argument("--config", dest="train_config", type=Path, default=None,
-                       help=f"YAML file of config fields (configs/{stage}/{example}.yaml; configs/{stage}/tiny.yaml "
-                            "runs on a CPU in minutes)")
-        p.add_argument("--list-options", dest="list_options", action="store_true", default=None,
-                       help="print every config field with its default and help, then exit")
-        p.add_argument("overrides", nargs=argparse.REMAINDER,
-                       help="config fields after '--', as '--field value' (e.g. -- --learning_rate 1e-5 --seed 3)")
-        p.set_defaults(_module=__import__(__name__, fromlist=["run"]), _options_cls=Options, _run=run, stage=stage)
+COMMAND = Group(
+    name="train", help="train: sft (stages 1-2) or grpo (stage 3, decoupled)", description=DESCRIPTION,
+    subcommands=(
+        TrainStage("sft", help="supervised fine-tuning on video records (stage 1 cold start, stage 2 CoT)",
+                   config_class="ZoomSFTConfig", example="stage1"),
+        TrainStage("grpo", help="decoupled GRPO on single-step samples (stage 3)", config_class="ZoomGRPOConfig",
+                   example="stage3"),
+    ),
+)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from love_r1.backends import SamplingParams
 from love_r1.eval.probes import PROBES, Probe
 
 if TYPE_CHECKING:
@@ -150,12 +151,22 @@ def run_config(benchmark: Benchmark, config: EvalConfig) -> dict[str, Any]:
         out["policy"] = policy.to_dict()
     else:
         out.update(num_frames=config.uniform_frames, pixels_per_frame=config.uniform_pixels_per_frame,
-                   sampling={"max_new_tokens": policy.sampling.max_new_tokens,
-                             "temperature": policy.sampling.temperature})
+                   sampling=_uniform_sampling(policy.sampling))
     settings = benchmark.run_settings()
     if settings:
         out["benchmark_settings"] = settings
     out.update(config.backend)
+    return out
+
+
+def _uniform_sampling(sampling: SamplingParams) -> dict[str, Any]:
+    """The sampling keys of a ``uniform`` run: always the first two, the others only when changed from the
+    defaults (so the hashes of runs made before they could be set stay the same)."""
+    out: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens, "temperature": sampling.temperature}
+    default = SamplingParams()
+    for name in ("top_p", "top_k", "repetition_penalty", "seed"):
+        if getattr(sampling, name) != getattr(default, name):
+            out[name] = getattr(sampling, name)
     return out
 
 

@@ -198,25 +198,6 @@ class RunStore:
                                     f"{error}); {self._hint}", path=self.path) from None
 
 
-def collect_provenance() -> dict[str, Any]:
-    """Package versions, Python, platform and (when torch is loaded and sees one) the GPU name."""
-    import platform
-    import sys
-    from importlib import metadata
-
-    versions = {}
-    for name in ("love-r1", "torch", "transformers", "vllm", "av", "numpy", "openai"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    info: dict[str, Any] = {"versions": versions, "python": sys.version.split()[0], "platform": platform.platform()}
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
-
-
 def db_files(run_dir: str | Path) -> list[Path]:
     return sorted(Path(run_dir).glob("results*.sqlite"))
 
@@ -424,6 +405,6 @@ def check_run_stores(run_dir: str | Path, *, shard_index: int, num_shards: int,
 
 __all__ = [
     "ItemRow", "RebuildReport", "RunData", "RunStore", "StoreDamagedError", "StoreError", "StoreLockedError",
-    "check_run_stores", "collect_provenance", "config_hash", "db_files", "export_jsonl", "finished_in_run", "read_run",
+    "check_run_stores", "config_hash", "db_files", "export_jsonl", "finished_in_run", "read_run",
     "rebuild_store", "shard_db_name",
 ]

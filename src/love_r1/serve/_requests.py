@@ -15,20 +15,17 @@ upload folder (where uploaded videos are stored).
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from love_r1 import agent
 from love_r1.serve._errors import bad_request
 from love_r1.serve._models import ChatRequestBody, EpisodeBody, ImageOrVideoUrl, validate_body
 
-_LETTERED = re.compile(r"^\s*[(\[]?([A-Za-z])[)\].:]\s+(.*\S)\s*$", re.DOTALL)
 _OPTION_LINE = re.compile(r"^\s*\(?([A-Z])[.)]\s+\S")
-MAX_OPTIONS = 26
 
 
 @dataclass(frozen=True)
@@ -113,38 +110,23 @@ def resolve_video(value: Any, *, video_root: Path | None, upload_dir: Path | Non
 
 
 def normalize_options(values: Any, *, param: str = "options") -> tuple[str, ...]:
-    """Options as ``"A. text"``: ``"A) x"``/``"(A) x"``/``"a: x"`` are rewritten; when any option has no
-    letter (or letters repeat), all are lettered by position."""
+    """Options as ``"A. text"`` (:func:`love_r1.agent.normalize_options`, as ``love-r1 ask`` reads them);
+    a bad value is a 400 naming ``param``."""
     if values is None:
         return ()
-    if isinstance(values, str) or not isinstance(values, Sequence):
-        raise bad_request(f"{param!r} must be a list of strings like ['A. red', 'B. blue'], got {values!r}",
-                          param=param)
-    cleaned: list[str] = []
-    for index, value in enumerate(values):
-        if not isinstance(value, str) or not value.strip():
-            raise bad_request(f"{param}[{index}] must be a non-empty string, got {value!r}", param=param)
-        cleaned.append(value.strip())
-    if len(cleaned) > MAX_OPTIONS:
-        raise bad_request(f"{len(cleaned)} options given; at most {MAX_OPTIONS} (A-Z) are supported", param=param)
-    matches = [_LETTERED.match(text) for text in cleaned]
-    letters = [m.group(1).upper() for m in matches if m]
-    if all(matches) and len(set(letters)) == len(letters):
-        return tuple(f"{m.group(1).upper()}. {m.group(2)}" for m in matches if m)
-    return tuple(f"{chr(ord('A') + i)}. {m.group(2) if m else text}"
-                 for i, (m, text) in enumerate(zip(matches, cleaned, strict=True)))
+    try:
+        options, _notes = agent.normalize_options(values)
+    except ValueError as error:
+        raise bad_request(f"{param!r}: {error}", param=param) from None
+    return options
 
 
 def _evidence(value: list[list[float]] | None) -> tuple[tuple[float, float], ...] | None:
-    if value is None:
-        return None
-    hint = "give a list of [start_seconds, end_seconds] pairs with 0 <= start < end, e.g. [[12, 20]]"
-    pairs = []
-    for index, pair in enumerate(value):
-        if len(pair) != 2 or not all(math.isfinite(x) for x in pair) or not 0 <= pair[0] < pair[1]:
-            raise bad_request(f"evidence[{index}] = {pair!r} is not an interval; {hint}", param="evidence")
-        pairs.append((float(pair[0]), float(pair[1])))
-    return tuple(pairs)
+    try:
+        return agent.check_evidence(value)
+    except ValueError as error:
+        raise bad_request(f"{error}; give a list of [start_seconds, end_seconds] pairs with 0 <= start < end, "
+                          "e.g. [[12, 20]]", param="evidence") from None
 
 
 def parse_episode_request(body: bytes | str | dict[str, Any], *, video_root: Path | None,
@@ -154,14 +136,14 @@ def parse_episode_request(body: bytes | str | dict[str, Any], *, video_root: Pat
     if not data.question.strip():
         raise bad_request(f"'question' must be a non-empty string, got {data.question!r}", param="question")
     options = normalize_options(data.options)
-    letters = [option[0] for option in options]
-    if data.gold is not None and options and data.gold.strip().upper() not in letters:
-        raise bad_request(f"'gold' {data.gold!r} is not one of the option letters {letters}", param="gold")
+    try:
+        gold = agent.check_gold(data.gold, options)
+    except ValueError as error:
+        raise bad_request(f"'gold': {error}", param="gold") from None
     return EpisodeRequest(
         video_path=resolve_video(data.video, video_root=video_root, upload_dir=upload_dir),
-        question=data.question.strip(),
-        options=options, answer_instruction=data.answer_instruction, evidence=_evidence(data.evidence),
-        gold=data.gold.strip().upper() if data.gold is not None and options else data.gold, stream=data.stream,
+        question=data.question.strip(), options=options, answer_instruction=data.answer_instruction,
+        evidence=_evidence(data.evidence), gold=gold, stream=data.stream,
     )
 
 

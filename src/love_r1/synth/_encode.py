@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -15,7 +15,8 @@ logger = logging.getLogger(__name__)
 
 Codec = Literal["libx264", "libx265", "mpeg4"]
 _CODECS: dict[str, str] = {"libx264": "H.264", "libx265": "HEVC", "mpeg4": "MPEG-4 Part 2"}
-_ROTATIONS = (0, 90, 180, 270)
+Rotation = Literal[0, 90, 180, 270]  # display-matrix rotation, counter-clockwise (degrees)
+_ROTATIONS: tuple[int, ...] = get_args(Rotation)
 
 
 def check_video_args(*, duration_seconds: float, fps: float, width: int, height: int, gop_seconds: float) -> None:

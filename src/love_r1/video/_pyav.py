@@ -66,7 +66,7 @@ class PyAVReader(VideoReader):
             self._container = av.open(str(self.path), metadata_errors="replace")
         except (av.FFmpegError, UnicodeError) as error:
             raise NotAVideoError(
-                f"{self.path}: cannot be opened as a video container ({error}) "
+                f"{self.path}: cannot be opened as a video container ({_reason(error)}) "
                 "(hint: the file is not a video, or it was truncated before its index was written)"
             ) from error
         try:
@@ -86,6 +86,9 @@ class PyAVReader(VideoReader):
             raise NoVideoStreamError(f"{self.path}: the container has no video stream (streams: {kinds}) "
                                      "(hint: pass a video file, not audio or subtitles)")
         stream = self._stream = self._container.streams.video[0]
+        if stream.codec_context is None:  # FFmpeg found no decoder for the stream's (damaged or unknown) codec
+            raise CorruptVideoError(f"{self.path}: the video stream has no usable codec parameters (hint: the file "
+                                    "is damaged; re-encode or re-download it)")
         fmt = self._container.format.name
         if (fmt == "image2" or fmt.endswith("_pipe")) and stream.codec_context.name in IMAGE_CODECS:
             raise NotAVideoError(f"{self.path}: is a still image ({stream.codec_context.name}), not a video "
@@ -558,3 +561,9 @@ class PyAVReader(VideoReader):
             f"(causes: {causes}; scan: {self.scan_error or 'complete'}) "
             "(hint: the file is truncated or damaged; re-encode or re-download it)"
         )
+
+
+def _reason(error: Exception) -> str:
+    """FFmpeg's reason without the file name it appends (the message already names the file once)."""
+    reason = getattr(error, "strerror", None)
+    return reason if isinstance(reason, str) and reason else str(error)

@@ -13,6 +13,7 @@ from typing import Any
 
 from love_r1.agent.grammar import ParsedReply
 from love_r1.agent.ledger import frames_from_cache
+from love_r1.agent.loop import video_failure
 from love_r1.agent.steps import AnswerStep, Episode, FastViewInfo, VideoInfo
 from love_r1.backends import BackendError, GenerationRequest, Message, TextPart, VideoPart
 from love_r1.eval.methods._common import (
@@ -88,7 +89,7 @@ def _request(run: MethodRun, sample: Sample, opener: Any,
             meta = reader.metadata
             cached = frames_from_cache(reader)
     except video_errors() as error:
-        run.record(sample.qid, episode.to_dict(), f"video {sample.video_path}: {type(error).__name__}: {error}")
+        run.record(sample.qid, episode.to_dict(), video_failure(sample.video_path, error))
         return None
     episode.video = VideoInfo(path=str(sample.video_path), duration_seconds=float(meta.duration_seconds),
                               fps=float(meta.fps), num_frames=int(meta.num_frames),

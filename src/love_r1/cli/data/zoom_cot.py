@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from love_r1.cli.data_shared import (
-    BackendOptions,
-    WorkOptions,
+from love_r1.cli.data._shared import (
+    ModelStepOptions,
     cot_report,
     load_work_items,
     make_backend_from,
     option_errors,
     run_model_step,
-    sampling_from,
+    step_command,
 )
 
-HELP = "teacher zoom CoT ending in \\boxed{[s, e]}, kept when it overlaps the evidence (resumable)"
 DESCRIPTION = """A text-only teacher (e.g. Gemini or GPT-4o behind an OpenAI-compatible endpoint) reads
 the segment captions (step caption) and the question, and writes zoom reasoning ending in
 \\boxed{[s, e]}. A reply is accepted when 0 < e - s < --max-interval-seconds and its IoU with some
@@ -25,9 +24,9 @@ accepted. Writes W/zoom_cot.jsonl (every reply with its verdict)."""
 
 
 @dataclass(kw_only=True)
-class Options(BackendOptions, WorkOptions):
-    captions_dir: str | None = field(default=None, metadata={
-        "help": "folder of per-video caption JSONL files (None: W/captions)"})
+class Options(ModelStepOptions):
+    captions_dir: Path | None = field(default=None, metadata={
+        "metavar": "DIR", "help": "folder of per-video caption JSONL files (unset: W/captions)"})
     num_samples: int = field(default=1, metadata={"help": "accepted replies wanted per item (count)"})
     max_calls: int = field(default=5, metadata={"help": "most teacher calls per item (count, >= --num-samples)"})
     max_interval_seconds: float = field(default=60.0, metadata={
@@ -43,7 +42,7 @@ def run(options: Options) -> int:
     with option_errors():
         config = ZoomCotConfig(num_samples=options.num_samples, max_calls=options.max_calls,
                                max_interval_seconds=options.max_interval_seconds, min_iou=options.min_iou,
-                               sampling=sampling_from(options, ZoomCotConfig().sampling),
+                               sampling=options.sampling(ZoomCotConfig().sampling),
                                backend_label=options.backend_label())
     captions_dir = options.captions_dir or options.work_dir / "captions"
 
@@ -55,3 +54,13 @@ def run(options: Options) -> int:
     run_step = functools.partial(run_zoom_cot, items=items, captions_dir=captions_dir, config=config)
     return run_model_step(options, backend=make_backend_from(options), step="zoom-cot",
                           call_config=config.call_config(), total=None, run_step=run_step, report=report)
+
+
+def _default_sampling():
+    from love_r1.data import ZoomCotConfig
+
+    return ZoomCotConfig().sampling
+
+
+COMMAND = step_command(name="zoom-cot", help="teacher zoom CoT ending in \\boxed{[s, e]}, kept when it overlaps the evidence (resumable)", description=DESCRIPTION, options=Options, function=run,
+                       sampling=_default_sampling())

@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from love_r1.cli.data_shared import WorkOptions, format_table, load_work_items
+from love_r1.cli._command import Leaf
+from love_r1.cli._errors import CliError
+from love_r1.cli.data._shared import WorkOptions, format_table, load_work_items
 
-HELP = "build stage-2 CoT SFT records and stage-3 GRPO records (splits by hash of qid)"
 DESCRIPTION = """Reads W/zoom_cot.jsonl and W/answer_cot.jsonl (accepted replies only) and writes
 W/records/sft_stage2.{train,val}.jsonl (no clip -> zoom CoT; evidence clip -> answer CoT) and
 W/records/grpo_stage3.{train,val}.jsonl. Items listed in the contamination report
@@ -50,7 +51,7 @@ def run(options: Options) -> int:
         videos = set(report.get("contaminated_videos", []))
         contaminated |= {item.qid for item in items if item.video_path in videos}
     elif options.contamination_report is not None:
-        raise SystemExit(f"error: --contamination-report {str(report_path)!r} does not exist")
+        raise CliError(f"--contamination-report {str(report_path)!r} does not exist")
     else:
         print(f"warning: no contamination report at {report_path}; run `love-r1 data contamination` first")
     grpo_qids = None
@@ -68,3 +69,7 @@ def run(options: Options) -> int:
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
+
+
+COMMAND = Leaf(name="assemble", help="build stage-2 CoT SFT records and stage-3 GRPO records (splits by hash of qid)",
+               description=DESCRIPTION, options=Options, function=run)

@@ -5,20 +5,18 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from love_r1.cli.data_shared import (
-    BackendOptions,
+from love_r1.cli.data._shared import (
     ClipOptions,
-    WorkOptions,
+    ModelStepOptions,
     format_table,
     load_work_items,
     make_backend_from,
     option_errors,
     run_model_step,
-    sampling_from,
+    step_command,
     video_root_of,
 )
 
-HELP = "strict yes/no check that the evidence clip shows the clue (assemble drops the 'no' items)"
 DESCRIPTION = """A vision teacher sees frames of the first evidence interval +- --pad-seconds, the question
 and the correct answer, and must reply Yes or No first. Anything else is recorded as
 'unparsed' (never read as a no). Writes W/clue_check.jsonl; `data assemble` drops items whose
@@ -26,7 +24,7 @@ verdict is 'no'."""
 
 
 @dataclass(kw_only=True)
-class Options(ClipOptions, BackendOptions, WorkOptions):
+class Options(ClipOptions, ModelStepOptions):
     """Work and backend options, then the evidence clip."""
 
 
@@ -35,7 +33,7 @@ def run(options: Options) -> int:
 
     items = load_work_items(options)
     with option_errors():
-        config = ClueCheckConfig(**options.clip_settings(), sampling=sampling_from(options, ClueCheckConfig().sampling),
+        config = ClueCheckConfig(**options.clip_settings(), sampling=options.sampling(ClueCheckConfig().sampling),
                                  backend_label=options.backend_label())
 
     def report(store, digest: str) -> str:
@@ -45,3 +43,13 @@ def run(options: Options) -> int:
     run_step = functools.partial(run_clue_check, items=items, video_root=video_root_of(options), config=config)
     return run_model_step(options, backend=make_backend_from(options), step="clue-check",
                           call_config=config.call_config(), total=len(items), run_step=run_step, report=report)
+
+
+def _default_sampling():
+    from love_r1.data import ClueCheckConfig
+
+    return ClueCheckConfig().sampling
+
+
+COMMAND = step_command(name="clue-check", help="strict yes/no check that the evidence clip shows the clue (assemble drops the 'no' items)", description=DESCRIPTION, options=Options, function=run,
+                       sampling=_default_sampling())

@@ -5,20 +5,18 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from love_r1.cli.data_shared import (
-    BackendOptions,
+from love_r1.cli.data._shared import (
     ClipOptions,
-    WorkOptions,
+    ModelStepOptions,
     cot_report,
     load_work_items,
     make_backend_from,
     option_errors,
     run_model_step,
-    sampling_from,
+    step_command,
     video_root_of,
 )
 
-HELP = "teacher answer CoT from evidence-clip frames, kept when the boxed letter is right (resumable)"
 DESCRIPTION = """A vision teacher (e.g. GPT-4o) sees frames of the first evidence interval +- --pad-seconds
 and the question with the correct letter as a hint, and writes answer reasoning ending in
 \\boxed{X}. A reply is accepted only when the boxed letter equals the gold letter (strict parsing).
@@ -26,7 +24,7 @@ Writes W/answer_cot.jsonl (every reply with its verdict and the clip shown)."""
 
 
 @dataclass(kw_only=True)
-class _SampleOptions(BackendOptions, WorkOptions):
+class _SampleOptions(ModelStepOptions):
     num_samples: int = field(default=1, metadata={"help": "accepted replies wanted per item (count)"})
     max_calls: int = field(default=3, metadata={"help": "most teacher calls per item (count, >= --num-samples)"})
 
@@ -42,7 +40,7 @@ def run(options: Options) -> int:
     items = load_work_items(options)
     with option_errors():
         config = AnswerCotConfig(num_samples=options.num_samples, max_calls=options.max_calls,
-                                 **options.clip_settings(), sampling=sampling_from(options, AnswerCotConfig().sampling),
+                                 **options.clip_settings(), sampling=options.sampling(AnswerCotConfig().sampling),
                                  backend_label=options.backend_label())
 
     def judge(item, text):
@@ -52,3 +50,13 @@ def run(options: Options) -> int:
     run_step = functools.partial(run_answer_cot, items=items, video_root=video_root_of(options), config=config)
     return run_model_step(options, backend=make_backend_from(options), step="answer-cot",
                           call_config=config.call_config(), total=None, run_step=run_step, report=report)
+
+
+def _default_sampling():
+    from love_r1.data import AnswerCotConfig
+
+    return AnswerCotConfig().sampling
+
+
+COMMAND = step_command(name="answer-cot", help="teacher answer CoT from evidence-clip frames, kept when the boxed letter is right (resumable)", description=DESCRIPTION, options=Options, function=run,
+                       sampling=_default_sampling())

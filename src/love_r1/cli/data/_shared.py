@@ -19,65 +19,73 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from love_r1.cli._args import Deprecated
+from love_r1.cli._command import Leaf
+from love_r1.cli._errors import CliError
+from love_r1.cli._options import BackendOptions, SamplingOptions, sampling_defaults
 from love_r1.data import CallStore, RunStats, UsageTotals
+from love_r1.data._items import AnnotationFormat
 
 
 @dataclass(kw_only=True)
 class WorkOptions:
+    """The annotations a step reads and the folder it writes."""
+
+    GROUP = "data"
+
     annotations: Path = field(metadata={"help": "JSONL of QA items (love-r1 synth needle's annotations.jsonl, "
                                                 "or CG-Bench rows)"})
     work_dir: Path = field(metadata={"help": "directory of the store and every step's output (created)"})
     video_root: Path | None = field(default=None, metadata={
         "help": "directory the items' video paths are relative to (None: the annotation file's folder)"})
-    annotation_format: Literal["auto", "needle", "cgbench"] = field(default="auto", metadata={
+    annotation_format: AnnotationFormat = field(default="auto", metadata={
         "help": "annotation layout (cgbench: video_uid/choices/right_answer/clue_intervals)"})
-    limit: int | None = field(default=None, metadata={"help": "use only the first N items (count; None: all)"})
+    limit: int | None = field(default=None, metadata={"metavar": "N", "help": "use only the first N items (count; "
+                                                                             "unset: all)"})
 
 
 @dataclass(kw_only=True)
-class BackendOptions:
-    backend: Literal["openai", "hf", "vllm", "scripted"] = field(default="openai", metadata={
-        "help": "model backend: openai (any OpenAI-compatible endpoint: GPT-4o, Gemini, vllm serve), hf, "
-                "vllm, or scripted (a deterministic fake for demos)"})
-    model: str = field(default="", metadata={"help": "served model name (openai) or checkpoint path/Hub id "
-                                                     "(hf, vllm); empty: the backend's default"})
-    base_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible endpoint URL (openai), e.g. "
-                                                                 "https://api.openai.com/v1"})
-    script: Path | None = field(default=None, metadata={"help": "replies for --backend scripted (.json list or "
-                                                                "---separated text)"})
-    device: str | None = field(default=None, metadata={"help": "device for --backend hf: cuda, cuda:1, cpu "
-                                                                     "(None: GPU if any)"})
-    dtype: str = field(default="auto", metadata={"help": "weights dtype for --backend hf: auto, bfloat16, "
-                                                                 "float16, float32"})
-    max_concurrency: int = field(default=16, metadata={"help": "HTTP requests in flight per generate call "
-                                                               "(openai; count)"})
-    api_key_env: str = field(default="OPENAI_API_KEY", metadata={
-        "help": "name of the environment variable holding the API key (openai)"})
-    request_timeout_seconds: float = field(default=120.0, metadata={"help": "per-request timeout (seconds)"})
-    max_retries: int = field(default=4, metadata={"help": "retries of a failed HTTP request before the step "
-                                                          "stops (count; openai)"})
-    workers: int = field(default=4, metadata={"help": "parallel generate calls in flight (count)"})
-    batch_size: int = field(default=1, metadata={"help": "requests per generate call (count; >1 for hf/vllm)"})
-    temperature: float | None = field(default=None, metadata={"help": "sampling temperature (None: the step's "
-                                                                        "own)"})
-    max_new_tokens: int | None = field(default=None, metadata={"help": "cap on reply length (tokens; None: the "
-                                                                                  "step's own)"})
-    seed: int | None = field(default=None, metadata={"help": "base sampling seed; sample k uses seed + k "
-                                                                          "(integer; None: the step's own)"})
-    price_per_1k_input: float = field(default=0.0, metadata={"help": "price of 1000 prompt tokens, for the "
-                                                                     "cost estimate (currency units)"})
-    price_per_1k_output: float = field(default=0.0, metadata={"help": "price of 1000 completion tokens "
-                                                                      "(currency units)"})
+class StepOptions:
+    """How a model step runs its calls, and what they cost."""
+
+    GROUP = "step"
+
+    workers: int = field(default=4, metadata={"metavar": "N", "help": "parallel generate calls in flight (count)"})
+    batch_size: int = field(default=1, metadata={"metavar": "N", "help": "requests per generate call (count; >1 for "
+                                                                         "hf and vllm)"})
+    price_per_1k_input: float = field(default=0.0, metadata={"metavar": "PRICE", "help": "price of 1000 prompt "
+                                                                                        "tokens, for the cost estimate "
+                                                                                        "(currency units)"})
+    price_per_1k_output: float = field(default=0.0, metadata={"metavar": "PRICE", "help": "price of 1000 completion "
+                                                                                         "tokens (currency units)"})
+
+
+@dataclass(kw_only=True)
+class ModelStepOptions(SamplingOptions, BackendOptions, StepOptions, WorkOptions):
+    """Everything a model step takes besides its own settings: work folder, step, backend, sampling."""
 
     def backend_label(self) -> str:
-        return f"{self.backend}:{self.model}"
+        """The backend as recorded in each step's configuration (its hash keys the stored calls)."""
+        return f"{self.backend}:{self.model or ''}"
+
+
+# every model step accepts the old name of --timeout-seconds
+DEPRECATED_FLAGS = (Deprecated("--request-timeout-seconds", "timeout_seconds", "0.2.0"),)
+
+
+def step_command(*, name: str, help: str, description: str, options: type, function, sampling) -> Leaf:
+    """The ``Leaf`` of a model step whose default sampling is ``sampling`` (shown in its ``--help``)."""
+    return Leaf(name=name, help=help, description=description, options=options, function=function,
+                deprecated=DEPRECATED_FLAGS, shown_defaults=sampling_defaults(sampling))
 
 
 @dataclass(kw_only=True)
 class ClipOptions:
     """The evidence clip a vision teacher sees (clue-check, answer-cot)."""
+
+    GROUP = "evidence clip shown to the teacher"
 
     pad_seconds: float = field(default=5.0, metadata={"help": "seconds added on each side of the evidence"})
     max_frames: int = field(default=16, metadata={"help": "frames shown to the teacher (count)"})
@@ -96,35 +104,18 @@ def option_errors() -> Iterator[None]:
     try:
         yield
     except ValueError as error:
-        raise SystemExit(f"error: {error}") from None
+        raise CliError(str(error)) from None
 
 
-def sampling_from(options: BackendOptions, default):
-    """The step's default ``SamplingParams`` with the command-line overrides applied."""
-    changes = {name: getattr(options, name) for name in ("temperature", "max_new_tokens", "seed")
-               if getattr(options, name) is not None}
-    return dataclasses.replace(default, **changes)
+def make_backend_from(options: ModelStepOptions):
+    """Build the step's backend with the shared CLI factory (``love_r1.cli._backends.make_backend``)."""
+    from love_r1.backends import BackendError
+    from love_r1.cli._backends import LOAD_HINT, make_backend
 
-
-def make_backend_from(options: BackendOptions):
-    """Build the backend through the shared CLI factory ``love_r1.cli._backends.make_backend``."""
-    from love_r1.cli import _backends
-
-    kwargs: dict[str, Any] = {}
-    if options.model:
-        kwargs["model"] = options.model
-    if options.backend == "scripted":
-        kwargs["script_path"] = options.script
-    if options.backend == "openai":
-        kwargs.update(base_url=options.base_url, api_key_env=options.api_key_env,
-                      timeout_seconds=options.request_timeout_seconds, max_retries=options.max_retries,
-                      max_concurrency=options.max_concurrency)
-    if options.backend == "hf":
-        kwargs.update(device=options.device, dtype=options.dtype)
     try:
-        return _backends.make_backend(options.backend, **kwargs)
-    except ValueError as error:
-        raise SystemExit(f"error: {error}") from None
+        return make_backend(options, batch_size=options.batch_size)
+    except (BackendError, ImportError, ValueError, OSError) as error:
+        raise CliError(f"cannot start the {options.backend} backend: {error}\n{LOAD_HINT}") from None
 
 
 def video_root_of(options: WorkOptions) -> Path:
@@ -137,7 +128,7 @@ def load_work_items(options: WorkOptions):
     try:
         items = load_items(options.annotations, annotation_format=options.annotation_format)
     except (FileNotFoundError, ValueError) as error:  # AnnotationError is a ValueError; both name file and field
-        raise SystemExit(f"error: {error}") from None
+        raise CliError(str(error)) from None
     return items if options.limit is None else items[:options.limit]
 
 
@@ -148,7 +139,7 @@ def open_store(options: WorkOptions) -> CallStore:
     try:
         return CallStore(Path(options.work_dir) / "store.sqlite")
     except StoreDamagedError as error:  # names the file and how to recover
-        raise SystemExit(f"error: {error}") from None
+        raise CliError(str(error)) from None
 
 
 @contextlib.contextmanager
@@ -180,7 +171,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def usage_table(step: str, run: RunStats, total: UsageTotals, options: BackendOptions) -> str:
+def usage_table(step: str, run: RunStats, total: UsageTotals, options: StepOptions) -> str:
     prices = {"price_per_1k_input": options.price_per_1k_input, "price_per_1k_output": options.price_per_1k_output}
     rows = [
         (f"{step} (this run)", run.usage.requests, run.usage.prompt_tokens, run.usage.completion_tokens,
@@ -196,7 +187,7 @@ def run_model_step(
 ) -> int:
     """Run one resumable model step and print its summary, ``report`` and API usage; returns the exit code.
 
-    ``options`` are both ``BackendOptions`` and ``WorkOptions``; ``backend`` is the one
+    ``options`` are the step's ``ModelStepOptions``; ``backend`` is the one
     ``make_backend_from(options)`` built. ``run_step(backend, store=, workers=,
     batch_size=, progress=)`` returns (config hash, stats); ``report(store, config_hash)`` exports the
     step's output and returns the text printed between the run summary and the usage table. When the

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from love_r1.cli.data_shared import WorkOptions, format_table, load_work_items, open_store, progress_bar, video_root_of
+from love_r1.cli._command import Leaf
+from love_r1.cli._errors import CliError
+from love_r1.cli.data._shared import WorkOptions, format_table, load_work_items, open_store, progress_bar, video_root_of
+from love_r1.data._contamination import HashKind
+from love_r1.eval.benchmarks import BenchmarkName
 
-HELP = "report training videos that match evaluation videos by id or by perceptual hash"
 DESCRIPTION = """Compares the videos of the training annotations with evaluation videos of benchmarks
 (--benchmark NAME --benchmark-root DIR, read with the eval adapters) or listed in manifests
 (--eval-manifest, JSONL of {video_id, video_path[, benchmark]}): same file stem, or near-duplicate
@@ -19,7 +21,7 @@ which `data assemble` reads to refuse contaminated items."""
 
 @dataclass(kw_only=True)
 class Options(WorkOptions):
-    benchmark: list[str] = field(default_factory=list, metadata={
+    benchmark: list[BenchmarkName] = field(default_factory=list, metadata={
         "help": "evaluation benchmark read with love_r1.eval.benchmarks (videomme, lvbench, mlvu, longvideobench, "
                 "mvbench, cgbench, needle); repeatable, paired in order with --benchmark-root", "repeat": True})
     benchmark_root: list[Path] = field(default_factory=list, metadata={
@@ -29,7 +31,7 @@ class Options(WorkOptions):
     eval_video_root: Path | None = field(default=None, metadata={
         "help": "folder relative manifest paths are resolved against (None: each manifest's folder)"})
     num_frames: int = field(default=4, metadata={"help": "frames hashed per video (count)"})
-    hash_kind: Literal["dhash", "ahash"] = field(default="dhash", metadata={"help": "perceptual hash: dhash or ahash"})
+    hash_kind: HashKind = field(default="dhash", metadata={"help": "perceptual hash: dhash or ahash"})
     max_hamming_bits: int = field(default=10, metadata={"help": "frames match within this many bits (of 64)"})
     min_matching_fraction: float = field(default=0.5, metadata={
         "help": "near duplicate when this share of frames match (fraction)"})
@@ -43,7 +45,7 @@ def _benchmark_videos(name: str, data_root: Path) -> list:
     try:
         samples = make_benchmark(name, data_root).load()
     except ValueError as error:
-        raise SystemExit(f"error: --benchmark {name}: {error}") from None
+        raise CliError(f"--benchmark {name}: {error}") from None
     paths = dict.fromkeys(str(sample.video_path) for sample in samples if sample.video_path is not None)
     return [VideoRef(video_id=Path(path).stem, path=path, origin=name) for path in paths]
 
@@ -52,9 +54,9 @@ def run(options: Options) -> int:
     from love_r1.data import VideoRef, find_contamination, read_eval_manifest
 
     if not options.eval_manifest and not options.benchmark:
-        raise SystemExit("error: give at least one --benchmark NAME --benchmark-root DIR or --eval-manifest FILE")
+        raise CliError("give at least one --benchmark NAME --benchmark-root DIR or --eval-manifest FILE")
     if len(options.benchmark) != len(options.benchmark_root):
-        raise SystemExit(f"error: {len(options.benchmark)} --benchmark but {len(options.benchmark_root)} "
+        raise CliError(f"{len(options.benchmark)} --benchmark but {len(options.benchmark_root)} "
                          "--benchmark-root; give one root per benchmark, in the same order")
     items = load_work_items(options)
     root = video_root_of(options)
@@ -90,3 +92,7 @@ def run(options: Options) -> int:
               f"{match['matching_fraction']:.0%} frames)")
     print(f"report: {out}")
     return 0
+
+
+COMMAND = Leaf(name="contamination", help="report training videos that match evaluation videos by id or by perceptual hash",
+               description=DESCRIPTION, options=Options, function=run)

@@ -7,7 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HELP = "validate training records (SFT, GRPO or trajectories): videos, intervals, answers"
+from love_r1.cli._command import Leaf
+from love_r1.cli._errors import CliError
+
 DESCRIPTION = """Reads every record of FILE (.jsonl, or a .json list) and checks that it parses, that its video
 exists under --video-root and opens, that its intervals (zoomin_intervals, tgt, clips) lie inside the
 video, and that its answer is readable. Problems are listed with their line numbers; the exit code is 1
@@ -28,8 +30,7 @@ def run(options: Options) -> int:
     from love_r1.train.records import check_records
 
     if not options.file.is_file():
-        print(f"error: {str(options.file)!r} does not exist")
-        return 2
+        raise CliError(f"{str(options.file)!r} does not exist")
     manifest = check_records(options.file, video_root=options.video_root, probe_videos=options.probe_videos)
     kinds = Counter(r.kind for r in manifest.records)
     print(f"{options.file}: {len(manifest.records)} usable sample(s) "
@@ -47,3 +48,7 @@ def run(options: Options) -> int:
     if options.json_out is not None:
         options.json_out.write_text("".join(json.dumps(i.__dict__) + "\n" for i in manifest.issues), encoding="utf-8")
     return 1 if manifest.issues else 0
+
+
+COMMAND = Leaf(name="check", help="validate training records (SFT, GRPO or trajectories): videos, intervals, answers",
+               description=DESCRIPTION, options=Options, function=run)

@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Literal
 
-from love_r1.cli.data_shared import (
-    BackendOptions,
-    WorkOptions,
+from love_r1.cli.data._shared import (
+    ModelStepOptions,
     load_work_items,
     make_backend_from,
     option_errors,
     run_model_step,
-    sampling_from,
+    step_command,
     video_root_of,
 )
 
-HELP = "caption fixed-length video segments with a VLM (resumable)"
 DESCRIPTION = """Caption every --segment-seconds segment of each video named in the annotations.
 Each caption is stored as soon as it is made (W/store.sqlite); re-running skips stored ones.
 Writes W/captions/<video>.jsonl ({video, start_seconds, end_seconds, text} per line)."""
 
 
 @dataclass(kw_only=True)
-class Options(BackendOptions, WorkOptions):
-    backend: Literal["openai", "hf", "vllm", "scripted"] = field(default="hf", metadata={
-        "help": "model backend: hf, vllm, openai or scripted"})
+class Options(ModelStepOptions):
     segment_seconds: float = field(default=10.0, metadata={"help": "length of one captioned segment (seconds)"})
     min_segment_seconds: float = field(default=1.0, metadata={
         "help": "a last segment shorter than this is dropped (seconds)"})
@@ -44,7 +39,7 @@ def run(options: Options) -> int:
         config = CaptionConfig(
             segment_seconds=options.segment_seconds, min_segment_seconds=options.min_segment_seconds,
             frames_per_second=options.frames_per_second, max_frames_per_segment=options.max_frames_per_segment,
-            pixels_per_frame=options.pixels_per_frame, sampling=sampling_from(options, CaptionConfig().sampling),
+            pixels_per_frame=options.pixels_per_frame, sampling=options.sampling(CaptionConfig().sampling),
             backend_label=options.backend_label(),
         )
 
@@ -56,3 +51,13 @@ def run(options: Options) -> int:
     run_step = functools.partial(run_captions, video_paths=videos, video_root=video_root_of(options), config=config)
     return run_model_step(options, backend=make_backend_from(options), step="caption",
                           call_config=config.to_dict(), total=None, run_step=run_step, report=report)
+
+
+def _default_sampling():
+    from love_r1.data import CaptionConfig
+
+    return CaptionConfig().sampling
+
+
+COMMAND = step_command(name="caption", help="caption fixed-length video segments with a VLM (resumable)", description=DESCRIPTION, options=Options, function=run,
+                       sampling=_default_sampling())
