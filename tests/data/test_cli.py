@@ -118,7 +118,7 @@ def test_cli_mine_hard_with_the_scripted_dummy_policy(tmp_path, capsys):
     items = [json.loads(line) for line in annotations.read_text().splitlines()]
     work = tmp_path / "work"
     argv = ["--annotations", str(annotations), "--work-dir", str(work), "--backend", "scripted",
-            "--num-samples", "2", "--temperature", "0.7"]
+            "--num-rollouts", "2", "--temperature", "0.7"]
     assert _run(data_mine_hard, argv) == 0
     out = capsys.readouterr().out
     # the dummy policy always answers "A": every item is all-right or all-wrong, none is mixed

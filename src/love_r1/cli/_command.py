@@ -164,7 +164,17 @@ def iter_leaves(commands: Sequence[Command], prefix: tuple[str, ...] = ()):
 
 def run_command_line(commands: Sequence[Command], argv: Sequence[str], *, description: str, version: str) -> int:
     """Parse ``argv``, run the chosen command, and return its exit status (see the module docstring)."""
-    argv = list(argv)
+    try:
+        return _run(commands, list(argv), description=description, version=version)
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(commands: Sequence[Command], argv: list[str], *, description: str, version: str) -> int:
     verbose = any(token in ("-v", "-vv", "--verbose") for token in argv)
     try:
         # a command that describes its options from an optional extra (train) needs it to build its parser
@@ -197,12 +207,6 @@ def run_command_line(commands: Sequence[Command], argv: Sequence[str], *, descri
         _flush_quietly()
         print(f"error: {error}", file=sys.stderr)
         return error.status
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        _discard_stdout()
-        return EXIT_BROKEN_PIPE
 
 
 def _flush_quietly() -> None:

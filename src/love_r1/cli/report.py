@@ -13,6 +13,8 @@ from typing import Literal
 from love_r1.cli._command import Leaf
 from love_r1.eval.extract import ExtractorMode
 
+ReportFormat = Literal["md", "html", "json", "csv"]
+
 DESCRIPTION = """Summarise a run directory written by `love-r1 eval` (all shard files merged):
 headline metric with the benchmark's official aggregation (MLVU: M-Avg over 7 tasks; MVBench: mean
 over tasks; LVBench: per-ability, multi-label), breakdowns, extraction failures, errors, zoom statistics
@@ -41,21 +43,28 @@ writes one item's full trace page.
 
 
 @dataclass(kw_only=True)
-class Options:
+class ScoringOptions:
+    """How a stored run is read and scored (report, trace, rescore)."""
+
+    extractor: ExtractorMode = field(default="default", metadata={
+        "help": "answer extractor: default (priority rule, last occurrence) or classic (the first capital letter, "
+                "as older harnesses score)"})
+    config_hash: str | None = field(default=None, metadata={
+        "metavar": "HASH", "help": "which configuration of the run directory (unset: the newest)"})
+
+
+@dataclass(kw_only=True)
+class Options(ScoringOptions):
     run_dir: Path = field(metadata={"positional": True, "help": "run directory (--out of love-r1 eval)"})
     other_run_dir: Path | None = field(default=None, metadata={
         "positional": True, "help": "a second run directory to compare with (optional; run B)"})
-    format: Literal["md", "html", "json", "csv"] = field(default="md", metadata={
+    format: ReportFormat = field(default="md", metadata={
         "help": "output format: md (aligned Markdown tables), html (the results explorer), json (one object), "
                 "csv (one row per item)"})
     items: int | None = field(default=None, metadata={
         "help": "per-item rows to include (count; -1: all; default: none for md and json, all for csv and html): "
                 "md appends a table, json an \"items\" list, csv and html keep the first N items"})
     output: Path | None = field(default=None, metadata={"help": "write to this file instead of stdout"})
-    extractor: ExtractorMode = field(default="default", metadata={
-        "help": "answer extractor: default (priority rule, last occurrence) or classic (first capital letter)"})
-    config_hash: str | None = field(default=None, metadata={
-        "help": "which configuration of the run directory (default: the newest)"})
     frame_items: int = field(default=40, metadata={
         "help": "with --format html: items whose traces carry pictures decoded from the videos (count; -1: all, "
                 "0: none); flipped items first, then wrong ones"})

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from love_r1.cli._command import Leaf
-from love_r1.eval.extract import ExtractorMode
+from love_r1.cli.report import ScoringOptions
 
 DESCRIPTION = """Re-extract every stored answer with the chosen extractor and print the metrics; writes
 RUN_DIR/rescore-<extractor>.json with the per-item letters. No model is loaded.
@@ -18,11 +18,8 @@ RUN_DIR/rescore-<extractor>.json with the per-item letters. No model is loaded.
 
 
 @dataclass(kw_only=True)
-class Options:
+class Options(ScoringOptions):
     run_dir: Path = field(metadata={"positional": True, "help": "run directory (--out of love-r1 eval)"})
-    extractor: ExtractorMode = field(default="default", metadata={
-        "help": "default (priority rule, last occurrence) or classic (VLMEvalKit first capital letter)"})
-    config_hash: str | None = field(default=None, metadata={"help": "configuration to re-score (default: newest)"})
 
 
 def run(options: Options) -> int:

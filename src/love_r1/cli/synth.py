@@ -49,14 +49,15 @@ class NeedleOptions:
 @dataclass(kw_only=True)
 class IndexedOptions:
     out: Path = field(metadata={"help": "output video file (.mp4)"})
-    duration_seconds: float = field(metadata={"help": "video length (seconds)"})
-    fps: float = field(default=30.0, metadata={"help": "average frame rate (frames per second)"})
-    width: int = field(default=320, metadata={"help": "displayed frame width (pixels, even)"})
-    height: int = field(default=240, metadata={"help": "displayed frame height (pixels, even)"})
+    duration_seconds: float = field(metadata={"help": "length of each video (seconds)"})
+    fps: float = field(default=30.0, metadata={"help": "frame rate (frames per second)"})
+    width: int = field(default=320, metadata={"help": "frame width (pixels, even)"})
+    height: int = field(default=240, metadata={"help": "frame height (pixels, even)"})
     gop_seconds: float = field(default=2.0, metadata={"help": "keyframe interval (seconds)"})
     seed: int = field(default=0, metadata={"help": "random seed for the background (integer)"})
     variable_frame_rate: bool = field(
-        default=False, metadata={"help": "irregular frame durations alternating 2/(3*fps) and 4/(3*fps) seconds"})
+        default=False, metadata={"help": "irregular frame durations alternating 2/(3*fps) and 4/(3*fps) seconds (--fps is then "
+                                  "the average rate; --width and --height the displayed size with --rotation-degrees)"})
     rotation_degrees: Rotation = field(
         default=0, metadata={"help": "display-matrix rotation, counter-clockwise (degrees)"})
     codec: Codec = field(default="libx264", metadata={"help": "video encoder"})

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from love_r1.cli._command import Leaf
-from love_r1.eval.extract import ExtractorMode
+from love_r1.cli.report import ScoringOptions
 
 DESCRIPTION = """Write one item's trace page from a run directory written by `love-r1 eval`: the question, the
 fast-view thumbnails, the requested and applied zoom windows against the evidence on a time axis, the
@@ -25,16 +25,12 @@ An unknown QID is an error that lists close ids; `love-r1 report RUN --format cs
 
 
 @dataclass(kw_only=True)
-class Options:
+class Options(ScoringOptions):
     run_dir: Path = field(metadata={"positional": True, "help": "run directory (--out of love-r1 eval)"})
     qid: str = field(metadata={"positional": True, "help": "the item's id (the qid column of the report)"})
     output: Path | None = field(default=None, metadata={
         "help": "the .html file to write (default: RUN_DIR/traces/QID.html)"})
     open: bool = field(default=False, metadata={"help": "open the page in the default web browser"})
-    config_hash: str | None = field(default=None, metadata={
-        "help": "which configuration of the run directory (default: the newest)"})
-    extractor: ExtractorMode = field(default="default", metadata={
-        "help": "answer extractor that scores the item: default (priority rule, last occurrence) or classic"})
     num_thumbnails: int = field(default=24, metadata={
         "help": "keyframe thumbnails across the whole video (count; 0: none)"})
     clip_frames: int = field(default=-1, metadata={

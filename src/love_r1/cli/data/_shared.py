@@ -42,8 +42,8 @@ class WorkOptions:
         "help": "directory the items' video paths are relative to (None: the annotation file's folder)"})
     annotation_format: AnnotationFormat = field(default="auto", metadata={
         "help": "annotation layout (cgbench: video_uid/choices/right_answer/clue_intervals)"})
-    limit: int | None = field(default=None, metadata={"metavar": "N", "help": "use only the first N items (count; "
-                                                                             "unset: all)"})
+    limit: int | None = field(default=None, metadata={"metavar": "N", "help": "only the first N items (count; unset: "
+                                                                             "all)"})
 
 
 @dataclass(kw_only=True)

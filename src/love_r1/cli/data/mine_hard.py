@@ -25,7 +25,7 @@ from love_r1.cli.data._shared import (
 )
 from love_r1.data._mine import Criterion
 
-DESCRIPTION = """Runs the LOVE-R1 agent loop (the same input builder as training and inference) --num-samples
+DESCRIPTION = """Runs the LOVE-R1 agent loop (the same input builder as training and inference) --num-rollouts
 times per item at --temperature > 0 and writes W/hard.jsonl with the items whose rollouts
 neither all succeed nor all fail. --criterion answer: the answer letter is right; zoom: a
 requested zoom overlaps the evidence. Every finished rollout is stored, so a re-run resumes."""
@@ -33,7 +33,7 @@ requested zoom overlaps the evidence. Every finished rollout is stored, so a re-
 
 @dataclass(kw_only=True)
 class Options(PolicyPresetOption, ModelStepOptions):
-    num_samples: int = field(default=4, metadata={"metavar": "N", "help": "rollouts per item (count, >= 2)"})
+    num_rollouts: int = field(default=4, metadata={"metavar": "N", "help": "rollouts per item (count, >= 2)"})
     criterion: Criterion = field(default="answer", metadata={
         "help": "success criterion: answer (the answer letter is right) or zoom (a requested zoom overlaps the "
                 "evidence)"})
@@ -57,14 +57,14 @@ def run(options: Options) -> int:
     preset = options.policy_preset or "reference"
     with option_errors():
         ZoomPolicy.preset(preset)  # check the preset before a model is loaded
-        config = MineConfig(num_samples=options.num_samples, preset=preset, temperature=sampling.temperature,
+        config = MineConfig(num_samples=options.num_rollouts, preset=preset, temperature=sampling.temperature,
                             top_k=sampling.top_k, top_p=sampling.top_p, max_new_tokens=sampling.max_new_tokens,
                             criterion=options.criterion, backend_label=options.backend_label())
     backend = make_backend_from(options)
     status = 0
     with open_store(options) as store:
         try:
-            with progress_bar(len(items) * options.num_samples, "mine-hard") as update:
+            with progress_bar(len(items) * options.num_rollouts, "mine-hard") as update:
                 digest, stats = run_mine_hard(backend, items, video_root=video_root_of(options), store=store,
                                               config=config, progress=update)
         except StepInterrupted as error:
@@ -81,5 +81,6 @@ def run(options: Options) -> int:
 
 
 COMMAND = Leaf(name="mine-hard", help="roll out the current policy K times per item; keep items with mixed success (the RL-hard set)", description=DESCRIPTION, options=Options, function=run,
-               deprecated=(*DEPRECATED_FLAGS, Deprecated("--preset", "policy_preset", "0.2.0")),
+               deprecated=(*DEPRECATED_FLAGS, Deprecated("--preset", "policy_preset", "0.2.0"),
+                           Deprecated("--num-samples", "num_rollouts", "0.2.0")),
                shown_defaults={**sampling_defaults(_DEFAULT_SAMPLING), "policy_preset": "reference"})
