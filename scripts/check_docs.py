@@ -66,7 +66,7 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.path.relative_to(REPO) if self.path.is_relative_to(REPO) else self.path}:{self.line}"
+        return f"{_shown(self.path)}:{self.line}"
 
     @property
     def is_command_block(self) -> bool:
@@ -74,6 +74,10 @@ class Block:
             return True
         first = next((line for line in self.text.splitlines() if line.strip()), "")
         return self.language == "" and first.startswith("$ ")
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(REPO) if path.is_relative_to(REPO) else path
 
 
 def read_blocks(path: Path) -> list[Block]:
@@ -286,7 +290,7 @@ def static_problems(paths: list[Path]) -> list[str]:
                 for argv in love_r1_argvs(span):
                     problem = check_flags(argv)
                     if problem:
-                        problems.append(f"{path.relative_to(REPO)}:{number}: {problem} (in `{span}`)")
+                        problems.append(f"{_shown(path)}:{number}: {problem} (in `{span}`)")
     return problems
 
 

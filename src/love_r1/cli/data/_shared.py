@@ -52,6 +52,7 @@ class StepOptions:
 
     GROUP = "step"
 
+    progress: bool = field(default=True, metadata={"help": "show a progress bar"})
     workers: int = field(default=4, metadata={"metavar": "N", "help": "parallel generate calls in flight (count)"})
     batch_size: int = field(default=1, metadata={"metavar": "N", "help": "requests per generate call (count; >1 for "
                                                                          "hf and vllm)"})
@@ -143,11 +144,11 @@ def open_store(options: WorkOptions) -> CallStore:
 
 
 @contextlib.contextmanager
-def progress_bar(total: int | None, description: str) -> Iterator[Any]:
-    """A tqdm bar on stderr; yields its ``update`` callable."""
+def progress_bar(total: int | None, description: str, *, enabled: bool = True) -> Iterator[Any]:
+    """A tqdm bar on stderr (``enabled=False``: none); yields its ``update`` callable."""
     from tqdm import tqdm
 
-    with tqdm(total=total, desc=description, unit="call", file=sys.stderr, disable=total == 0,
+    with tqdm(total=total, desc=description, unit="call", file=sys.stderr, disable=total == 0 or not enabled,
               dynamic_ncols=True) as bar:
         yield bar.update
 
@@ -199,7 +200,7 @@ def run_model_step(
     with open_store(options) as store:
         digest = store.register_config(step, call_config)
         try:
-            with progress_bar(total, step) as update:
+            with progress_bar(total, step, enabled=options.progress) as update:
                 digest, stats = run_step(backend, store=store, workers=options.workers,
                                          batch_size=options.batch_size, progress=update)
         except StepInterrupted as error:

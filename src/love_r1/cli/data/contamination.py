@@ -33,6 +33,7 @@ class Options(WorkOptions):
     num_frames: int = field(default=4, metadata={"help": "frames hashed per video (count)"})
     hash_kind: HashKind = field(default="dhash", metadata={"help": "perceptual hash: dhash or ahash"})
     max_hamming_bits: int = field(default=10, metadata={"help": "frames match within this many bits (of 64)"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar"})
     min_matching_fraction: float = field(default=0.5, metadata={
         "help": "near duplicate when this share of frames match (fraction)"})
 
@@ -70,7 +71,8 @@ def run(options: Options) -> int:
                   for ref in read_eval_manifest(manifest, video_root=options.eval_video_root)]
     for name, data_root in zip(options.benchmark, options.benchmark_root, strict=True):
         evaluation.extend(_benchmark_videos(name, data_root))
-    with open_store(options) as store, progress_bar(len(train) + len(evaluation), "fingerprint") as update:
+    with open_store(options) as store, progress_bar(len(train) + len(evaluation), "fingerprint",
+                                                        enabled=options.progress) as update:
         report = find_contamination(train, evaluation, num_frames=options.num_frames,
                                     hash_kind=options.hash_kind,
                                     max_hamming_bits=options.max_hamming_bits,

@@ -64,7 +64,7 @@ def run(options: Options) -> int:
     status = 0
     with open_store(options) as store:
         try:
-            with progress_bar(len(items) * options.num_rollouts, "mine-hard") as update:
+            with progress_bar(len(items) * options.num_rollouts, "mine-hard", enabled=options.progress) as update:
                 digest, stats = run_mine_hard(backend, items, video_root=video_root_of(options), store=store,
                                               config=config, progress=update)
         except StepInterrupted as error:
