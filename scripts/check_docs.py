@@ -24,8 +24,8 @@ Markers (HTML comments, on the lines before a block):
                                            additions) in a fresh copy of the repository's files, as a new
                                            user on a fresh clone would (the README's set-up command)
 
-Every ``love-r1`` (or ``-m love_r1.cli``) command in any block, and in inline code spans, is also checked
-statically: its command path must exist and each ``--flag`` must be a current flag of that command
+Every ``love-r1`` (or ``-m love_r1.cli``) command in any block (but those showing an error on purpose,
+``exit: N`` with N > 0), and in inline code spans, is also checked statically: its command path must exist and each ``--flag`` must be a current flag of that command
 (a deprecated spelling is an error in the docs). Exit status: 0 all good, 1 a failure (listed).
 """
 
@@ -278,6 +278,8 @@ def static_problems(paths: list[Path]) -> list[str]:
     problems = []
     for path in paths:
         for block in read_blocks(path):
+            if block.exit_status != 0:
+                continue  # an error shown on purpose (e.g. a misspelt flag and the hint it gets)
             if block.language in SHELL_LANGUAGES or block.is_command_block or block.language == "":
                 texts = [block.text] + block.setup
                 for text in texts:

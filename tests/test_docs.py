@@ -112,3 +112,16 @@ def test_skipped_blocks_are_listed_with_their_reason(check_docs, tmp_path, capsy
     """)
     assert check_docs.main(["--list-skipped", str(doc)]) == 0
     assert capsys.readouterr().out.strip() == f"{doc}:3: needs the 7B checkpoint and a GPU"
+
+
+def test_command_blocks_say_they_are_commands(check_docs):
+    """A block of commands is fenced ``bash`` (or ``console`` with ``$`` prompts), so the checker runs it or a
+    marker says why not; an untyped block holds output only."""
+    import re
+
+    looks_like_commands = re.compile(r"^\s*(love-r1|python|bash|curl|pip|accelerate|torchrun|vllm|hf |export|for )")
+    for path in check_docs.default_files():
+        for block in check_docs.read_blocks(path):
+            if block.language == "" and not block.is_command_block:
+                first = next((line for line in block.text.splitlines() if line.strip()), "")
+                assert not looks_like_commands.match(first), f"{block.where}: fence it as ```bash"
