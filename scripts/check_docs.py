@@ -9,7 +9,8 @@ Blocks checked: fenced ``bash``/``sh``/``shell``/``console`` blocks, plain fence
 ``$ command``, and ``python`` blocks. Each file runs in its own temporary folder (``configs/``, ``scripts/``
 and ``benchmarks/`` of the repository are linked into it), block after block, so a later block sees the
 files an earlier one wrote. A command fails the check when it exits non-zero, or when the lines the docs
-show after it (a ``$`` block's output, or the plain block right after a ``python`` block) are not found in
+show after it (a ``$`` block's output, or a plain block right after a ``python`` block, with only blank
+lines between) are not found in
 its output, in order. Shown lines are compared on their stable parts: runs of spaces are one space,
 ``...``/``…`` match anything (a line of its own: any lines), numbers with a decimal point (times, sizes)
 and hex digests of 12+ characters match any such value.
@@ -86,14 +87,17 @@ def read_blocks(path: Path) -> list[Block]:
     blocks: list[Block] = []
     markers: list[tuple[str, str]] = []
     index = 0
+    text_since_block = True  # non-blank text between the previous block and this one
     while index < len(lines):
         line = lines[index]
         for kind, value in _MARKER.findall(line):
             markers.append((kind, value))
         fence = _FENCE.match(line)
         if fence is None:
-            if line.strip() and not _MARKER.search(line):
-                markers = []  # markers belong to the block right after them
+            if line.strip():
+                text_since_block = True
+                if not _MARKER.search(line):
+                    markers = []  # markers belong to the block right after them
             index += 1
             continue
         indent, language = fence.groups()
@@ -113,9 +117,11 @@ def read_blocks(path: Path) -> list[Block]:
             else:
                 block.exit_status = int(value)
         markers = []
-        if blocks and blocks[-1].language == "python" and language == "" and not block.is_command_block:
+        if (blocks and blocks[-1].language == "python" and language == "" and not block.is_command_block
+                and not text_since_block):
             blocks[-1].expected_output = block.text
         blocks.append(block)
+        text_since_block = False
         index += 1
     return blocks
 
