@@ -256,3 +256,24 @@ def test_budget_preset_prints_each_clip_plan(video, script, tmp_path, capsys):
     assert [line.strip() for line in lines[step1:step2] if "clip plan" in line] == [expected]
     assert "clip plan" not in "\n".join(lines[step2:])  # the answer step carries no plan
     assert "clip plan" not in "".join(lines[:step1])
+
+
+def test_max_new_tokens_bounds_a_real_model_and_is_recorded(video, tmp_path, capsys):
+    """A tiny random checkpoint writes until its bound: the flag reaches the hf backend (2 x 2048 tokens before)."""
+    from tests.fixtures import tiny_qwen as tq
+
+    directory = tq.save_tiny(*tq.build_tiny("qwen2_5_vl"), tmp_path / "tiny")
+    out_json = tmp_path / "e.json"
+    code = main(["ask", str(video), "Which digit?", "--option", "A. five", "--option", "B. six", "--model",
+                 str(directory), "--device", "cpu", "--dtype", "float32", "--max-new-tokens", "6",
+                 "--max-zoom-steps", "1", "--json", str(out_json)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "sampling  greedy, <= 6 new tokens" in captured.out
+    assert f"model     hf {directory} (position rule max_plus_one, device cpu)" in captured.out
+    assert "policy    reference: up to 1 free steps" in captured.out and "time base presentation" in captured.out
+    record = json.loads(out_json.read_text(encoding="utf-8"))
+    assert record["policy"]["sampling"]["max_new_tokens"] == 6
+    assert record["run"]["model"] == str(directory) and record["run"]["stand_in"] is False
+    completions = [step["usage"]["completion_tokens"] for step in record["steps"]]
+    assert completions and all(1 <= n <= 6 for n in completions)

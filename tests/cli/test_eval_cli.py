@@ -114,3 +114,38 @@ def test_eval_stage1_probe_and_report_csv(needle_data, tmp_path, capsys):
     assert main(["report", str(out), str(out), "--format", "csv"]) == 0  # both runs per item, and the flip
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert len(rows) == 3 and {r["flip"] for r in rows} <= {"both_right", "both_wrong"}
+
+
+def test_sampling_and_policy_flags_are_recorded_and_hashed_only_when_set(needle_data, tmp_path, capsys):
+    from love_r1.eval.store import read_run
+
+    base = ["eval", "--benchmark", "needle", "--data-root", str(needle_data), "--backend", "scripted",
+            "--no-progress", "--limit", "1", "--prefetch-workers", "0"]
+    assert main([*base, "--out", str(tmp_path / "plain")]) == 0
+    assert main([*base, "--out", str(tmp_path / "sampled"), "--max-new-tokens", "64", "--temperature", "0.5",
+                 "--clip-max-frames", "8"]) == 0
+    plain, sampled = read_run(tmp_path / "plain"), read_run(tmp_path / "sampled")
+    assert plain.config["model"] == "scripted"  # the stand-in names no checkpoint
+    assert plain.config["policy"]["sampling"]["max_new_tokens"] == 2048
+    assert sampled.config["policy"]["sampling"]["max_new_tokens"] == 64
+    assert sampled.config["policy"]["sampling"]["temperature"] == 0.5
+    assert sampled.config["policy"]["slow_max_frames"] == 8
+    assert plain.config_hash != sampled.config_hash
+    uniform = [*base, "--method", "uniform", "--num-frames", "4"]
+    assert main([*uniform, "--out", str(tmp_path / "u")]) == 0
+    assert main([*uniform, "--out", str(tmp_path / "u-top-p"), "--top-p", "0.9"]) == 0
+    assert read_run(tmp_path / "u").config["sampling"] == {"max_new_tokens": 2048, "temperature": 0.0}
+    assert read_run(tmp_path / "u-top-p").config["sampling"] == {"max_new_tokens": 2048, "temperature": 0.0,
+                                                                  "top_p": 0.9}
+    capsys.readouterr()
+    assert main([*uniform, "--out", str(tmp_path / "bad"), "--clip-max-frames", "8"]) == 2
+    assert "--method uniform takes --num-frames and --pixels-per-frame" in capsys.readouterr().err
+
+
+def test_old_prompt_preset_spelling_warns(needle_data, tmp_path, capsys):
+    from love_r1.eval.store import read_run
+
+    with pytest.warns(FutureWarning, match="--preset is deprecated .* use --prompt-preset"):
+        assert main(["eval", "--benchmark", "needle", "--data-root", str(needle_data), "--out", str(tmp_path / "r"),
+                     "--backend", "scripted", "--no-progress", "--limit", "1", "--preset", "plain"]) == 0
+    assert read_run(tmp_path / "r").config["prompt_preset"] == "plain"

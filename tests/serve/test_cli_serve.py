@@ -75,3 +75,19 @@ def test_process_serves_then_drains_on_sigterm(video_root):
     assert "SIGTERM: draining" in err and err.rstrip().endswith("stopped")
     assert '"POST /v1/episodes HTTP/1.1" 200' in err  # requests are logged by default
     assert '"POST /v1/episodes HTTP/1.1" 401' in err and key not in err
+
+
+def test_serve_runs_the_policy_and_sampling_it_was_given(monkeypatch, capsys):
+    seen = {}
+
+    def make_server(backend, **kwargs):
+        seen.update(kwargs)
+        raise OSError("port taken")
+
+    monkeypatch.setattr("love_r1.serve.make_server", make_server)
+    assert main(["serve", "--backend", "scripted", "--max-new-tokens", "99", "--temperature", "0.3",
+                 "--policy-preset", "mlvu", "--time-base", "index"]) == 2
+    policy = seen["policy"]
+    assert (policy.name, policy.time_base, policy.sampling.max_new_tokens, policy.sampling.temperature) == (
+        "mlvu", "index", 99, 0.3)
+    assert "cannot serve on 127.0.0.1:8080: port taken" in capsys.readouterr().err

@@ -168,7 +168,7 @@ def run_tiny_model(options: TinyModelOptions) -> int:
         ("files", ", ".join(sorted(p.name for p in path.iterdir()))),
         ("size on disk", _size(size)),
         ("wall time", f"{time.perf_counter() - started:.1f} s"),
-        ("use it", f"love-r1 ask VIDEO QUESTION --model {path} --device cpu"),
+        ("use it", f"love-r1 ask VIDEO QUESTION --model {path} --device cpu --max-new-tokens 64"),
     ]))
     return 0
 
