@@ -271,7 +271,7 @@ def test_max_new_tokens_bounds_a_real_model_and_is_recorded(video, tmp_path, cap
     assert code == 0, captured.err
     assert "sampling  greedy, <= 6 new tokens" in captured.out
     assert f"model     hf {directory} (position rule max_plus_one, device cpu)" in captured.out
-    assert "policy    reference: up to 1 free steps" in captured.out and "time base presentation" in captured.out
+    assert "policy    reference: up to 1 free step, fast view" in captured.out and "time base presentation" in captured.out
     record = json.loads(out_json.read_text(encoding="utf-8"))
     assert record["policy"]["sampling"]["max_new_tokens"] == 6
     assert record["run"]["model"] == str(directory) and record["run"]["stand_in"] is False

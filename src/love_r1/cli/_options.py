@@ -214,7 +214,8 @@ def describe_sampling(sampling: Any) -> str:
 
 def describe_policy(policy: Any) -> str:
     """The policy line of the header: preset, step limit, frame caps and the time base."""
-    return (f"{policy.name}: up to {policy.max_free_steps} free steps, fast view <= {policy.fast_max_frames} frames, "
+    steps = "step" if policy.max_free_steps == 1 else "steps"
+    return (f"{policy.name}: up to {policy.max_free_steps} free {steps}, fast view <= {policy.fast_max_frames} frames, "
             f"zoom clips <= {policy.slow_max_frames} frames; time base {policy.time_base}")
 
 
