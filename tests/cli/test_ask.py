@@ -92,7 +92,7 @@ def test_max_zoom_steps_zero_forces_the_answer(video, tmp_path, capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["   "], "the question is empty"),
-    (["Q?", "--option", ""], "--option: option 1 of 1 is empty"),
+    (["Q?", "--option", ""], "--option: option 1 must be a non-empty string"),
     (["Q?", "--evidence", "1", "2", "3"], "pairs START END"),
     (["Q?", "--evidence", "5", "2"], "0 <= start < end"),
     (["Q?", "--evidence", "5", "inf"], "not two finite numbers"),

@@ -305,7 +305,7 @@ def test_trace_and_episode_endpoints(video_root):
     ({"video": 7, "question": "q"}, 400, "video", "'video' must be a non-empty string path"),
     ({"video": "clip.mp4", "question": "q", "options": ["A. x", 5]}, 400, "options", "options[1]"),
     ({"video": "clip.mp4", "question": "q", "options": ["A. x", "B. y"], "gold": "Z"}, 400, "gold",
-     "not one of the option letters ['A', 'B']"),
+     "not one of the option letters A, B"),
     ({"video": "clip.mp4", "question": "q", "evidence": [[1, 2, 3]]}, 400, "evidence", "evidence[0]"),
     ({"video": "clip.mp4", "question": "q", "evidence": [["1", 2]]}, 400, "evidence", "evidence[0][0]"),
     ({"question": "q"}, 400, "video", "'video' is required"),

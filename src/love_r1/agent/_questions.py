@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from love_r1.agent.grammar import read_option_letter
 
@@ -17,7 +17,9 @@ MAX_OPTIONS = 26
 _LETTERED = re.compile(r"^\s*[(\[]?([A-Za-z])[)\].:]\s+(.*\S)\s*$", re.DOTALL)
 
 
-def normalize_options(options: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
+def normalize_options(options: Sequence[str], *,
+                      where: Callable[[int], str] = lambda index: f"option {index + 1}",
+                      ) -> tuple[tuple[str, ...], list[str]]:
     """Options as ``"A. text"`` plus notes saying what was rewritten (empty when nothing was).
 
     ``"A. x"`` is kept; ``"A) x"``, ``"(A) x"``, ``"a: x"`` become ``"A. x"``; when an option has no
@@ -28,6 +30,8 @@ def normalize_options(options: Sequence[str]) -> tuple[tuple[str, ...], list[str
     >>> normalize_options(["red", "blue"])[0]
     ('A. red', 'B. blue')
 
+    ``where(index)`` names the option at a 0-based index in errors (``"option 2"``; ``serve``: ``"options[1]"``).
+
     Raises:
         ValueError: an option that is not a string or is empty, or more than 26 options.
     """
@@ -36,8 +40,7 @@ def normalize_options(options: Sequence[str]) -> tuple[tuple[str, ...], list[str
     cleaned: list[str] = []
     for index, text in enumerate(options):
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"option {index + 1} of {len(options)} is empty or not text ({text!r}); give its text, "
-                             "e.g. 'A. red'")
+            raise ValueError(f"{where(index)} must be a non-empty string, got {text!r}; give its text, e.g. 'A. red'")
         cleaned.append(text.strip())
     if len(cleaned) > MAX_OPTIONS:
         raise ValueError(f"{len(cleaned)} options given; at most {MAX_OPTIONS} (A-Z) are supported")
@@ -75,27 +78,31 @@ def check_gold(gold: str | None, options: Sequence[str]) -> str | None:
     return letter
 
 
-def check_evidence(intervals: Sequence[Sequence[float]] | None, *,
-                   duration_seconds: float | None = None) -> tuple[tuple[float, float], ...] | None:
+def check_evidence(intervals: Sequence[Sequence[float]] | None, *, duration_seconds: float | None = None,
+                   where: Callable[[int], str] = lambda index: f"evidence interval {index + 1}",
+                   ) -> tuple[tuple[float, float], ...] | None:
     """Ground-truth intervals ``[(start_seconds, end_seconds), ...]``: finite, ``0 <= start < end``, and (when the
     video's duration is known) starting inside the video. ``None`` or empty -> ``None``.
 
+    ``where(index)`` names the interval at a 0-based index in errors (``"evidence interval 1"``; ``serve``:
+    ``"evidence[0]"``).
+
     Raises:
-        ValueError: naming the interval (1-based) and the rule it breaks.
+        ValueError: naming the interval and the rule it breaks.
     """
     if not intervals:
         return None
     pairs = []
-    for number, pair in enumerate(intervals, start=1):
+    for index, pair in enumerate(intervals):
         values = list(pair)
         if len(values) != 2 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
                                        for x in values):
-            raise ValueError(f"evidence interval {number} {values!r} is not two finite numbers [start, end] (seconds)")
+            raise ValueError(f"{where(index)} {values!r} is not two finite numbers [start, end] (seconds)")
         start, end = float(values[0]), float(values[1])
         if not 0 <= start < end:
-            raise ValueError(f"evidence interval {number} [{start:g}, {end:g}] must have 0 <= start < end (seconds)")
+            raise ValueError(f"{where(index)} [{start:g}, {end:g}] must have 0 <= start < end (seconds)")
         if duration_seconds is not None and start >= duration_seconds:
-            raise ValueError(f"evidence interval {number} [{start:g}, {end:g}] starts after the video ends "
+            raise ValueError(f"{where(index)} [{start:g}, {end:g}] starts after the video ends "
                              f"({duration_seconds:g} s)")
         pairs.append((start, end))
     return tuple(pairs)

@@ -121,13 +121,17 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, *,
                                 metavar=field.metadata.get("metavar", field.name.upper()))
             continue
         shown = shown_defaults.get(field.name)
-        if shown is None:
-            shown = "required" if default is _MISSING and not optional else f"default: {_show(default)}"
-        else:
+        if shown is not None:
             shown = f"default: {shown}"
+        elif default is _MISSING and not optional:
+            shown = "required"
+        elif "unset:" in help_text or "default:" in help_text:
+            shown = None  # the help already says what the default is
+        else:
+            shown = f"default: {_show(default)}"
         kwargs: dict[str, Any] = {"dest": field.name}
         if tp is bool:
-            kwargs.update(action=argparse.BooleanOptionalAction, help=f"{help_text} ({shown})")
+            kwargs.update(action=argparse.BooleanOptionalAction, help=_with(help_text, shown))
         else:
             origin = get_origin(tp)
             if origin is Literal:
@@ -144,7 +148,7 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, *,
                 kwargs["type"] = _scalar_type(tp)
             if field.metadata.get("metavar"):
                 kwargs["metavar"] = field.metadata["metavar"]
-            kwargs["help"] = f"{help_text} ({shown})" if help_text else f"({shown})"
+            kwargs["help"] = _with(help_text, shown)
         target.add_argument(flag_of(field.name), default=None, **kwargs)
         kwargs_by_name[field.name] = kwargs
     for old in deprecated:
@@ -158,7 +162,15 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, *,
                             action=_deprecated_action(old, append=action == "append"), **kwargs)
 
 
+def _with(help_text: str, shown: str | None) -> str:
+    if shown is None:
+        return help_text
+    return f"{help_text} ({shown})" if help_text else f"({shown})"
+
+
 def _show(value: Any) -> str:
+    if value is None:
+        return "none"
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, (list, tuple)) and not value:

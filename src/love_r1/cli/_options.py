@@ -128,7 +128,7 @@ class SamplingOptions:
         "metavar": "K", "help": "sample among the K most likely tokens (count; 0 = off)"})
     repetition_penalty: float | None = field(default=None, metadata={
         "help": "penalty on tokens already in the text (1 = off; hf, vllm and servers that read it)"})
-    seed: int | None = field(default=None, metadata={"help": "sampling seed (integer; unset: not seeded)"})
+    seed: int | None = field(default=None, metadata={"help": "sampling seed (integer)"})
 
     def sampling(self, base: SamplingParams) -> SamplingParams:
         """``base`` with the settings given here."""
@@ -158,6 +158,8 @@ class PolicyPresetOption:
 @dataclass(kw_only=True)
 class PolicyOptions(PolicyPresetOption):
     """The zoom loop: preset, step limit, clock and frame budgets (unset: the preset's)."""
+
+    GROUP = "zoom policy"
 
     max_zoom_steps: int | None = field(default=None, metadata={
         "metavar": "N", "help": "model calls that may zoom before the answer is forced (count; unset: the preset's, "

@@ -115,15 +115,15 @@ def normalize_options(values: Any, *, param: str = "options") -> tuple[str, ...]
     if values is None:
         return ()
     try:
-        options, _notes = agent.normalize_options(values)
+        options, _notes = agent.normalize_options(values, where=lambda index: f"{param}[{index}]")
     except ValueError as error:
-        raise bad_request(f"{param!r}: {error}", param=param) from None
+        raise bad_request(str(error), param=param) from None
     return options
 
 
 def _evidence(value: list[list[float]] | None) -> tuple[tuple[float, float], ...] | None:
     try:
-        return agent.check_evidence(value)
+        return agent.check_evidence(value, where=lambda index: f"evidence[{index}]")
     except ValueError as error:
         raise bad_request(f"{error}; give a list of [start_seconds, end_seconds] pairs with 0 <= start < end, "
                           "e.g. [[12, 20]]", param="evidence") from None
