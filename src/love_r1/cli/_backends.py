@@ -56,8 +56,9 @@ def make_backend(options: BackendOptions, *, batch_size: int = 1, **backend_kwar
         from love_r1.backends.openai_http import OpenAIBackend
 
         settings: dict[str, Any] = {
-            "base_url": options.base_url, "api_key_env": options.api_key_env, "timeout_seconds": options.timeout_seconds,
-            "total_timeout_seconds": options.total_timeout_seconds, "max_retries": options.max_retries,
+            "base_url": options.base_url, "api_key_env": options.api_key_env,
+            "timeout_seconds": options.timeout_seconds, "total_timeout_seconds": options.total_timeout_seconds,
+            "max_retries": options.max_retries,
             "video_mode": options.video_mode, "assistant_prefix_mode": options.assistant_prefix_mode,
         }
         settings = {name: value for name, value in settings.items() if value is not None}

@@ -224,4 +224,5 @@ def describe_policy(policy: Any) -> str:
 POLICY_SAMPLING_DEFAULTS = sampling_defaults(SamplingParams(max_new_tokens=2048))  # ZoomPolicy's, the reference's
 
 __all__ = ["BACKEND_KINDS", "POLICY_SAMPLING_DEFAULTS", "BackendKind", "BackendOptions", "PolicyOptions",
-           "PolicyPresetOption", "SamplingOptions", "backends_using", "describe_policy", "describe_sampling", "inapplicable_settings", "sampling_defaults"]
+           "PolicyPresetOption", "SamplingOptions", "backends_using", "describe_policy", "describe_sampling",
+           "inapplicable_settings", "sampling_defaults"]

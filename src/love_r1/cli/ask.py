@@ -51,8 +51,9 @@ class Options(SamplingOptions, PolicyOptions, BackendOptions):
         "repeat": True, "metavar": "TEXT",
         "help": "an answer option, repeatable: --option 'A. red' --option 'B. blue' (none: an open question)"})
     evidence: list[float] = field(default_factory=list, metadata={
-        "metavar": "SECONDS", "help": "ground-truth intervals as pairs START END ... (seconds; never shown to the model; "
-                                      "drawn in the trace)"})
+        "metavar": "SECONDS",
+        "help": "ground-truth intervals as pairs START END ... (seconds; never shown to the model; drawn in the "
+                "trace)"})
     gold: str | None = field(default=None, metadata={
         "help": "the correct answer if known: an option letter (never shown to the model; gives the correct/wrong "
                 "verdict)"})

@@ -72,7 +72,8 @@ class Options(SamplingOptions, PolicyOptions, BackendOptions):
     cgbench_split: CGBenchSplit | None = field(default=None, metadata={
         "help": "CG-Bench question set: mini (cgbench_mini.json, 3,000 questions: what the paper's tables, lmms-eval "
                 "and VLMEvalKit report) or full (cgbench.json, 12,129); recorded in the run config (default: mini)"})
-    limit: int | None = field(default=None, metadata={"metavar": "N", "help": "only the first N items (count; unset: all)"})
+    limit: int | None = field(default=None, metadata={
+        "metavar": "N", "help": "only the first N items (count; unset: all)"})
     shard: str | None = field(default=None, metadata={
         "help": "this process's share as i/n (0-based), e.g. 0/8 (default: RANK/WORLD_SIZE env, else 0/1)"})
     concurrency: int = field(default=8, metadata={"help": "questions in flight per batched generate call (count)"})
@@ -185,7 +186,8 @@ def run(options: Options) -> int:
 
 
 COMMAND = Leaf(
-    name="eval", help="run a benchmark (Video-MME, LVBench, MLVU, LongVideoBench, MVBench, CG-Bench, needle); resumable",
+    name="eval",
+    help="run a benchmark (Video-MME, LVBench, MLVU, LongVideoBench, MVBench, CG-Bench, needle); resumable",
     description=DESCRIPTION, options=Options, function=run,
     deprecated=(Deprecated("--preset", "prompt_preset", "0.2.0"),),
     shown_defaults={**POLICY_SAMPLING_DEFAULTS,

@@ -193,4 +193,10 @@ def _progress_bar():
     return progress
 
 
-COMMAND = Leaf(name="report", help="summarise an eval run (or compare two): official metric, breakdowns, zoom and cost statistics, explorer", description=DESCRIPTION, options=Options, function=run)
+COMMAND = Leaf(
+    name="report",
+    help="summarise an eval run (or compare two): official metric, breakdowns, zoom and cost statistics, explorer",
+    description=DESCRIPTION,
+    options=Options,
+    function=run,
+)

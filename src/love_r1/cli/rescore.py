@@ -44,4 +44,10 @@ def run(options: Options) -> int:
     return 0
 
 
-COMMAND = Leaf(name="rescore", help="re-score the saved trajectories of a run with another answer extractor (offline)", description=DESCRIPTION, options=Options, function=run)
+COMMAND = Leaf(
+    name="rescore",
+    help="re-score the saved trajectories of a run with another answer extractor (offline)",
+    description=DESCRIPTION,
+    options=Options,
+    function=run,
+)

@@ -128,4 +128,10 @@ def run(options: Options) -> int:
     return 0
 
 
-COMMAND = Leaf(name="sample", help="decode a video's fast view and a zoom clip; print metadata and timings; write contact sheets", description=DESCRIPTION, options=Options, function=run)
+COMMAND = Leaf(
+    name="sample",
+    help="decode a video's fast view and a zoom clip; print metadata and timings; write contact sheets",
+    description=DESCRIPTION,
+    options=Options,
+    function=run,
+)

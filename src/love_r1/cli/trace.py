@@ -90,4 +90,10 @@ def run(options: Options) -> int:
     return 0
 
 
-COMMAND = Leaf(name="trace", help="write the HTML trace page of one item of an eval run (fast view, zoom windows, the frames the model saw)", description=DESCRIPTION, options=Options, function=run)
+COMMAND = Leaf(
+    name="trace",
+    help="write the HTML trace page of one item of an eval run (fast view, zoom windows, the frames the model saw)",
+    description=DESCRIPTION,
+    options=Options,
+    function=run,
+)

@@ -42,10 +42,12 @@ class TrainStage(Command):
         self.help = help
         self.config_class_name = config_class
         self.example = example
-        self.description = (
+        self.description = textwrap.fill(
             f"{help}. Options are the fields of love_r1.train.configs.{config_class}: in --config YAML (keys "
-            "with underscores) or as flags (--field-name value; booleans --flag / --no-flag), flags winning.\n\n"
-            f"  love-r1 train {name} --config configs/{name}/{example}.yaml --output-dir runs/x --learning-rate 2e-5")
+            "with underscores) or as flags (--field-name value; booleans --flag / --no-flag), flags winning.",
+            width=100, break_on_hyphens=False)
+        self.description += (f"\n\n  love-r1 train {name} --config configs/{name}/{example}.yaml "
+                             "--output-dir runs/x --learning-rate 2e-5")
 
     def config_class(self) -> type:
         from love_r1.train import configs

@@ -58,5 +58,11 @@ def _default_sampling():
     return AnswerCotConfig().sampling
 
 
-COMMAND = step_command(name="answer-cot", help="teacher answer CoT from evidence-clip frames, kept when the boxed letter is right (resumable)", description=DESCRIPTION, options=Options, function=run,
-                       sampling=_default_sampling())
+COMMAND = step_command(
+    name="answer-cot",
+    help="teacher answer CoT from evidence-clip frames, kept when the boxed letter is right (resumable)",
+    description=DESCRIPTION,
+    options=Options,
+    function=run,
+    sampling=_default_sampling(),
+)

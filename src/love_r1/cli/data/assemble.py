@@ -71,5 +71,10 @@ def run(options: Options) -> int:
     return 0
 
 
-COMMAND = Leaf(name="assemble", help="build stage-2 CoT SFT records and stage-3 GRPO records (splits by hash of qid)",
-               description=DESCRIPTION, options=Options, function=run)
+COMMAND = Leaf(
+    name="assemble",
+    help="build stage-2 CoT SFT records and stage-3 GRPO records (splits by hash of qid)",
+    description=DESCRIPTION,
+    options=Options,
+    function=run,
+)

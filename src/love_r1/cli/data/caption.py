@@ -59,5 +59,11 @@ def _default_sampling():
     return CaptionConfig().sampling
 
 
-COMMAND = step_command(name="caption", help="caption fixed-length video segments with a VLM (resumable)", description=DESCRIPTION, options=Options, function=run,
-                       sampling=_default_sampling())
+COMMAND = step_command(
+    name="caption",
+    help="caption fixed-length video segments with a VLM (resumable)",
+    description=DESCRIPTION,
+    options=Options,
+    function=run,
+    sampling=_default_sampling(),
+)

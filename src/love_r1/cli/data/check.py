@@ -50,5 +50,10 @@ def run(options: Options) -> int:
     return 1 if manifest.issues else 0
 
 
-COMMAND = Leaf(name="check", help="validate training records (SFT, GRPO or trajectories): videos, intervals, answers",
-               description=DESCRIPTION, options=Options, function=run)
+COMMAND = Leaf(
+    name="check",
+    help="validate training records (SFT, GRPO or trajectories): videos, intervals, answers",
+    description=DESCRIPTION,
+    options=Options,
+    function=run,
+)

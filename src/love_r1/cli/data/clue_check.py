@@ -51,5 +51,11 @@ def _default_sampling():
     return ClueCheckConfig().sampling
 
 
-COMMAND = step_command(name="clue-check", help="strict yes/no check that the evidence clip shows the clue (assemble drops the 'no' items)", description=DESCRIPTION, options=Options, function=run,
-                       sampling=_default_sampling())
+COMMAND = step_command(
+    name="clue-check",
+    help="strict yes/no check that the evidence clip shows the clue (assemble drops the 'no' items)",
+    description=DESCRIPTION,
+    options=Options,
+    function=run,
+    sampling=_default_sampling(),
+)

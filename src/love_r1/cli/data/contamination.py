@@ -96,5 +96,10 @@ def run(options: Options) -> int:
     return 0
 
 
-COMMAND = Leaf(name="contamination", help="report training videos that match evaluation videos by id or by perceptual hash",
-               description=DESCRIPTION, options=Options, function=run)
+COMMAND = Leaf(
+    name="contamination",
+    help="report training videos that match evaluation videos by id or by perceptual hash",
+    description=DESCRIPTION,
+    options=Options,
+    function=run,
+)

@@ -80,7 +80,13 @@ def run(options: Options) -> int:
     return status
 
 
-COMMAND = Leaf(name="mine-hard", help="roll out the current policy K times per item; keep items with mixed success (the RL-hard set)", description=DESCRIPTION, options=Options, function=run,
-               deprecated=(*DEPRECATED_FLAGS, Deprecated("--preset", "policy_preset", "0.2.0"),
-                           Deprecated("--num-samples", "num_rollouts", "0.2.0")),
-               shown_defaults={**sampling_defaults(_DEFAULT_SAMPLING), "policy_preset": "reference"})
+COMMAND = Leaf(
+    name="mine-hard",
+    help="roll out the current policy K times per item; keep items with mixed success (the RL-hard set)",
+    description=DESCRIPTION,
+    options=Options,
+    function=run,
+    deprecated=(*DEPRECATED_FLAGS, Deprecated("--preset", "policy_preset", "0.2.0"),
+                Deprecated("--num-samples", "num_rollouts", "0.2.0")),
+    shown_defaults={**sampling_defaults(_DEFAULT_SAMPLING), "policy_preset": "reference"},
+)

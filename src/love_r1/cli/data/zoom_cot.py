@@ -62,5 +62,11 @@ def _default_sampling():
     return ZoomCotConfig().sampling
 
 
-COMMAND = step_command(name="zoom-cot", help="teacher zoom CoT ending in \\boxed{[s, e]}, kept when it overlaps the evidence (resumable)", description=DESCRIPTION, options=Options, function=run,
-                       sampling=_default_sampling())
+COMMAND = step_command(
+    name="zoom-cot",
+    help="teacher zoom CoT ending in \boxed{[s, e]}, kept when it overlaps the evidence (resumable)",
+    description=DESCRIPTION,
+    options=Options,
+    function=run,
+    sampling=_default_sampling(),
+)
