@@ -90,13 +90,17 @@ def _choice_sources() -> dict[str, tuple]:
     from love_r1.eval.extract import EXTRACTOR_MODES
     from love_r1.eval.probes import PROBES
     from love_r1.eval.subtitles import SUBTITLE_MODES
+    from love_r1.synth import TINY_MODEL_TYPES
     from love_r1.synth._encode import Codec, Rotation
-    from love_r1.synth._tiny_model import TINY_MODEL_TYPES, TinyModelSize
+    from love_r1.synth._tiny_model import TinyModelSize
     from love_r1.time_base import TIME_BASES
     from love_r1.video import Decoder
     from love_r1.video._reader import Mode
 
-    assert sorted(get_args(PresetName)) == ZoomPolicy.preset_names()  # every policy preset, nothing else
+    for name in get_args(PresetName):  # every policy preset exists, and nothing else
+        assert ZoomPolicy.preset(name).name == name
+    with pytest.raises(ValueError, match="must be one of"):
+        ZoomPolicy.preset("nope")
     assert set(TINY_MODEL_TYPES) == set(supported_model_types())  # a tiny checkpoint of every supported family
     return {
         "backend": get_args(BackendKind), "position_rule": get_args(PositionRule), "video_mode": get_args(VideoMode),

@@ -129,7 +129,7 @@ def test_sampling_and_policy_flags_are_recorded_and_hashed_only_when_set(needle_
     assert plain.config["policy"]["sampling"]["max_new_tokens"] == 2048
     assert sampled.config["policy"]["sampling"]["max_new_tokens"] == 64
     assert sampled.config["policy"]["sampling"]["temperature"] == 0.5
-    assert sampled.config["policy"]["slow_max_frames"] == 8
+    assert sampled.config["policy"]["clip_max_frames"] == 8
     assert plain.config_hash != sampled.config_hash
     uniform = [*base, "--method", "uniform", "--num-frames", "4"]
     assert main([*uniform, "--out", str(tmp_path / "u")]) == 0

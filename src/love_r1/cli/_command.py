@@ -29,6 +29,7 @@ from typing import Any
 
 from love_r1.cli._args import Deprecated, add_dataclass_arguments, parse_into
 from love_r1.cli._errors import CliError
+from love_r1.errors import DataError
 
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a process the pipe's reader stopped
@@ -203,10 +204,10 @@ def _run(commands: Sequence[Command], argv: list[str], *, description: str, vers
         _flush_quietly()
         print(f"error: {error} (-v shows the traceback)", file=sys.stderr)
         return 2
-    except CliError as error:
+    except (CliError, DataError) as error:  # bad input, or a bad data file (named with field, value and a hint)
         _flush_quietly()
         print(f"error: {error}", file=sys.stderr)
-        return error.status
+        return error.status if isinstance(error, CliError) else 2
 
 
 def _flush_quietly() -> None:

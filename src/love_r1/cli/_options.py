@@ -180,11 +180,9 @@ class PolicyOptions(PolicyPresetOption):
                                      "200704, doubled below 60 s)"})
 
     def frame_budgets(self) -> dict[str, int]:
-        """The frame-budget flags given, as ``ZoomPolicy`` fields."""
-        fields = {"fast_max_frames": "fast_max_frames", "fast_pixels_per_frame": "fast_pixels_per_frame",
-                  "clip_max_frames": "slow_max_frames", "clip_pixels_per_frame": "slow_pixels_per_frame"}
-        return {policy_field: getattr(self, name) for name, policy_field in fields.items()
-                if getattr(self, name) is not None}
+        """The frame-budget flags given (``ZoomPolicy`` fields of the same names)."""
+        names = ("fast_max_frames", "fast_pixels_per_frame", "clip_max_frames", "clip_pixels_per_frame")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
     def policy(self, *, default_preset: str = "reference", sampling: SamplingOptions | None = None) -> ZoomPolicy:
         """The ``ZoomPolicy`` these options describe (``ValueError`` naming a bad value)."""
@@ -218,7 +216,7 @@ def describe_policy(policy: Any) -> str:
     """The policy line of the header: preset, step limit, frame caps and the time base."""
     steps = "step" if policy.max_free_steps == 1 else "steps"
     return (f"{policy.name}: up to {policy.max_free_steps} free {steps}, fast view <= {policy.fast_max_frames} frames, "
-            f"zoom clips <= {policy.slow_max_frames} frames; time base {policy.time_base}")
+            f"zoom clips <= {policy.clip_max_frames} frames; time base {policy.time_base}")
 
 
 POLICY_SAMPLING_DEFAULTS = sampling_defaults(SamplingParams(max_new_tokens=2048))  # ZoomPolicy's, the reference's

@@ -254,8 +254,8 @@ def _run_episode(options: Options, *, reader: Any, question: str, choices: tuple
 
 
 def _write_json(options: Options, data: dict[str, Any], *, policy: Any, backend: Any) -> None:
-    from love_r1._provenance import collect_provenance
     from love_r1.cli._backends import backend_settings
+    from love_r1.eval.store import collect_provenance
 
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(options).items()}
     record = dict(data)

@@ -30,7 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from love_r1._provenance import collect_provenance
 from love_r1.backends import Backend
 from love_r1.eval.benchmarks import Benchmark
 from love_r1.eval.config import EvalConfig, run_config, select_samples
@@ -38,7 +37,7 @@ from love_r1.eval.extract import extract_choice
 from love_r1.eval.methods import MethodRun, run_method
 from love_r1.eval.preflight import PreflightReport, preflight
 from love_r1.eval.records import DATA_ERROR, Sample, order_by_video
-from love_r1.eval.store import RunStore, config_hash, finished_in_run, shard_db_name
+from love_r1.eval.store import RunStore, collect_provenance, config_hash, finished_in_run, shard_db_name
 from love_r1.eval.subtitles import SubtitleProvider
 
 logger = logging.getLogger(__name__)

@@ -198,6 +198,34 @@ class RunStore:
                                     f"{error}); {self._hint}", path=self.path) from None
 
 
+# the packages whose versions shape a run's results
+PROVENANCE_PACKAGES = ("love-r1", "torch", "transformers", "vllm", "openai", "av", "numpy", "pillow")
+
+
+def collect_provenance() -> dict[str, Any]:
+    """What a run was made with: installed versions of :data:`PROVENANCE_PACKAGES` (absent ones left out), Python,
+    platform, the timestamp overlay's font and (when torch is loaded and sees one) the GPU name. Recorded by
+    ``evaluate`` for every (re)start of a run and by ``love-r1 ask --json``; nothing is imported to find a version."""
+    import platform
+    import sys
+    from importlib import metadata
+
+    from love_r1.video import OVERLAY_FONT_NAME
+
+    versions = {}
+    for name in PROVENANCE_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    info: dict[str, Any] = {"versions": versions, "python": sys.version.split()[0], "platform": platform.platform(),
+                            "overlay_font": OVERLAY_FONT_NAME}
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
 def db_files(run_dir: str | Path) -> list[Path]:
     return sorted(Path(run_dir).glob("results*.sqlite"))
 
@@ -405,6 +433,6 @@ def check_run_stores(run_dir: str | Path, *, shard_index: int, num_shards: int,
 
 __all__ = [
     "ItemRow", "RebuildReport", "RunData", "RunStore", "StoreDamagedError", "StoreError", "StoreLockedError",
-    "check_run_stores", "config_hash", "db_files", "export_jsonl", "finished_in_run", "read_run",
+    "check_run_stores", "collect_provenance", "config_hash", "db_files", "export_jsonl", "finished_in_run", "read_run",
     "rebuild_store", "shard_db_name",
 ]
