@@ -234,6 +234,8 @@ def check_flags(argv: list[str]) -> str | None:
         return None
     flags = _known_flags([c.name for c in path])
     for token in argv:
+        if token == "--":
+            break  # what follows is not an option of the command (the old train field separator)
         if token.startswith("--") and len(token) > 2 and not token.startswith("---"):
             name = token.split("=", 1)[0]
             if name not in flags:
