@@ -250,13 +250,14 @@ def _known_flags(path: list[str]) -> set[str]:
     key = tuple(path)
     if key not in _FLAGS:
         import love_r1.cli as cli
+        from love_r1.cli._command import iter_leaves
 
         parser = cli.build_parser(path)
         for name in path:
             sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
             parser = sub.choices[name]
         flags = {s for a in parser._actions if a.help != argparse.SUPPRESS for s in a.option_strings}
-        command = dict(_leaves(cli.commands()))[key]
+        command = dict(iter_leaves(cli.commands()))[key]
         if command.accepts_extra_args:  # the training stages: their config fields
             cls = command.config_class()
             import dataclasses
@@ -270,15 +271,6 @@ def _known_flags(path: list[str]) -> set[str]:
             del dataclasses
         _FLAGS[key] = flags
     return _FLAGS[key]
-
-
-def _leaves(commands, prefix=()):
-    for command in commands:
-        path = (*prefix, command.name)
-        if command.subcommands:
-            yield from _leaves(command.subcommands, path)
-        else:
-            yield path, command
 
 
 def static_problems(paths: list[Path]) -> list[str]:

@@ -16,6 +16,7 @@ from love_r1.cli.data._shared import (
     step_command,
     video_root_of,
 )
+from love_r1.data import AnswerCotConfig
 
 DESCRIPTION = """A vision teacher (e.g. GPT-4o) sees frames of the first evidence interval +- --pad-seconds
 and the question with the correct letter as a hint, and writes answer reasoning ending in
@@ -52,17 +53,11 @@ def run(options: Options) -> int:
                           call_config=config.call_config(), total=None, run_step=run_step, report=report)
 
 
-def _default_sampling():
-    from love_r1.data import AnswerCotConfig
-
-    return AnswerCotConfig().sampling
-
-
 COMMAND = step_command(
     name="answer-cot",
     help="teacher answer CoT from evidence-clip frames, kept when the boxed letter is right (resumable)",
     description=DESCRIPTION,
     options=Options,
     function=run,
-    sampling=_default_sampling(),
+    sampling=AnswerCotConfig().sampling,
 )

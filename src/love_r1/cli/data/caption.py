@@ -14,6 +14,7 @@ from love_r1.cli.data._shared import (
     step_command,
     video_root_of,
 )
+from love_r1.data import CaptionConfig
 
 DESCRIPTION = """Caption every --segment-seconds segment of each video named in the annotations.
 Each caption is stored as soon as it is made (W/store.sqlite); re-running skips stored ones.
@@ -53,17 +54,11 @@ def run(options: Options) -> int:
                           call_config=config.to_dict(), total=None, run_step=run_step, report=report)
 
 
-def _default_sampling():
-    from love_r1.data import CaptionConfig
-
-    return CaptionConfig().sampling
-
-
 COMMAND = step_command(
     name="caption",
     help="caption fixed-length video segments with a VLM (resumable)",
     description=DESCRIPTION,
     options=Options,
     function=run,
-    sampling=_default_sampling(),
+    sampling=CaptionConfig().sampling,
 )

@@ -16,6 +16,7 @@ from love_r1.cli.data._shared import (
     step_command,
     video_root_of,
 )
+from love_r1.data import ClueCheckConfig
 
 DESCRIPTION = """A vision teacher sees frames of the first evidence interval +- --pad-seconds, the question
 and the correct answer, and must reply Yes or No first. Anything else is recorded as
@@ -29,7 +30,7 @@ class Options(ClipOptions, ModelStepOptions):
 
 
 def run(options: Options) -> int:
-    from love_r1.data import ClueCheckConfig, export_clue_check, run_clue_check
+    from love_r1.data import export_clue_check, run_clue_check
 
     items = load_work_items(options)
     with option_errors():
@@ -45,17 +46,11 @@ def run(options: Options) -> int:
                           call_config=config.call_config(), total=len(items), run_step=run_step, report=report)
 
 
-def _default_sampling():
-    from love_r1.data import ClueCheckConfig
-
-    return ClueCheckConfig().sampling
-
-
 COMMAND = step_command(
     name="clue-check",
     help="strict yes/no check that the evidence clip shows the clue (assemble drops the 'no' items)",
     description=DESCRIPTION,
     options=Options,
     function=run,
-    sampling=_default_sampling(),
+    sampling=ClueCheckConfig().sampling,
 )

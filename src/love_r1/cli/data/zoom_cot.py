@@ -15,6 +15,7 @@ from love_r1.cli.data._shared import (
     run_model_step,
     step_command,
 )
+from love_r1.data import ZoomCotConfig
 
 DESCRIPTION = """A text-only teacher (e.g. Gemini or GPT-4o behind an OpenAI-compatible endpoint) reads
 the segment captions (step caption) and the question, and writes zoom reasoning ending in
@@ -56,17 +57,11 @@ def run(options: Options) -> int:
                           call_config=config.call_config(), total=None, run_step=run_step, report=report)
 
 
-def _default_sampling():
-    from love_r1.data import ZoomCotConfig
-
-    return ZoomCotConfig().sampling
-
-
 COMMAND = step_command(
     name="zoom-cot",
     help="teacher zoom CoT ending in \boxed{[s, e]}, kept when it overlaps the evidence (resumable)",
     description=DESCRIPTION,
     options=Options,
     function=run,
-    sampling=_default_sampling(),
+    sampling=ZoomCotConfig().sampling,
 )
