@@ -48,13 +48,15 @@ def test_record_errors_become_issues_of_their_line(tmp_path):
 
 
 def test_the_command_line_exits_2_on_a_data_error(monkeypatch, capsys):
+    import dataclasses
+
     from love_r1 import cli
     from love_r1.cli import sample
 
     def broken(options):
         raise RecordError("must be a string", field="problem", value=3)
 
-    monkeypatch.setattr(sample, "run", broken)
+    monkeypatch.setattr(sample, "COMMAND", dataclasses.replace(sample.COMMAND, function=broken))
     assert cli.main(["sample", "any.mp4"]) == 2
     assert capsys.readouterr().err.strip() == "error: problem must be a string; got 3"
 
