@@ -134,18 +134,20 @@ def run_jobs(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         queue = list(reversed(batches))
         running: set[Future] = set()
+        finished: set[Future] = set()  # done but not collected yet
         try:
             while (queue and failure is None) or running:
                 while queue and failure is None and len(running) < workers:
                     batch = queue.pop()
                     running.add(pool.submit(_run_batch, backend, batch))
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    collect(future)
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                while finished:
+                    collect(finished.pop())
         except BaseException:
-            # Ctrl-C or a bug: keep the replies already paid for, then re-raise
-            for future in wait(running).done:
-                with contextlib.suppress(Exception):
+            # Ctrl-C or a bug: keep the replies already paid for (finished beside the failing one, or still
+            # running), then re-raise
+            for future in finished | wait(running).done:
+                with contextlib.suppress(BaseException):
                     collect(future)
             raise
     if failure is not None:
