@@ -180,3 +180,16 @@ def test_package_data_globs_match_the_files_shipped():
         covered |= matched
     data_files = {p for p in SRC.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")}
     assert data_files - covered == set(), "add these files' folder to package-data in pyproject.toml"
+
+
+def test_no_string_in_the_package_holds_a_stray_control_character():
+    """A backslash escape slipped into a normal string (``"\\boxed"`` is a backspace plus "oxed") shows up
+    garbled in help texts and prompts: only newline, tab and carriage return may appear."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                bad = sorted({repr(c) for c in node.value if ord(c) < 32 and c not in "\n\t\r"})
+                if bad:
+                    found.append(f"{path.relative_to(SRC)}:{node.lineno} {', '.join(bad)}")
+    assert found == []

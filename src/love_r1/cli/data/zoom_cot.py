@@ -59,7 +59,7 @@ def run(options: Options) -> int:
 
 COMMAND = step_command(
     name="zoom-cot",
-    help="teacher zoom CoT ending in \boxed{[s, e]}, kept when it overlaps the evidence (resumable)",
+    help="teacher zoom CoT ending in \\boxed{[s, e]}, kept when it overlaps the evidence (resumable)",
     description=DESCRIPTION,
     options=Options,
     function=run,
