@@ -97,6 +97,29 @@ def test_policy_unknown_preset_and_fields():
         ZoomPolicy.from_dict({"bogus": 1})
 
 
+def test_policy_sampler_arguments_are_the_samplers_parameters():
+    """The one spelling of a policy's fast view and zoom clip (loop, stage 1, eval prefetch, trace pages)."""
+    import inspect
+
+    from love_r1.video import sample_clip, sample_fast_view
+
+    policy = ZoomPolicy.preset("mlvu", time_base="index", overlay=False)
+    fast = policy.fast_view_arguments()
+    assert set(fast) <= set(inspect.signature(sample_fast_view).parameters)
+    assert fast == {"max_frames": 384, "frames_per_second": 2.0, "pixels_per_frame": 64 * 28 * 28,
+                    "short_video_seconds": 60.0, "short_video_factor": 2, "overlay": False, "time_base": "index"}
+    fixed_short = policy.clip_arguments(duration_seconds=59.9)
+    assert set(fixed_short) <= set(inspect.signature(sample_clip).parameters)
+    assert (fixed_short["max_frames"], fixed_short["pixels_per_frame"], fixed_short["resolution_factor"]) == \
+        (32, 256 * 28 * 28, 2)  # the 60 s rule doubles the budget
+    assert policy.clip_arguments(duration_seconds=60.0)["resolution_factor"] == 1
+    planned = policy.clip_arguments(duration_seconds=30.0, num_frames=6, pixels_per_frame=300 * 28 * 28)
+    assert (planned["max_frames"], planned["pixels_per_frame"], planned["resolution_factor"]) == (6, 300 * 28 * 28, 1)
+    assert planned["time_base"] == "index" and planned["overlay"] is False
+    with pytest.raises(ValueError, match="both num_frames and pixels_per_frame"):
+        policy.clip_arguments(duration_seconds=30.0, num_frames=6)
+
+
 def _request(clips, prefix=""):
     msgs = build_messages(
         fast_view=_frames(), clips=clips, duration_seconds=321.5,

@@ -236,11 +236,7 @@ class _Run:
         )
         began = time.perf_counter()
         cached = frames_from_cache(self.reader)
-        fast = ops.sample_fast_view(
-            self.reader, max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
-            pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
-            short_video_factor=policy.short_video_factor, overlay=policy.overlay, **self.video_kwargs(),
-        )
+        fast = ops.sample_fast_view(self.reader, **policy.fast_view_arguments(), window=self.task.window)
         self.episode.ledger.add_decode(num_frames=len(fast), seconds=time.perf_counter() - began,
                                        num_cached=frames_from_cache(self.reader) - cached)
         self.fast_view = fast
@@ -249,10 +245,6 @@ class _Run:
             num_frames=fast.num_frames, width=fast.width, height=fast.height, sample_fps=fast.sample_fps,
             timestamps_seconds=tuple(float(t) for t in fast.timestamps_seconds),
         )
-
-    def video_kwargs(self) -> dict[str, Any]:
-        """The time base and window every sampler call of this episode uses."""
-        return {"time_base": self.policy.time_base, "window": self.task.window}
 
     def _clip(self, interval: Interval, ops: _VideoOps) -> Frames:
         key = (interval.start_seconds, interval.end_seconds)
@@ -263,18 +255,12 @@ class _Run:
             began = time.perf_counter()
             cached = frames_from_cache(self.reader)
             if plan is None:
-                frames = ops.sample_clip(
-                    self.reader, interval.start_seconds, interval.end_seconds, max_frames=policy.clip_max_frames,
-                    frames_per_second=policy.frames_per_second, pixels_per_frame=policy.clip_pixels_per_frame,
-                    resolution_factor=policy.resolution_factor(self.duration_seconds), overlay=policy.overlay,
-                    **self.video_kwargs(),
-                )
+                arguments = policy.clip_arguments(duration_seconds=self.duration_seconds)
             else:  # planned: exactly plan.num_frames (<= int(fps * length)) at plan.pixels_per_frame
-                frames = ops.sample_clip(
-                    self.reader, interval.start_seconds, interval.end_seconds, max_frames=plan.num_frames,
-                    frames_per_second=policy.frames_per_second, pixels_per_frame=plan.pixels_per_frame,
-                    resolution_factor=1, overlay=policy.overlay, **self.video_kwargs(),
-                )
+                arguments = policy.clip_arguments(duration_seconds=self.duration_seconds, num_frames=plan.num_frames,
+                                                  pixels_per_frame=plan.pixels_per_frame)
+            frames = ops.sample_clip(self.reader, interval.start_seconds, interval.end_seconds, **arguments,
+                                     window=self.task.window)
             self.episode.ledger.add_decode(num_frames=len(frames), seconds=time.perf_counter() - began,
                                            num_cached=frames_from_cache(self.reader) - cached)
             self.clip_frames[key] = frames

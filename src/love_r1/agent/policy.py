@@ -203,6 +203,31 @@ class ZoomPolicy:
         """Length in seconds that short intervals are widened to: ``min(30, D/8)`` by default."""
         return min(self.min_length_seconds, duration_seconds * self.min_length_fraction)
 
+    def fast_view_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`love_r1.video.sample_fast_view` for this policy (the task adds its
+        ``window``). Every caller that must decode the loop's exact fast view (the loop, the stage-1 path, the
+        eval prefetch, whose frames the loop then takes from the cache) uses these."""
+        return {"max_frames": self.fast_max_frames, "frames_per_second": self.frames_per_second,
+                "pixels_per_frame": self.fast_pixels_per_frame, "short_video_seconds": self.short_video_seconds,
+                "short_video_factor": self.short_video_factor, "overlay": self.overlay, "time_base": self.time_base}
+
+    def clip_arguments(self, *, duration_seconds: float, num_frames: int | None = None,
+                       pixels_per_frame: int | None = None) -> dict[str, Any]:
+        """The keyword arguments of :func:`love_r1.video.sample_clip` (after the interval; the task adds its
+        ``window``) for a zoom clip of a video of ``duration_seconds``: the reference's fixed clip
+        (``clip_max_frames`` at ``clip_pixels_per_frame`` times the 60 s factor), or, for a clip planned under
+        a token budget, exactly ``num_frames`` at ``pixels_per_frame`` (both given)."""
+        if (num_frames is None) != (pixels_per_frame is None):
+            raise ValueError(f"a planned clip needs both num_frames and pixels_per_frame; got num_frames="
+                             f"{num_frames!r}, pixels_per_frame={pixels_per_frame!r}")
+        if num_frames is None:
+            frames, pixels, factor = self.clip_max_frames, self.clip_pixels_per_frame, \
+                self.resolution_factor(duration_seconds)
+        else:
+            frames, pixels, factor = int(num_frames), int(pixels_per_frame), 1
+        return {"max_frames": frames, "frames_per_second": self.frames_per_second, "pixels_per_frame": pixels,
+                "resolution_factor": factor, "overlay": self.overlay, "time_base": self.time_base}
+
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["sampling"] = dataclasses.asdict(self.sampling)

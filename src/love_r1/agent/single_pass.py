@@ -77,8 +77,7 @@ def answer_of(text: str) -> str:
 def _prepare(task: EpisodeTask, policy: ZoomPolicy, reader: Any, ops: _VideoOps,
              episode: Episode) -> tuple[GenerationRequest, Interval]:
     meta = reader.metadata
-    video_kwargs = {"time_base": policy.time_base, "window": task.window}
-    line = ops.timeline(reader, **video_kwargs)
+    line = ops.timeline(reader, time_base=policy.time_base, window=task.window)
     duration = line.duration_seconds
     if duration is None or not duration > 0:
         raise ValueError(f"video {task.video_path} has no usable duration ({duration!r} seconds)")
@@ -90,17 +89,10 @@ def _prepare(task: EpisodeTask, policy: ZoomPolicy, reader: Any, ops: _VideoOps,
     )
     began = time.perf_counter()
     cached = frames_from_cache(reader)
-    fast = ops.sample_fast_view(
-        reader, max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
-        pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
-        short_video_factor=policy.short_video_factor, overlay=policy.overlay, **video_kwargs,
-    )
+    fast = ops.sample_fast_view(reader, **policy.fast_view_arguments(), window=task.window)
     interval = whole_video_clip(duration)
-    slow = ops.sample_clip(
-        reader, interval.start_seconds, interval.end_seconds, max_frames=policy.clip_max_frames,
-        frames_per_second=policy.frames_per_second, pixels_per_frame=policy.clip_pixels_per_frame,
-        resolution_factor=policy.resolution_factor(duration), overlay=policy.overlay, **video_kwargs,
-    )
+    slow = ops.sample_clip(reader, interval.start_seconds, interval.end_seconds,
+                           **policy.clip_arguments(duration_seconds=duration), window=task.window)
     episode.ledger.add_decode(num_frames=len(fast) + len(slow), seconds=time.perf_counter() - began,
                               num_cached=frames_from_cache(reader) - cached)
     episode.fast_view = FastViewInfo(num_frames=fast.num_frames, width=fast.width, height=fast.height,

@@ -149,19 +149,17 @@ def _clip_frames(reader: Any, episode: dict[str, Any], *, duration_seconds: floa
 
     policy = ZoomPolicy.from_dict(dict(episode.get("policy") or {}))
     window = (episode.get("video") or {}).get("window")
-    timing = {"time_base": policy.time_base, "window": Interval(float(window[0]), float(window[1])) if window else None}
+    window = Interval(float(window[0]), float(window[1])) if window else None
     plans = _clip_plans(episode)
     out = []
     for interval, _ in shown_clips(episode):
         plan = plans.get(interval)
         if plan is None:  # the reference's fixed clip (the agent loop and the stage-1 path alike)
-            kwargs = {"max_frames": policy.clip_max_frames, "pixels_per_frame": policy.clip_pixels_per_frame,
-                      "resolution_factor": policy.resolution_factor(duration_seconds)}
+            arguments = policy.clip_arguments(duration_seconds=duration_seconds)
         else:
-            kwargs = {"max_frames": int(plan["num_frames"]), "pixels_per_frame": int(plan["pixels_per_frame"]),
-                      "resolution_factor": 1}
-        frames = sample_clip(reader, interval[0], interval[1], frames_per_second=policy.frames_per_second,
-                             overlay=policy.overlay, **kwargs, **timing)
+            arguments = policy.clip_arguments(duration_seconds=duration_seconds, num_frames=int(plan["num_frames"]),
+                                              pixels_per_frame=int(plan["pixels_per_frame"]))
+        frames = sample_clip(reader, interval[0], interval[1], **arguments, window=window)
         chosen = _even_subset(frames.num_frames, max_frames_per_clip)
         pictures = tuple(Picture(float(frames.timestamps_seconds[i]), _jpeg(frames.data[i], width=CLIP_FRAME_WIDTH))
                          for i in chosen)

@@ -124,13 +124,6 @@ def samplers(visual: bool) -> tuple[Callable[..., Any], Callable[..., Any]]:
     return blank_sampler(sample_fast_view), blank_sampler(sample_clip)
 
 
-def fast_view_kwargs(policy: ZoomPolicy) -> dict[str, Any]:
-    """The fast-view sampling arguments of ``policy`` (what the loop passes, so prefetched frames are reused)."""
-    return dict(max_frames=policy.fast_max_frames, frames_per_second=policy.frames_per_second,
-                pixels_per_frame=policy.fast_pixels_per_frame, short_video_seconds=policy.short_video_seconds,
-                short_video_factor=policy.short_video_factor, overlay=policy.overlay, time_base=policy.time_base)
-
-
 @dataclass(frozen=True)
 class VideoAccess:
     """The video side of a loop method: a cached opener, the (possibly blacked-out) samplers and a prefetcher
@@ -156,7 +149,7 @@ def video_access(run: MethodRun, *, lookahead: int,
     def job(key: PrefetchKey) -> None:
         path, window = key
         with opener(path) as reader:
-            sample_fast_view(reader, window=window, **fast_view_kwargs(run.policy))
+            sample_fast_view(reader, **run.policy.fast_view_arguments(), window=window)  # the loop's arguments
             if also is not None:
                 also(reader, sample_clip, window)
 

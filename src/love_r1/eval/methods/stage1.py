@@ -19,10 +19,8 @@ def run_stage1(run: MethodRun) -> None:
     def whole_clip(reader: Any, sample_clip: Callable[..., Any], window: Interval | None) -> None:  # prefetched
         duration = float(timeline(reader, time_base=policy.time_base, window=window).duration_seconds)
         clip = whole_video_clip(duration)
-        sample_clip(reader, clip.start_seconds, clip.end_seconds, max_frames=policy.clip_max_frames,
-                    frames_per_second=policy.frames_per_second, pixels_per_frame=policy.clip_pixels_per_frame,
-                    resolution_factor=policy.resolution_factor(duration), overlay=policy.overlay,
-                    time_base=policy.time_base, window=window)
+        sample_clip(reader, clip.start_seconds, clip.end_seconds, **policy.clip_arguments(duration_seconds=duration),
+                    window=window)
 
     video = video_access(run, lookahead=run.config.prefetch_workers + run.config.concurrency, also=whole_clip)
     try:
