@@ -14,12 +14,12 @@ from love_r1.train._rollout import (
     is_zoom,
     loss_scale,
     num_updates,
-    requested_zoom,
     rollout_record_indices,
     rollout_seed,
     start_clips,
     step2_clips,
 )
+from love_r1.train.rewards import zoom_interval
 
 Z = "I need to zoom in on the video.\n\n"
 A = "I get the answer.\n\n"
@@ -72,7 +72,8 @@ def test_reference_start_clips_are_rounded():
 def test_zoom_detection_for_the_mask_rule():
     assert is_zoom(Z + "\\boxed{[1, 5]}") and is_zoom("\\boxed{[1, 5]}") and not is_zoom(A + "\\boxed{B}")
     assert is_zoom(Z + "no box", compat=True) and not is_zoom("\\boxed{[1, 5]}", compat=True)
-    assert requested_zoom(Z + "\\boxed{[5, 1]}") == (1.0, 5.0)  # reordered, as inference reads it
+    assert zoom_interval(Z + "\\boxed{[5, 1]}") == Interval(1.0, 5.0)  # reordered, as inference reads it
+    assert is_zoom(Z + "\\boxed{[-5, 10]}")  # a zoom outside the video is still a zoom (it masks the rollout)
 
 
 _PIECES = ["\\boxed{", "}", "[", "]", "(", ")", ",", " ", "-", "5", "12", "1e9", "1e400", "nan", "inf", "-inf",

@@ -47,50 +47,28 @@ def _finite(*values: Any) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
 
 
-def requested_zoom(reply: str, *, compat: bool = False) -> tuple[float, float] | None:
-    """The ``(start, end)`` seconds a reply asks to zoom into (``start <= end``), or ``None``. Never raises."""
-    from love_r1.agent.grammar import BOX_OPEN, parse_interval, parse_reply
-
-    if not isinstance(reply, str):
-        return None
-    if not compat:
-        parsed = parse_reply(reply)
-        if parsed.kind != "zoom" or not _finite(parsed.start_seconds, parsed.end_seconds):
-            return None
-        return float(parsed.start_seconds), float(parsed.end_seconds)  # type: ignore[arg-type]
-    if not reply.startswith(constants.ZOOM_PREFIX) or BOX_OPEN not in reply:
-        return None
-    content = reply.split(BOX_OPEN, 1)[1].split("}", 1)[0]  # the reference: first box, up to the first "}"
-    if not (content.startswith("[") and content.endswith("]")):
-        return None
-    parsed_interval = parse_interval(content, strict=True)
-    if isinstance(parsed_interval, str):
-        return None
-    start, end, _ = parsed_interval
-    return (float(start), float(end)) if _finite(start, end) else None
-
-
 def is_zoom(reply: str, *, compat: bool = False) -> bool:
     """Whether a reply is a zoom request (a second QA zoom masks its rollout). Never raises.
 
-    Default: the last box holds a readable interval. ``compat``: the reply starts with the zoom phrase.
+    Default: the reply grammar reads a zoom (the last box holds an interval, even one outside the video).
+    ``compat``: the reply starts with the zoom phrase.
     """
     if not isinstance(reply, str):
         return False
     if compat:
         return reply.startswith(constants.ZOOM_PREFIX)
-    return requested_zoom(reply) is not None
+    from love_r1.agent.grammar import parse_reply
+
+    return parse_reply(reply).kind == "zoom"
 
 
-def valid_zoom(start_seconds: float, end_seconds: float, *, duration_seconds: float, clips: Sequence[Interval],
-               rules: ZoomRules) -> bool:
-    """The reward's zoom rule (``rewards.zoom_is_valid``) on raw numbers: non-finite or negative is invalid."""
+def valid_zoom(interval: Interval, *, duration_seconds: float, clips: Sequence[Interval], rules: ZoomRules) -> bool:
+    """The reward's zoom rule (``rewards.zoom_is_valid``) under ``rules``; a non-finite duration is invalid."""
     from love_r1.train import rewards
 
-    if not _finite(start_seconds, end_seconds, duration_seconds) or not 0 <= start_seconds <= end_seconds:
+    if not _finite(duration_seconds):
         return False
-    return rewards.zoom_is_valid(Interval(float(start_seconds), float(end_seconds)), duration_seconds=duration_seconds,
-                                 clips=clips, **dataclasses.asdict(rules))
+    return rewards.zoom_is_valid(interval, duration_seconds=duration_seconds, clips=clips, **dataclasses.asdict(rules))
 
 
 def start_clips(intervals: Sequence[Interval], *, compat: bool = False) -> tuple[Interval, ...]:
@@ -107,13 +85,13 @@ def start_clips(intervals: Sequence[Interval], *, compat: bool = False) -> tuple
 def step2_clips(*, reply: str, clips: Sequence[Interval], duration_seconds: float, rules: ZoomRules,
                 compat: bool = False) -> tuple[Interval, ...]:
     """The clips of a QA rollout's step-2 prompt after step-1 ``reply`` (see the module docstring). Never raises."""
+    from love_r1.train.rewards import zoom_interval
+
     clips = tuple(clips)
-    requested = requested_zoom(reply, compat=compat)
-    if requested is None:
+    requested = zoom_interval(reply, compat=compat)  # the reward's reading: the same zoom is scored and shown
+    if requested is None or not valid_zoom(requested, duration_seconds=duration_seconds, clips=clips, rules=rules):
         return () if compat and is_zoom(reply, compat=True) else clips
-    start, end = requested
-    if not valid_zoom(start, end, duration_seconds=duration_seconds, clips=clips, rules=rules):
-        return () if compat else clips
+    start, end = requested.start_seconds, requested.end_seconds
     if not compat:
         end = min(end, duration_seconds)
         start = min(start, end)
@@ -204,6 +182,6 @@ def loss_scale(*, num_processes: int, micro_batches: int) -> float:
 
 
 __all__ = [
-    "UpdatePlan", "ZoomRules", "is_zoom", "loss_scale", "num_updates", "requested_zoom", "rollout_record_indices",
+    "UpdatePlan", "ZoomRules", "is_zoom", "loss_scale", "num_updates", "rollout_record_indices",
     "rollout_seed", "start_clips", "step2_clips", "valid_zoom",
 ]
