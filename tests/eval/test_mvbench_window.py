@@ -110,6 +110,11 @@ def test_other_methods_honour_the_window(tmp_path, method):
     frames = [p.frames for p in request.messages[-1].content if isinstance(p, VideoPart)]
     assert frames and all(f.frame_indices.min() >= 333 and f.frame_indices.max() <= 588 for f in frames)
     assert all(f.timestamps_seconds[0] == 0.0 for f in frames)
+    # the episode records the window's D and frames (the cut's 256 frames at 30 fps), as the zoom loop does
+    video = next(row.episode["video"] for row in read_run(tmp_path / "run", config_hash_=key).items
+                 if row.qid == "action_sequence_0")
+    assert video["window"] == [11.1, 19.6] and video["num_frames"] == 256
+    assert video["duration_seconds"] == pytest.approx(256 / 30.0, abs=1e-9)
 
 
 @pytest.mark.parametrize("method", ["zoom", "stage1", "uniform"])

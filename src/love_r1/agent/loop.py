@@ -218,7 +218,6 @@ class _Run:
     def start(self, ops: _VideoOps) -> None:
         """Open the video and decode the fast view (once per episode)."""
         self.reader = self.stack.enter_context(ops.open_video(self.task.video_path))
-        meta = self.reader.metadata
         policy = self.policy
         line = ops.timeline(self.reader, time_base=policy.time_base, window=self.task.window)
         duration = line.duration_seconds
@@ -228,12 +227,7 @@ class _Run:
         skip = policy.skip_zoom_below_seconds
         if skip is not None and self.duration_seconds < skip and self.forced_reason is None:
             self.forced_reason = "short_video"
-        self.episode.video = VideoInfo(
-            path=str(self.task.video_path), duration_seconds=self.duration_seconds,
-            fps=float(getattr(meta, "fps", 0.0) or 0.0), num_frames=int(line.num_frames),
-            width=int(getattr(meta, "width", 0) or 0), height=int(getattr(meta, "height", 0) or 0),
-            window=self.task.window,
-        )
+        self.episode.video = video_info(self.task.video_path, self.reader.metadata, line, window=self.task.window)
         began = time.perf_counter()
         cached = frames_from_cache(self.reader)
         fast = ops.sample_fast_view(self.reader, **policy.fast_view_arguments(), window=self.task.window)
@@ -483,6 +477,15 @@ def _checked(generations: Sequence[Generation], expected: int) -> list[Generatio
     if len(generations) != expected:
         raise BackendError(f"backend returned {len(generations)} generations for {expected} requests")
     return list(generations)
+
+
+def video_info(video_path: str | Path, metadata: Any, line: Any, *, window: Interval | None) -> VideoInfo:
+    """What an episode records about its video: ``D`` and the frame count of its timeline ``line`` (the policy's
+    time base, within ``window``), the header's average rate and the display size from ``metadata``."""
+    return VideoInfo(path=str(video_path), duration_seconds=float(line.duration_seconds),
+                     fps=float(getattr(metadata, "fps", 0.0) or 0.0), num_frames=int(line.num_frames),
+                     width=int(getattr(metadata, "width", 0) or 0), height=int(getattr(metadata, "height", 0) or 0),
+                     window=window)
 
 
 def video_failure(video_path: str | Path, error: Exception) -> str:

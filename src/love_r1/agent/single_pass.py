@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from love_r1.agent.grammar import ParsedReply, parse_reply
 from love_r1.agent.ledger import frames_from_cache
-from love_r1.agent.loop import EpisodeTask, _video_ops, _VideoOps, video_failure
+from love_r1.agent.loop import EpisodeTask, _video_ops, _VideoOps, video_failure, video_info
 from love_r1.agent.messages import full_video_label, question_text, sort_clips, zoom_clip_label
 from love_r1.agent.policy import ZoomPolicy
 from love_r1.agent.steps import AnswerStep, Episode, FastViewInfo, VideoInfo
@@ -76,17 +76,12 @@ def answer_of(text: str) -> str:
 
 def _prepare(task: EpisodeTask, policy: ZoomPolicy, reader: Any, ops: _VideoOps,
              episode: Episode) -> tuple[GenerationRequest, Interval]:
-    meta = reader.metadata
     line = ops.timeline(reader, time_base=policy.time_base, window=task.window)
     duration = line.duration_seconds
     if duration is None or not duration > 0:
         raise ValueError(f"video {task.video_path} has no usable duration ({duration!r} seconds)")
     duration = float(duration)
-    episode.video = VideoInfo(
-        path=str(task.video_path), duration_seconds=duration, fps=float(getattr(meta, "fps", 0.0) or 0.0),
-        num_frames=int(line.num_frames), width=int(getattr(meta, "width", 0) or 0),
-        height=int(getattr(meta, "height", 0) or 0), window=task.window,
-    )
+    episode.video = video_info(task.video_path, reader.metadata, line, window=task.window)
     began = time.perf_counter()
     cached = frames_from_cache(reader)
     fast = ops.sample_fast_view(reader, **policy.fast_view_arguments(), window=task.window)

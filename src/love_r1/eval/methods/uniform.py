@@ -13,7 +13,7 @@ from typing import Any
 
 from love_r1.agent.grammar import ParsedReply
 from love_r1.agent.ledger import frames_from_cache
-from love_r1.agent.loop import video_failure
+from love_r1.agent.loop import video_failure, video_info
 from love_r1.agent.steps import AnswerStep, Episode, FastViewInfo, VideoInfo
 from love_r1.backends import BackendError, GenerationRequest, Message, TextPart, VideoPart
 from love_r1.eval.methods._common import (
@@ -33,9 +33,16 @@ def uniform_frames(reader: Any, *, num_frames: int, pixels_per_frame: int, time_
                    window: Any = None) -> Any:
     """``num_frames`` frames spread uniformly over the video (or ``window``), both ends included (qwen-vl-utils
     style), on ``time_base`` (:func:`love_r1.video.uniform_selection`)."""
-    from love_r1.video import timeline, uniform_selection
+    from love_r1.video import timeline
 
-    line = timeline(reader, time_base=time_base, window=window)
+    return _frames_on(reader, timeline(reader, time_base=time_base, window=window), num_frames=num_frames,
+                      pixels_per_frame=pixels_per_frame)
+
+
+def _frames_on(reader: Any, line: Any, *, num_frames: int, pixels_per_frame: int) -> Any:
+    """:func:`uniform_frames` on the timeline ``line``."""
+    from love_r1.video import uniform_selection
+
     selection = uniform_selection(timeline=line, num_frames=num_frames)
     frames = reader.get_frames_at(selection.frame_indices, max_pixels=pixels_per_frame, overlay=False)
     return replace(frames, timestamps_seconds=line.seconds_of(frames.frame_indices), sample_fps=selection.sample_fps)
@@ -81,19 +88,18 @@ def _request(run: MethodRun, sample: Sample, opener: Any,
     if not run.visual:
         message = Message(role="user", content=(TextPart(text=sample.question_text),))
         return sample, episode, GenerationRequest(messages=(message,), sampling=sampling, session_id=sample.qid)
+    from love_r1.video import timeline
+
     try:
         with opener(sample.video_path) as reader:
-            frames = uniform_frames(reader, num_frames=config.uniform_frames,
-                                    pixels_per_frame=config.uniform_pixels_per_frame, time_base=run.policy.time_base,
-                                    window=sample.window)
-            meta = reader.metadata
+            line = timeline(reader, time_base=run.policy.time_base, window=sample.window)
+            frames = _frames_on(reader, line, num_frames=config.uniform_frames,
+                                pixels_per_frame=config.uniform_pixels_per_frame)
+            episode.video = video_info(sample.video_path, reader.metadata, line, window=sample.window)
             cached = frames_from_cache(reader)
     except video_errors() as error:
         run.record(sample.qid, episode.to_dict(), video_failure(sample.video_path, error))
         return None
-    episode.video = VideoInfo(path=str(sample.video_path), duration_seconds=float(meta.duration_seconds),
-                              fps=float(meta.fps), num_frames=int(meta.num_frames),
-                              width=int(meta.width), height=int(meta.height))
     episode.fast_view = FastViewInfo(num_frames=frames.num_frames, width=frames.width, height=frames.height,
                                      sample_fps=frames.sample_fps,
                                      timestamps_seconds=tuple(float(t) for t in frames.timestamps_seconds))
