@@ -53,6 +53,21 @@ def test_run_config_hash_is_unchanged_by_the_runner_split(needle_root, tmp_path,
     assert new == old and config_hash(new) == config_hash(old)
 
 
+def test_uniform_runs_on_another_time_base_get_their_own_hash(needle_root, tmp_path):
+    """The uniform method picks its frames on the policy's time base, so a run on the index base must not resume
+    into (or be reported as) a presentation-base run; the default keeps the hashes of existing runs."""
+    bench = make_benchmark("needle", needle_root)
+    hashes = {}
+    for time_base in ("presentation", "index"):
+        config = EvalConfig(run_dir=tmp_path, model="m", method="uniform",
+                            policy=ZoomPolicy.preset("reference", time_base=time_base))
+        hashes[time_base] = run_config(bench, config)
+    assert "time_base" not in hashes["presentation"] and hashes["index"]["time_base"] == "index"
+    assert config_hash(hashes["presentation"]) != config_hash(hashes["index"])
+    with pytest.raises(ValueError, match=r"must not set the configuration's own keys \['time_base'\]"):
+        EvalConfig(run_dir=tmp_path, model="m", backend={"time_base": "index"})
+
+
 def test_benchmark_settings_enter_the_hash_only_where_an_adapter_has_them(tmp_path):
     from tests.helpers.eval import write_json
 

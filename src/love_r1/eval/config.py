@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from love_r1.backends import SamplingParams
 from love_r1.eval.probes import PROBES, Probe
+from love_r1.time_base import DEFAULT_TIME_BASE
 
 if TYPE_CHECKING:
     from love_r1.agent.policy import ZoomPolicy
@@ -30,7 +31,7 @@ DEFAULT_UNIFORM_FRAMES = 128
 DEFAULT_UNIFORM_PIXELS_PER_FRAME = 256 * 28 * 28
 _OWN_KEYS = frozenset({"benchmark", "prompt_preset", "subtitles", "prompt_text_version", "data_revision", "model",
                        "method", "subtitle_mode", "probe", "probe_seed", "policy", "num_frames", "pixels_per_frame",
-                       "sampling", "benchmark_settings"})
+                       "sampling", "benchmark_settings", "time_base"})
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class EvalConfig:
         model: the model recorded in the configuration (checkpoint, served name, ``"scripted"``).
         method: ``"zoom"`` (the LOVE-R1 loop), ``"stage1"`` (the reference's one-pass stage-1 path)
             or ``"uniform"`` (one pass over ``num_frames`` uniform frames).
-        policy: the zoom policy (``zoom``, ``stage1``; ``uniform`` reads only its sampling settings);
+        policy: the zoom policy (``zoom``, ``stage1``; ``uniform`` reads only its sampling settings and time base);
             ``None``: the benchmark's preset (``reference`` for ``stage1``).
         num_frames: frames per video, ``uniform`` only (count; ``None``: 128).
         pixels_per_frame: pixel budget per frame, ``uniform`` only (pixels; ``None``: 256*28*28).
@@ -152,6 +153,8 @@ def run_config(benchmark: Benchmark, config: EvalConfig) -> dict[str, Any]:
     else:
         out.update(num_frames=config.uniform_frames, pixels_per_frame=config.uniform_pixels_per_frame,
                    sampling=_uniform_sampling(policy.sampling))
+        if policy.time_base != DEFAULT_TIME_BASE:  # it picks the frames; absent at the default (hashes unchanged)
+            out["time_base"] = policy.time_base
     settings = benchmark.run_settings()
     if settings:
         out["benchmark_settings"] = settings
