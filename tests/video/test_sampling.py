@@ -79,6 +79,21 @@ def test_fast_view_bad_counts():
         fast_view_indices(num_frames_total=300, fps=30.0, max_frames=0)
 
 
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"fps": 0.0}, ValueError, r"fps must be > 0 frames per second; got 0.0"),
+    ({"num_frames_total": 0}, FrameCountError, r"num_frames_total must be >= 1; got 0"),
+    ({"frames_per_second": 0.0}, ValueError, r"frames_per_second must be > 0; got 0.0"),
+    ({"frames_per_second": float("nan")}, ValueError, r"frames_per_second must be > 0; got nan"),
+    ({"max_frames": 0}, FrameCountError, r"max_frames must be >= 1 frame; got 0"),
+])
+def test_sampler_arguments_are_checked_in_order(kwargs, error, message):
+    arguments = {"num_frames_total": 300, "fps": 30.0, "frames_per_second": 2.0, "max_frames": 32, **kwargs}
+    with pytest.raises(error, match=message):
+        fast_view_indices(**arguments)
+    with pytest.raises(error, match=message):
+        clip_indices(start_seconds=1.0, end_seconds=5.0, **arguments)
+
+
 def test_fast_view_pixels_sixty_second_rule():
     assert fast_view_pixels(duration_seconds=59.9) == 2 * 32 * 28 * 28
     assert fast_view_pixels(duration_seconds=60.0) == 32 * 28 * 28

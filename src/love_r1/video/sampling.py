@@ -100,6 +100,10 @@ def _check_rate(*, fps: float, num_frames_total: int, frames_per_second: float, 
         raise ValueError(f"fps must be > 0 frames per second; got {fps}")
     if num_frames_total < 1:
         raise FrameCountError(f"num_frames_total must be >= 1; got {num_frames_total}")
+    _check_counts(frames_per_second=frames_per_second, max_frames=max_frames)
+
+
+def _check_counts(*, frames_per_second: float, max_frames: int) -> None:
     if not frames_per_second > 0:
         raise ValueError(f"frames_per_second must be > 0; got {frames_per_second}")
     if max_frames < 1:
@@ -191,20 +195,18 @@ def fast_view_pixels(
     return int(pixels_per_frame * factor)
 
 
+def _floored(rate: float) -> float:
+    """``round(rate, 2)`` floored at :data:`MIN_SAMPLE_FPS` (the reference stage-1 path's ``max(round(r, 2), 0.01)``)."""
+    return max(round(rate, 2), MIN_SAMPLE_FPS)
+
+
 def _rate(n: int, a: int, b: int, fps: float) -> float:
-    """``round(n / (b - a) * fps, 2)`` floored at :data:`MIN_SAMPLE_FPS` (the reference stage-1 path's floor)."""
-    return max(round(n / (b - a) * fps, 2), MIN_SAMPLE_FPS)
+    """``round(n / (b - a) * fps, 2)``, floored."""
+    return _floored(n / (b - a) * fps)
 
 
 def _shifted(selection: FrameSelection, offset: int) -> FrameSelection:
     return FrameSelection(frame_indices=selection.frame_indices + offset, sample_fps=selection.sample_fps)
-
-
-def _check_counts(*, frames_per_second: float, max_frames: int) -> None:
-    if not frames_per_second > 0:
-        raise ValueError(f"frames_per_second must be > 0; got {frames_per_second}")
-    if max_frames < 1:
-        raise FrameCountError(f"max_frames must be >= 1 frame; got {max_frames}")
 
 
 def _nearest_in_time(ticks: np.ndarray, *, a: int, b: int, positions: np.ndarray) -> np.ndarray:
@@ -240,7 +242,7 @@ def _span_rate(timeline: Timeline, *, n: int, a: int, b: int) -> float:
     own frame rate, so the float expression is the reference's on a constant-frame-rate file (``r == fps``)."""
     ticks = timeline.ticks
     span_rate = Fraction(b - a) / ((int(ticks[b]) - int(ticks[a])) * timeline.seconds_per_tick)
-    return max(round(n / (b - a) * float(span_rate), 2), MIN_SAMPLE_FPS)
+    return _floored(n / (b - a) * float(span_rate))
 
 
 def fast_view_selection(
@@ -307,7 +309,7 @@ def clip_selection(
     a = timeline.frame_at(start_seconds)
     b = timeline.frame_at(end_seconds)
     if b == a:
-        rate = max(round(n / (end_seconds - start_seconds), 2), MIN_SAMPLE_FPS)
+        rate = _floored(n / (end_seconds - start_seconds))
         return FrameSelection(frame_indices=np.full(n, a + timeline.first_index, dtype=np.int64), sample_fps=rate)
     positions = linspace_positions(start=a, end=b, num=n)
     indices = _nearest_in_time(timeline.ticks, a=a, b=b, positions=positions)
