@@ -95,7 +95,13 @@ def test_closed_pipe_is_quiet(needle_runs):
 def test_trace_command(needle_runs, tmp_path, capsys, monkeypatch):
     _, run_a, _ = needle_runs
     qid = "needle_0000_q1"
+    import love_r1.eval.report as report
+
+    extracted = []
+    extract = report.extract_choice
+    monkeypatch.setattr(report, "extract_choice", lambda *a, **k: extracted.append(a) or extract(*a, **k))
     assert main(["trace", str(run_a), qid, "--clip-frames", "2", "--num-thumbnails", "5"]) == 0
+    assert len(extracted) == 1  # the page's item is scored, not the 12 items of the run
     out = run_a / "traces" / f"{qid}.html"
     assert capsys.readouterr().out.strip() == f"wrote {out}"
     page = out.read_text()

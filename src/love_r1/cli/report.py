@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from love_r1.cli._command import Leaf
+from love_r1.cli._errors import CliError
 from love_r1.eval.extract import ExtractorMode
 
 ReportFormat = Literal["md", "html", "json", "csv"]
@@ -128,14 +129,12 @@ def run(options: Options) -> int:
     from love_r1.eval.report import compare_rows, item_rows, render_csv, render_markdown, summarize
 
     if options.items is not None and options.items < -1:
-        print(f"error: --items must be -1 (all), 0 or a count; got {options.items}", file=sys.stderr)
-        return 2
+        raise CliError(f"--items must be -1 (all), 0 or a count; got {options.items}")
     paths = [options.run_dir] + ([options.other_run_dir] if options.other_run_dir else [])
     try:
         runs = read_runs(paths, config_hash=options.config_hash)
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise CliError(str(error)) from None
     run_a, run_b = runs[0], (runs[1] if len(runs) > 1 else None)
     limit = None if options.items is None or options.items < 0 else options.items
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from love_r1.cli._command import Leaf
+from love_r1.cli._errors import CliError
 from love_r1.cli.report import ScoringOptions
 
 DESCRIPTION = """Re-extract every stored answer with the chosen extractor and print the metrics; writes
@@ -29,8 +29,7 @@ def run(options: Options) -> int:
     try:
         data = read_run(options.run_dir, config_hash_=options.config_hash)
     except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise CliError(str(error)) from None
     summary = summarize(data, extractor=options.extractor)
     items = score_run(data, extractor=options.extractor)
     path = options.run_dir / f"rescore-{options.extractor}.json"

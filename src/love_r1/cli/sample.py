@@ -8,7 +8,6 @@ timings, and writes contact sheets (PNG grids) of both to ``--out``.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from love_r1.cli._command import Leaf
+from love_r1.cli._errors import CliError
 from love_r1.video import Decoder
 from love_r1.video._reader import Mode
 
@@ -80,8 +80,7 @@ def run(options: Options) -> int:
     from love_r1.video import OVERLAY_FONT_NAME, VideoError, open_video, sample_clip, sample_fast_view
 
     if (options.start_seconds is None) != (options.end_seconds is None):
-        print("error: give both --start-seconds and --end-seconds for a zoom clip", file=sys.stderr)
-        return 2
+        raise CliError("give both --start-seconds and --end-seconds for a zoom clip")
     try:
         start = time.perf_counter()
         with open_video(options.video, decoder=options.decoder, num_threads=options.threads) as reader:
@@ -112,8 +111,7 @@ def run(options: Options) -> int:
                                            f"in {stats.seeks} seeks (mode {options.mode}, decoder {options.decoder})"))
             rows.append(("overlay font", OVERLAY_FONT_NAME if options.overlay else "off"))
     except VideoError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        raise CliError(str(error), status=1) from None
     print(_table(rows))
     if options.out is not None:
         options.out.mkdir(parents=True, exist_ok=True)

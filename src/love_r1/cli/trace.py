@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import sys
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from love_r1.cli._command import Leaf
+from love_r1.cli._errors import CliError
 from love_r1.cli.report import ScoringOptions
 
 DESCRIPTION = """Write one item's trace page from a run directory written by `love-r1 eval`: the question, the
@@ -49,30 +51,26 @@ def run(options: Options) -> int:
     from love_r1.cli.report import read_runs
 
     if options.num_thumbnails < 0:
-        print(f"error: --num-thumbnails must be >= 0; got {options.num_thumbnails}", file=sys.stderr)
-        return 2
+        raise CliError(f"--num-thumbnails must be >= 0; got {options.num_thumbnails}")
     if options.clip_frames < -1:
-        print(f"error: --clip-frames must be -1 (all), 0 (none) or a count; got {options.clip_frames}", file=sys.stderr)
-        return 2
+        raise CliError(f"--clip-frames must be -1 (all), 0 (none) or a count; got {options.clip_frames}")
     try:
         (data,) = read_runs([options.run_dir], config_hash=options.config_hash)
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise CliError(str(error)) from None
     rows = {row.qid: row for row in data.items}
     row = rows.get(options.qid)
     if row is None:
         suggestions = close_ids(options.qid, list(rows))
         hint = f"; close ids: {', '.join(suggestions)}" if suggestions else ""
-        print(f"error: no item {options.qid!r} in {str(options.run_dir)!r} ({len(rows)} items, configuration "
-              f"{data.config_hash}){hint} (hint: `love-r1 report {options.run_dir} --format csv` lists every qid)",
-              file=sys.stderr)
-        return 2
+        raise CliError(f"no item {options.qid!r} in {str(options.run_dir)!r} ({len(rows)} items, configuration "
+                       f"{data.config_hash}){hint} (hint: `love-r1 report {options.run_dir} --format csv` lists every "
+                       "qid)")
     from love_r1.eval.explorer import item_episode, item_frames
     from love_r1.eval.report import item_rows
     from love_r1.viz import Score, render_trace_html
 
-    scored = next(r for r in item_rows(data, extractor=options.extractor) if r["qid"] == options.qid)
+    (scored,) = item_rows(dataclasses.replace(data, items=[row]), extractor=options.extractor)  # this item only
     score = None if row.error else Score(scored["pred"] or None, bool(scored["correct"]), options.extractor)
     output = options.output or options.run_dir / "traces" / (re.sub(r"[^A-Za-z0-9._-]+", "_", options.qid) + ".html")
     episode = item_episode(row)
