@@ -82,6 +82,36 @@ def test_unreadable_video_is_skipped_not_fatal(tmp_path):
     assert manifest.records == [] and "unreadable video" in manifest.issues[0].message
 
 
+def test_each_video_is_opened_once_whatever_the_windows_and_clocks(video_root):
+    """Trajectory steps of one video on several windows and clocks: one open (one packet scan) of the video, a D
+    per (window, time base); a window past the end fails that video from that record on, as before."""
+    from love_r1.train.records import TrainRecord
+    from love_r1.video import open_video
+
+    def step(line, window, time_base):
+        return TrainRecord(line=line, kind="step", video_path="a.mp4", question_text="q", target="\\boxed{A}",
+                           window=window, time_base=time_base)
+
+    records = [step(1, None, None), step(2, Interval(1.0, 5.0), "index"), step(3, Interval(2.0, 7.5), None),
+               step(4, Interval(1.0, 5.0), "index"), step(5, Interval(20.0, 30.0), None), step(6, None, None),
+               TrainRecord(line=7, kind="step", video_path="b.mp4", question_text="q", target="\\boxed{A}")]
+    opened = []
+
+    def counting_open(path, **kwargs):
+        opened.append(path.name)
+        return open_video(path, **kwargs)
+
+    manifest = build_manifest(records, video_root=video_root, open_video=counting_open, time_base="presentation")
+    assert sorted(opened) == ["a.mp4", "b.mp4"]
+    a = str(video_root / "a.mp4")
+    assert manifest.durations_seconds[(a, None, "presentation")] == 8.0
+    assert manifest.durations_seconds[(a, Interval(1.0, 5.0), "index")] == 4.0
+    assert manifest.durations_seconds[(a, Interval(2.0, 7.5), "presentation")] == 5.5
+    assert [r.line for r in manifest.records] == [1, 2, 3, 4, 7]
+    assert [(i.line, i.field) for i in manifest.issues] == [(5, "video"), (6, "video")]
+    assert "starts at or after the end of the video" in manifest.issues[0].message
+
+
 def test_data_check_cli_exit_codes_and_table(tmp_path, video_root, capsys):
     good = write_jsonl(tmp_path / "good.jsonl", sft_records() + grpo_records())
     assert main(["data", "check", str(good), "--video-root", str(video_root)]) == 0

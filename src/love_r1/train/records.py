@@ -403,17 +403,28 @@ def check_record(record: TrainRecord, *, duration_seconds: float) -> list[Record
     return issues
 
 
-def probe_duration(path: Path, *, open_video: Any = None, time_base: str = "presentation",
-                   window: Interval | None = None) -> float:
-    """The video's (or its ``window``'s) duration ``D`` in seconds on ``time_base`` (as the input builder
-    computes it), raising ``love_r1.video.VideoError`` when unreadable."""
-    from love_r1.video import timeline
+def probe_durations(path: Path, clocks: Sequence[tuple[Interval | None, str]], *,
+                    open_video: Any = None) -> dict[tuple[Interval | None, str], float | Exception]:
+    """The duration ``D`` in seconds of the video (or of a ``window`` of it) on a time base (as the input builder
+    computes it), for every ``(window, time_base)`` of ``clocks``, from ONE open of the video. A clock whose
+    ``D`` cannot be measured maps to its ``love_r1.video.VideoError`` (an unreadable video: every clock)."""
+    from love_r1.video import VideoError, timeline
 
     if open_video is None:
         from love_r1.video import open_video
-    with open_video(path) as reader:
-        reader.check_complete()
-        return float(timeline(reader, time_base=time_base, window=window).duration_seconds)
+    try:
+        with open_video(path) as reader:
+            reader.check_complete()
+            out: dict[tuple[Interval | None, str], float | Exception] = {}
+            for window, time_base in clocks:
+                try:
+                    out[(window, time_base)] = float(timeline(reader, time_base=time_base,
+                                                              window=window).duration_seconds)
+                except VideoError as error:
+                    out[(window, time_base)] = error
+            return out
+    except VideoError as error:
+        return dict.fromkeys(clocks, error)
 
 
 def build_manifest(
@@ -422,28 +433,35 @@ def build_manifest(
 ) -> Manifest:
     """Check every record up front: the video exists and opens, intervals fit, the answer is readable.
 
-    A record with any issue is left out of ``Manifest.records``; each video is opened once. Intervals are
-    checked against ``D`` on ``time_base`` (the training config's, the clock the input builder uses; a
-    trajectory step's own clock and window where it has them).
+    A record with any issue is left out of ``Manifest.records``; each video is opened once, whatever the
+    windows and clocks its records need. Intervals are checked against ``D`` on ``time_base`` (the training
+    config's, the clock the input builder uses; a trajectory step's own clock and window where it has them).
     """
-    from love_r1.video import VideoError
-
     manifest = Manifest(issues=list(issues), num_read=len({r.line for r in records} | {i.line for i in issues}))
+    # D depends on the clock and the window: one value per (video, window, time base), all of a video's
+    # measured on one open of it
+    keys = [(str(record_video_path(record.video_path, video_root)), record.window, record.time_base or time_base)
+            for record in records]
+    clocks: dict[str, dict[tuple[Interval | None, str], None]] = {}
+    for name, window, base in keys:
+        clocks.setdefault(name, {})[(window, base)] = None
+    probes: dict[tuple[str, Interval | None, str], float | Exception] = {}
+    for name, needed in clocks.items():
+        if probe_videos and Path(name).is_file():
+            measured = probe_durations(Path(name), list(needed), open_video=open_video)
+            probes.update({(name, *clock): value for clock, value in measured.items()})
     video_failures: dict[str, str] = {}
-    for record in records:
-        path = record_video_path(record.video_path, video_root)
-        name = str(path)
-        # D depends on the clock and the window: one probe per (video, window, time base)
-        key = (name, record.window, record.time_base or time_base)
+    for record, key in zip(records, keys, strict=True):
+        name = key[0]
         if key not in manifest.durations_seconds and name not in video_failures:
-            if not path.is_file():
+            if not Path(name).is_file():
                 video_failures[name] = f"missing video {name!r} (check --video-root)"
             elif probe_videos:
-                try:
-                    manifest.durations_seconds[key] = probe_duration(path, open_video=open_video,
-                                                                     time_base=key[2], window=record.window)
-                except VideoError as error:
-                    video_failures[name] = f"unreadable video {name!r}: {error}"
+                probed = probes[key]
+                if isinstance(probed, Exception):
+                    video_failures[name] = f"unreadable video {name!r}: {probed}"
+                else:
+                    manifest.durations_seconds[key] = probed
             else:
                 manifest.durations_seconds[key] = float("inf")
         if name in video_failures:
@@ -471,5 +489,5 @@ def check_records(path: str | Path, *, video_root: str | Path | None, probe_vide
 __all__ = [
     "END_TOLERANCE_SECONDS", "Manifest", "RecordError", "RecordIssue", "TrainRecord", "build_manifest",
     "check_record", "check_records", "gold_letter", "load_records", "option_letters", "parse_record",
-    "probe_duration", "record_video_path", "records_from_episode",
+    "probe_durations", "record_video_path", "records_from_episode",
 ]
