@@ -159,6 +159,19 @@ def test_the_same_flag_means_the_same_thing_everywhere():
     assert "--preset" not in meanings  # the old two-meaning flag is only a hidden, warning alias now
 
 
+def test_policy_commands_show_the_policys_own_sampling_defaults(capsys):
+    """--help of ask/serve/eval shows, for unset sampling flags, what every zoom policy preset samples with."""
+    from love_r1.agent.policy import PresetName, ZoomPolicy
+    from love_r1.cli._options import POLICY_SAMPLING_DEFAULTS, sampling_defaults
+
+    assert all(sampling_defaults(ZoomPolicy.preset(name).sampling) == POLICY_SAMPLING_DEFAULTS
+               for name in get_args(PresetName))
+    with pytest.raises(SystemExit):
+        main(["ask", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"longest reply of one model call (tokens) (default: {ZoomPolicy().sampling.max_new_tokens})" in text
+
+
 def test_one_set_of_backend_defaults():
     from love_r1.cli._options import BackendOptions
 

@@ -17,15 +17,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
-from love_r1.agent.policy import PresetName
+from love_r1.agent.policy import PresetName, ZoomPolicy
 from love_r1.backends import DEFAULT_MODEL_ID, PrefixMode, SamplingParams, VideoMode
 from love_r1.backends.qwen_inputs import PositionRule
 from love_r1.time_base import DEFAULT_TIME_BASE, TimeBase
-
-if TYPE_CHECKING:
-    from love_r1.agent.policy import ZoomPolicy
 
 BackendKind = Literal["hf", "vllm", "openai", "scripted"]
 BACKEND_KINDS: tuple[str, ...] = get_args(BackendKind)
@@ -186,8 +183,6 @@ class PolicyOptions(PolicyPresetOption):
 
     def policy(self, *, default_preset: str = "reference", sampling: SamplingOptions | None = None) -> ZoomPolicy:
         """The ``ZoomPolicy`` these options describe (``ValueError`` naming a bad value)."""
-        from love_r1.agent.policy import ZoomPolicy
-
         policy = ZoomPolicy.preset(self.policy_preset or default_preset, time_base=self.time_base)
         changes: dict[str, Any] = dict(self.frame_budgets())
         if self.max_zoom_steps is not None:
@@ -219,7 +214,7 @@ def describe_policy(policy: Any) -> str:
             f"zoom clips <= {policy.clip_max_frames} frames; time base {policy.time_base}")
 
 
-POLICY_SAMPLING_DEFAULTS = sampling_defaults(SamplingParams(max_new_tokens=2048))  # ZoomPolicy's, the reference's
+POLICY_SAMPLING_DEFAULTS = sampling_defaults(ZoomPolicy().sampling)  # the reference's, every preset's
 
 __all__ = ["BACKEND_KINDS", "POLICY_SAMPLING_DEFAULTS", "BackendKind", "BackendOptions", "PolicyOptions",
            "PolicyPresetOption", "SamplingOptions", "backends_using", "describe_policy", "describe_sampling",
