@@ -89,3 +89,10 @@ def test_help_of_every_command_without_the_model_extras():
     assert json.loads(done.stdout.strip().splitlines()[-1])["statuses"] == [2]
     assert done.stderr.strip() == ("error: 'trl' is needed but is not installed; install it with: pip install "
                                    "'love-r1[train]'")
+    # serve runs on its extra's web stack: without it, one line naming the extra (the runner's ImportError rule)
+    done = subprocess.run([sys.executable, "-c", runner, json.dumps(NOT_IN_VIDEO_EXTRA),
+                           json.dumps([["serve", "--backend", "scripted"]])], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert json.loads(done.stdout.strip().splitlines()[-1])["statuses"] == [2]
+    assert done.stderr.strip().startswith("error: ") and "pip install 'love-r1[serve]'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -103,11 +103,8 @@ class Options(SamplingOptions, PolicyOptions, BackendOptions):
 def run(options: Options) -> int:
     from love_r1._imports import require
 
-    try:
-        for module in ("starlette", "uvicorn", "pydantic"):
-            require(module, extra="serve", purpose="love-r1 serve")
-    except ImportError as error:
-        raise CliError(str(error)) from None
+    for module in ("starlette", "uvicorn", "pydantic"):  # a missing one: the runner prints the extra, exit 2
+        require(module, extra="serve", purpose="love-r1 serve")
     from love_r1.backends import BackendError
     from love_r1.cli._backends import LOAD_HINT, check_backend_options, describe_backend, make_backend
     from love_r1.serve import make_server
