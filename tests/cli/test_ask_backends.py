@@ -87,3 +87,22 @@ def test_hf_offline_unknown_model_is_a_backend_error_with_a_hint(tmp_path, monke
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(BackendError, match="--model /path/to/local/checkpoint"):
         make_backend(BackendOptions(backend="hf", device="cpu"))
+
+
+@requires_transformers
+def test_a_backend_that_cannot_start_is_one_error_line_in_every_command(tmp_path, capsys):
+    """ask, serve and the data steps start their backend through one function (cli._backends.start_backend)."""
+    from love_r1.cli import main
+    from love_r1.synth import write_indexed_video
+
+    video = write_indexed_video(tmp_path / "v.mp4", duration_seconds=2.0, fps=4.0, width=64, height=48)
+    (tmp_path / "qa.jsonl").write_text(json.dumps({"qid": "q", "video": "v.mp4", "question": "Q?",
+                                                   "options": ["A. x", "B. y"], "answer": "A"}) + "\n")
+    model = ["--backend", "hf", "--model", str(tmp_path / "no-checkpoint")]
+    for argv in (["ask", str(video), "Q?", *model], ["serve", *model],
+                 ["data", "caption", "--annotations", str(tmp_path / "qa.jsonl"), "--work-dir", str(tmp_path / "w"),
+                  "--no-progress", *model]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert f"error: cannot start the hf backend: model directory '{tmp_path / 'no-checkpoint'}' does not exist" \
+            in err and "hint: pass --model /path/to/local/checkpoint" in err and "Traceback" not in err, argv

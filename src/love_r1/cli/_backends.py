@@ -74,6 +74,17 @@ def make_backend(options: BackendOptions, *, batch_size: int = 1, **backend_kwar
     return VLLMBackend.from_pretrained(model, dtype=options.dtype or "auto", **backend_kwargs)
 
 
+def start_backend(options: BackendOptions, *, batch_size: int = 1) -> Backend:
+    """:func:`make_backend` for a command: a backend that cannot start (a missing checkpoint or extra, a bad
+    setting) is a ``CliError`` saying which backend, why, and :data:`LOAD_HINT`."""
+    from love_r1.backends import BackendError
+
+    try:
+        return make_backend(options, batch_size=batch_size)
+    except (BackendError, ImportError, ValueError, OSError) as error:
+        raise CliError(f"cannot start the {options.backend} backend: {error}\n{LOAD_HINT}") from None
+
+
 def backend_settings(backend: Backend) -> dict[str, Any]:
     """Settings of a built backend that change its outputs, for run configs and episode files.
 
@@ -134,4 +145,4 @@ def describe_backend(options: BackendOptions, backend: Backend) -> str:
 
 
 __all__ = ["LOAD_HINT", "backend_settings", "check_backend_options", "describe_backend", "load_script",
-           "make_backend"]
+           "make_backend", "start_backend"]

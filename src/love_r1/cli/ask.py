@@ -183,18 +183,14 @@ def _open_video(path: Path):
 
 
 def _load_backend(options: Options):
-    from love_r1.backends import BackendError
-    from love_r1.cli._backends import LOAD_HINT, make_backend
+    from love_r1.cli._backends import start_backend
 
     if options.backend == "scripted":
         print("note: --backend scripted is a stand-in: its replies are canned, not a model's; use --backend hf|vllm|"
               "openai for real answers", file=sys.stderr)
     else:
         print(f"loading {options.backend} backend ({options.recorded_model()}) ...", file=sys.stderr, flush=True)
-    try:
-        return make_backend(options)
-    except (BackendError, ImportError, ValueError, OSError) as error:
-        raise CliError(f"cannot start the {options.backend} backend: {error}\n{LOAD_HINT}") from None
+    return start_backend(options)
 
 
 def _run_episode(options: Options, *, reader: Any, question: str, choices: tuple[str, ...], gold: str | None,

@@ -105,8 +105,7 @@ def run(options: Options) -> int:
 
     for module in ("starlette", "uvicorn", "pydantic"):  # a missing one: the runner prints the extra, exit 2
         require(module, extra="serve", purpose="love-r1 serve")
-    from love_r1.backends import BackendError
-    from love_r1.cli._backends import LOAD_HINT, check_backend_options, describe_backend, make_backend
+    from love_r1.cli._backends import check_backend_options, describe_backend, start_backend
     from love_r1.serve import make_server
 
     if options.video_root is not None and not options.video_root.is_dir():
@@ -129,10 +128,7 @@ def run(options: Options) -> int:
         print("note: --backend scripted is a stand-in: its replies are canned, not a model's", file=sys.stderr)
     else:
         print(f"loading {options.backend} backend ({options.recorded_model()}) ...", file=sys.stderr, flush=True)
-    try:
-        backend = make_backend(options, batch_size=options.max_concurrent_episodes)
-    except (BackendError, ImportError, ValueError, OSError) as error:
-        raise CliError(f"cannot start the {options.backend} backend: {error}\n{LOAD_HINT}") from None
+    backend = start_backend(options, batch_size=options.max_concurrent_episodes)
     try:
         server = make_server(
             backend, host=options.host, port=options.port, policy=policy, video_root=options.video_root,

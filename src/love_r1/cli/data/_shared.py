@@ -109,14 +109,10 @@ def option_errors() -> Iterator[None]:
 
 
 def make_backend_from(options: ModelStepOptions):
-    """Build the step's backend with the shared CLI factory (``love_r1.cli._backends.make_backend``)."""
-    from love_r1.backends import BackendError
-    from love_r1.cli._backends import LOAD_HINT, make_backend
+    """Build the step's backend with the shared CLI factory (``love_r1.cli._backends.start_backend``)."""
+    from love_r1.cli._backends import start_backend
 
-    try:
-        return make_backend(options, batch_size=options.batch_size)
-    except (BackendError, ImportError, ValueError, OSError) as error:
-        raise CliError(f"cannot start the {options.backend} backend: {error}\n{LOAD_HINT}") from None
+    return start_backend(options, batch_size=options.batch_size)
 
 
 def video_root_of(options: WorkOptions) -> Path:
