@@ -179,3 +179,28 @@ def test_items_limit_keeps_numbers_for_every_item(needle_runs):
     data = page_data(render_explorer(read_run(run_a), items=5, frame_items=0))
     assert len(data["items"]) == 5 and data["total_items"] == 12 and data["runs"][0]["num_items"] == 12
     assert not [f for f in data["facets"] if f["id"] in ("flip", "resultB")]  # one run: no comparison facets
+
+
+def test_thumbnails_are_shared_only_within_the_same_window_of_a_video(tmp_path):
+    """Two MVBench-style items on one file with different windows get their own thumbnails (spread over their own
+    window, timed from its start); a third item on the first window reuses the first item's."""
+    from love_r1.eval.explorer import item_frames
+    from love_r1.synth import write_indexed_video
+
+    video = write_indexed_video(tmp_path / "v.mp4", duration_seconds=20.0, fps=10.0, width=64, height=48,
+                                gop_seconds=0.5)
+
+    def episode(window):
+        return {"video": {"path": str(video), "duration_seconds": window[1] - window[0], "window": list(window)},
+                "steps": []}
+
+    shared: dict = {}
+    first = item_frames(episode((0.0, 4.0)), probe=None, num_thumbnails=4, max_frames_per_clip=None,
+                        thumbs_by_video=shared)
+    second = item_frames(episode((10.0, 20.0)), probe=None, num_thumbnails=4, max_frames_per_clip=None,
+                         thumbs_by_video=shared)
+    again = item_frames(episode((0.0, 4.0)), probe=None, num_thumbnails=4, max_frames_per_clip=None,
+                        thumbs_by_video=shared)
+    assert [p.seconds for p in first.thumbs] == [0.5, 1.5, 2.5, 3.5]  # keyframes every 0.5 s: exact times
+    assert [p.seconds for p in second.thumbs] == [1.0, 3.5, 6.0, 8.5]  # the second window's, from its start
+    assert again.thumbs is first.thumbs and len(shared) == 2

@@ -99,13 +99,16 @@ def item_episode(row: ItemRow) -> dict[str, Any]:
 
 
 def item_frames(episode: dict[str, Any], *, probe: str | None, num_thumbnails: int,
-                max_frames_per_clip: int | None, thumbs_by_video: dict[str, Any] | None = None) -> Any:
+                max_frames_per_clip: int | None, thumbs_by_video: dict[Any, Any] | None = None) -> Any:
     """:func:`love_r1.viz.trace_frames` for a stored item; under the ``no-visual`` probe the model saw black
     frames, so no zoom-clip frames are drawn and a note says so. ``thumbs_by_video`` (a dict the caller
-    keeps) reuses the thumbnails of a video already decoded for another item."""
+    keeps) reuses the thumbnails another item decoded from the same part of the same video (its file, window
+    and duration: the thumbnails are spread over the window and timed from its start)."""
     from love_r1.viz import TraceFrames, trace_frames
 
-    video = str((episode.get("video") or {}).get("path") or "")
+    info = episode.get("video") or {}
+    window = info.get("window")
+    video = (str(info.get("path") or ""), None if window is None else tuple(window), info.get("duration_seconds"))
     cached = None if thumbs_by_video is None else thumbs_by_video.get(video)
     frames = trace_frames(episode, num_thumbnails=0 if cached is not None else num_thumbnails,
                           max_frames_per_clip=0 if probe == "no-visual" else max_frames_per_clip)
@@ -283,7 +286,7 @@ def render_explorer(
     limit = len(entries) if frame_items < 0 else min(frame_items, len(entries))
     with_frames = set(_frame_order(entries)[:limit])
     probes = [s.get("probe") for s in summaries]
-    thumbs_by_video: dict[str, Any] = {}
+    thumbs_by_video: dict[Any, Any] = {}
     fragments: list[list[str | None]] = []
     done = 0
     for number, entry in enumerate(entries):
