@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import threading
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -136,7 +137,16 @@ def test_upload_then_ask_about_it(video_root, tmp_path):
     source = tmp_path / "phone clip.mp4"
     write_indexed_video(source, duration_seconds=4.0, fps=10.0, width=96, height=64)
     uploads = tmp_path / "uploads"
-    with serving(ScriptedBackend(), video_root=video_root, upload_dir=uploads, max_upload_bytes=200_000) as server:
+    from love_r1.video import open_video
+
+    opened = []
+
+    def counting_open(path, **kwargs):
+        opened.append(Path(path).name)
+        return open_video(path, **kwargs)
+
+    with serving(ScriptedBackend(), video_root=video_root, upload_dir=uploads, max_upload_bytes=200_000,
+                 open_video=counting_open) as server:
         stored = _upload(server.url, source.read_bytes(), filename="../../etc/phone clip.MP4")
         listing = call(f"{server.url}/v1/videos").json
         episode = call(f"{server.url}/v1/episodes", {"video": stored.json["video"], "question": "q",
@@ -158,6 +168,8 @@ def test_upload_then_ask_about_it(video_root, tmp_path):
     assert ".partial" not in not_video.json["error"]["message"]
     assert too_large.status == 413 and wrong_type.status == 415 and empty.status == 400
     assert sorted(p.name for p in uploads.iterdir()) == [name]  # refused uploads leave nothing behind
+    # the upload is opened once to check it (listing it reuses that probe) and once by the episode
+    assert len([n for n in opened if n.startswith(name[:16])]) == 2, opened
 
 
 def test_uploads_are_refused_without_an_upload_folder_and_when_it_is_full(video_root, tmp_path):

@@ -103,15 +103,16 @@ class VideoCatalog:
             return path.relative_to(self.video_root).as_posix()
         return str(path)
 
-    def describe(self, path: Path, *, source: str) -> dict[str, Any]:
-        """One listing entry; the probe result is cached until the file changes."""
+    def describe(self, path: Path, *, source: str, probed: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One listing entry; the probe result is cached until the file changes. ``probed``: the :func:`probe`
+        of this very file made by the caller (an upload just checked), so it is not opened again."""
         stat = path.stat()
         key = (str(path), stat.st_size, stat.st_mtime_ns)
         with self._lock:
             info = self._probed.get(key)
         if info is None:
             try:
-                info = {**probe(path, open_video=self._open_video), "error": None}
+                info = {**(probed if probed is not None else probe(path, open_video=self._open_video)), "error": None}
             except Exception as error:  # not swallowed: the entry shows why the file cannot be used
                 info = {"duration_seconds": None, "error": f"{type(error).__name__}: {error}"}
             with self._lock:
@@ -156,8 +157,8 @@ def check_upload(partial: Path, final: Path, *, catalog: VideoCatalog, filename:
     if not info["duration_seconds"] or info["duration_seconds"] <= 0:
         partial.unlink(missing_ok=True)
         raise ApiError(415, "invalid_request_error", f"{shown} has no video frames to show", param="file")
-    partial.rename(final)
-    return catalog.describe(final, source="upload")
+    partial.rename(final)  # same size and modification time: the probe stands for the final file
+    return catalog.describe(final, source="upload", probed=info)
 
 
 def preview_frames(path: Path, *, start_seconds: float, end_seconds: float, num_frames: int,
