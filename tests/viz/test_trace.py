@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from love_r1.viz import TraceFrames, render_trace_html, trace_frames, write_trace_html
+from love_r1.viz import render_trace_html, trace_frames, write_trace_html
 from tests.browser import browser_page, requires_browser
 
 XSS = "<script>alert('x')</script>"
@@ -156,6 +156,42 @@ def test_thumbnails_come_from_the_video(tmp_path):
     assert seconds == sorted(seconds) and seconds[0] < 2.0 and seconds[-1] > 9.0
     no_thumbs = _parse(write_trace_html(episode, tmp_path / "n.html", num_thumbnails=0).read_text(encoding="utf-8"))
     assert not no_thumbs.find("img")
+
+
+@pytest.mark.parametrize(("time_base", "window", "expected"), [
+    # keyframes every 1 s from the first frame (3.0 s in the file); 4 thumbnails aim at 0.75, 2.25, 3.75 and
+    # 5.25 s of the 6 s timeline and get the nearest keyframes: timeline seconds 1, 2, 4, 5 = file frames 10 ..
+    ("presentation", None, [1.0, 2.0, 4.0, 5.0]),
+    ("index", None, [1.0, 2.0, 4.0, 5.0]),
+    # a window [2, 6) of the timeline: targets 0.5, 1.5, 2.5, 3.5 s after its start = timeline 2.5 .. 5.5, half
+    # way between keyframes (ties go to the earlier one): 2, 3, 4, 5 s, timed from the window's start
+    ("presentation", (2.0, 6.0), [0.0, 1.0, 2.0, 3.0]),
+])
+def test_thumbnails_on_a_file_whose_first_frame_starts_late(tmp_path, time_base, window, expected):
+    """A file whose first frame is shown at 3 s (MPEG-TS, stream-copy cuts): thumbnails are timed on the episode's
+    timeline, like its fast view and clips (they used the file's raw times: 3.0, 3.0, 4.0, 5.0)."""
+    from fractions import Fraction
+
+    from love_r1.synth import read_frame_index
+    from love_r1.viz._media import _jpeg
+    from tests.fixtures.timed_videos import write_timed_video
+
+    video = write_timed_video(tmp_path / "late.ts", [3.0 + i / 10 for i in range(60)], rate=10,
+                              time_base=Fraction(1, 90000), container_format="mpegts", width=160, height=120)
+    episode = _episode(str(video), duration=4.0 if window else 6.0)
+    episode["policy"] = {"time_base": time_base}
+    episode["video"]["window"] = list(window) if window else None
+    frames = trace_frames(episode, num_thumbnails=4, max_frames_per_clip=0)
+    assert [p.seconds for p in frames.thumbs] == pytest.approx(expected, abs=1e-6)
+    from love_r1.video import open_video
+
+    with open_video(video) as reader:  # each picture is the frame its time names (file frame = 10 x seconds)
+        offset = window[0] if window else 0.0
+        for picture in frames.thumbs:
+            index = round((picture.seconds + offset) * 10)
+            source = reader.get_frames_at([index], max_pixels=160 * 90).data[0]
+            assert read_frame_index(source) == index
+            assert picture.jpeg_base64 == _jpeg(source)
 
 
 def test_input_is_not_modified(tmp_path):
@@ -303,8 +339,8 @@ def test_missing_video_and_bad_arguments(tmp_path):
     assert "video not available: /nonexistent/video.mp4 does not exist" in render_trace_html(episode, frames=frames)
     with pytest.raises(ValueError):
         trace_frames(episode, num_thumbnails=-1)
-    with pytest.raises(ValueError):
-        render_trace_html(episode, thumbs=[(1.0, "x")], frames=TraceFrames())
+    with pytest.raises(TypeError):
+        render_trace_html(episode, frames=[(1.0, "x")])  # type: ignore[arg-type]
 
 
 def test_timeline_axis_rejected_zoom_and_ious():

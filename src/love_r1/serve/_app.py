@@ -284,13 +284,9 @@ class Routes:
         return HTMLResponse(html)
 
     def _render_trace(self, episode: dict[str, Any]) -> str:
-        from love_r1.viz import render_trace_html, thumbnails
+        from love_r1.viz import render_trace_html, trace_frames
 
-        video = episode.get("video") or {}
-        duration = float(video.get("duration_seconds") or 0.0)
-        thumbs = thumbnails(video["path"], duration_seconds=duration, num_thumbnails=self.settings.num_thumbnails) \
-            if video.get("path") and duration > 0 else []
-        return render_trace_html(episode, thumbs=thumbs)
+        return render_trace_html(episode, frames=trace_frames(episode, num_thumbnails=self.settings.num_thumbnails))
 
     async def frames(self, request: Request) -> Response:
         episode_id = request.path_params["episode_id"]

@@ -188,7 +188,9 @@ class VideoReader:
         """The frames displayed at the given times (the frame whose ``[pts, next pts)`` contains each time).
 
         Args:
-            timestamps_seconds: times in seconds within ``[0, end of the last frame)``.
+            timestamps_seconds: presentation times on the file's own clock (seconds): a file whose first
+                frame is shown at 3 s has no frame before 3 s, and earlier times give its first frame. Run
+                times (measured from the first frame or a window) go through :func:`love_r1.video.timeline`.
             max_pixels: pixel budget ``P`` per frame; frames are smart-resized to
                 ``[P, max(P, int(1.05 P))]`` pixels with sides multiples of 28 (the reference
                 ``get_video_hw``). ``None`` keeps the display size.

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from love_r1.time_base import DEFAULT_TIME_BASE
+
 logger = logging.getLogger(__name__)
 
 THUMB_MAX_PIXELS = 160 * 90
@@ -72,33 +74,21 @@ def _jpeg(rgb: Any, *, width: int | None = None, quality: int = 80) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _thumbs(reader: Any, *, duration_seconds: float, num_thumbnails: int, max_pixels: int,
-            offset_seconds: float = 0.0) -> list[Picture]:
-    """Keyframes spread over ``[offset, offset + duration)`` of the file, their times measured from ``offset``
-    (the start of an episode's window)."""
-    end = float(reader.metadata.duration_seconds or offset_seconds + duration_seconds)
-    times = [min(offset_seconds + (i + 0.5) * duration_seconds / num_thumbnails, max(end - 1e-3, 0.0))
-             for i in range(num_thumbnails)]
-    frames = reader.get_frames_played_at(times, max_pixels=max_pixels, mode="keyframe")
-    return [Picture(float(t) - offset_seconds, _jpeg(rgb))
-            for t, rgb in zip(frames.timestamps_seconds, frames.data, strict=True)]
+def _thumbs(reader: Any, *, num_thumbnails: int, max_pixels: int, time_base: str,
+            window: Sequence[float] | None) -> list[Picture]:
+    """Keyframes spread over the episode's timeline (the whole file or its ``window``, on its ``time_base``),
+    each timed on that timeline: a file whose first frame starts after 0 (MPEG-TS, edit lists) or a windowed
+    item gets the same times as the episode's fast view and zoom clips."""
+    from love_r1.interval import Interval
+    from love_r1.video import timeline
 
-
-def thumbnails(video_path: str | Path, *, duration_seconds: float, num_thumbnails: int) -> list[tuple[float, str]]:
-    """``num_thumbnails`` small keyframes spread over the video as ``(seconds, base64 JPEG)``;
-    ``[]`` when the video cannot be read (the reason is logged)."""
-    if num_thumbnails <= 0 or duration_seconds <= 0:
-        return []
-    from love_r1.video import VideoError, open_video
-
-    try:
-        with open_video(video_path) as reader:
-            pictures = _thumbs(reader, duration_seconds=duration_seconds, num_thumbnails=num_thumbnails,
-                               max_pixels=THUMB_MAX_PIXELS)
-    except (VideoError, OSError, ValueError) as error:
-        logger.warning("no thumbnails for %s: %s: %s", video_path, type(error).__name__, error)
-        return []
-    return [(p.seconds, p.jpeg_base64) for p in pictures]
+    line = timeline(reader, time_base=time_base,  # type: ignore[arg-type]
+                    window=Interval(float(window[0]), float(window[1])) if window else None)
+    step = line.duration_seconds / num_thumbnails
+    positions = [line.frame_at((i + 0.5) * step) for i in range(num_thumbnails)]
+    frames = reader.get_frames_at([line.first_index + p for p in positions], max_pixels=max_pixels, mode="keyframe")
+    times = line.seconds_of(frames.frame_indices)
+    return [Picture(float(t), _jpeg(rgb)) for t, rgb in zip(times, frames.data, strict=True)]
 
 
 def _key(interval: Sequence[float]) -> tuple[float, float]:
@@ -203,10 +193,11 @@ def trace_frames(
     try:
         with open_video(source) as reader:
             duration = duration or float(reader.metadata.duration_seconds or 0.0)
-            window = (episode.get("video") or {}).get("window")
             if num_thumbnails and duration > 0:
-                thumbs = _thumbs(reader, duration_seconds=duration, num_thumbnails=num_thumbnails,
-                                 max_pixels=THUMB_MAX_PIXELS, offset_seconds=float(window[0]) if window else 0.0)
+                policy = episode.get("policy") or {}
+                thumbs = _thumbs(reader, num_thumbnails=num_thumbnails, max_pixels=THUMB_MAX_PIXELS,
+                                 time_base=policy.get("time_base") or DEFAULT_TIME_BASE,
+                                 window=(episode.get("video") or {}).get("window"))
             if want_clips:
                 try:
                     clips = _clip_frames(reader, episode, duration_seconds=duration,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from love_r1.agent.steps import shown_reply
-from love_r1.viz._media import ClipFrames, Picture, TraceFrames, shown_clips, thumbnails, trace_frames
+from love_r1.viz._media import ClipFrames, Picture, TraceFrames, shown_clips, trace_frames
 
 _STEP_COLOURS = ("#2563eb", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d")
 _EVIDENCE_COLOUR = "#16a34a"
@@ -395,16 +395,6 @@ def _ledger_table(ledger: dict[str, Any]) -> str:
     return f'<table class="ledger">{"".join(rows)}</table>' if rows else '<p class="muted">no ledger</p>'
 
 
-def _pictures(thumbs: Sequence[tuple[float, str]], frames: TraceFrames | None) -> TraceFrames:
-    if frames is not None and thumbs:
-        raise ValueError("pass the thumbnails either as thumbs=... or inside frames=TraceFrames(...), not both")
-    if frames is not None:
-        if not isinstance(frames, TraceFrames):
-            raise TypeError(f"frames must be a TraceFrames (see trace_frames()), got {type(frames).__name__}")
-        return frames
-    return TraceFrames(thumbs=tuple(Picture(float(s), str(data)) for s, data in thumbs))
-
-
 def render_trace_fragment(
     episode: dict[str, Any],
     *,
@@ -472,19 +462,20 @@ _PAGE_CSS = ("*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-syste
 def render_trace_html(
     episode: dict[str, Any],
     *,
-    thumbs: Sequence[tuple[float, str]] = (),
     frames: TraceFrames | None = None,
     score: Score | None = None,
 ) -> str:
     """The trace page for ``episode`` (an ``Episode.to_dict()``) as a string.
 
     Args:
-        thumbs: ``(seconds, base64 JPEG)`` pairs for the fast-view strip (see :func:`thumbnails`).
-        frames: thumbnails, zoom-clip frames and notes from :func:`trace_frames` (instead of ``thumbs``).
+        frames: thumbnails, zoom-clip frames and notes from :func:`trace_frames`; ``None`` draws the
+            timeline without pictures.
         score: how a run scored the answer (the eval explorer passes it); ``None`` compares the raw
             answer with ``episode["gold"]``.
     """
-    body = render_trace_fragment(episode, frames=_pictures(thumbs, frames), score=score)
+    if frames is not None and not isinstance(frames, TraceFrames):
+        raise TypeError(f"frames must be a TraceFrames (see trace_frames()), got {type(frames).__name__}")
+    body = render_trace_fragment(episode, frames=frames or TraceFrames(), score=score)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>LOVE-R1 trace · {_e(episode.get("episode_id"))}</title>
@@ -523,5 +514,5 @@ def write_trace_html(
     return out
 
 
-__all__ = ["Score", "render_trace_fragment", "render_trace_html", "static_text", "thumbnails", "trace_frames",
+__all__ = ["Score", "render_trace_fragment", "render_trace_html", "static_text", "trace_frames",
            "write_trace_html"]
