@@ -102,13 +102,14 @@ def item_frames(episode: dict[str, Any], *, probe: str | None, num_thumbnails: i
                 max_frames_per_clip: int | None, thumbs_by_video: dict[Any, Any] | None = None) -> Any:
     """:func:`love_r1.viz.trace_frames` for a stored item; under the ``no-visual`` probe the model saw black
     frames, so no zoom-clip frames are drawn and a note says so. ``thumbs_by_video`` (a dict the caller
-    keeps) reuses the thumbnails another item decoded from the same part of the same video (its file, window
-    and duration: the thumbnails are spread over the window and timed from its start)."""
+    keeps) reuses the thumbnails another item decoded from the same part of the same video (its file, window,
+    duration and time base: the thumbnails are spread over the window and timed on the episode's timeline)."""
     from love_r1.viz import TraceFrames, trace_frames
 
     info = episode.get("video") or {}
     window = info.get("window")
-    video = (str(info.get("path") or ""), None if window is None else tuple(window), info.get("duration_seconds"))
+    video = (str(info.get("path") or ""), None if window is None else tuple(window), info.get("duration_seconds"),
+             (episode.get("policy") or {}).get("time_base"))
     cached = None if thumbs_by_video is None else thumbs_by_video.get(video)
     frames = trace_frames(episode, num_thumbnails=0 if cached is not None else num_thumbnails,
                           max_frames_per_clip=0 if probe == "no-visual" else max_frames_per_clip)
