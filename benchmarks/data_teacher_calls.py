@@ -47,13 +47,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 4, 16], help="worker counts to compare")
     args = parser.parse_args()
 
-    items = [QAItem(qid=f"q{i}", video=f"v{i % 8}.mp4", question=f"Question {i}?", options=("A. x", "B. y"),
-                    answer="A", evidence=(Interval(12, 18),), duration_seconds=60.0) for i in range(args.num_items)]
+    items = [QAItem(qid=f"q{i}", video_path=f"v{i % 8}.mp4", question=f"Question {i}?", options=("A. x", "B. y"),
+                    gold="A", evidence=(Interval(12, 18),), duration_seconds=60.0) for i in range(args.num_items)]
     results: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         captions = Path(tmp) / "captions"
         captions.mkdir()
-        for v in {i.video for i in items}:
+        for v in {i.video_path for i in items}:
             lines = [json.dumps({"start_seconds": s, "end_seconds": s + 10, "text": f"scene {s}"})
                      for s in range(0, 60, 10)]
             (captions / caption_file_name(v)).write_text("\n".join(lines) + "\n")

@@ -37,17 +37,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # for tests.fixtures.tiny_qwen when run as a script
-    sys.path.insert(0, str(ROOT))
 
 from love_r1.agent.loop import EpisodeTask, run_episodes  # noqa: E402
 from love_r1.agent.policy import ZoomPolicy  # noqa: E402
@@ -107,10 +102,11 @@ def build_model(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.model:
         backend = HFBackend.from_pretrained(args.model, device=args.device)
         return backend.model, backend.processor
-    from tests.fixtures import tiny_qwen as tq
+    from love_r1.synth import build_tiny_model
 
-    return tq.build_tiny(args.family, hidden_size=256, num_hidden_layers=4, intermediate_size=512,
-                         vision_hidden_size=128, vision_depth=4, vision_num_heads=4, vision_intermediate_size=256)
+    # the "larger" tiny size of `love-r1 synth tiny-model --size larger` (about 4 M parameters)
+    return build_tiny_model(args.family, hidden_size=256, num_hidden_layers=4, intermediate_size=512,
+                            vision_hidden_size=128, vision_depth=4, vision_num_heads=4, vision_intermediate_size=256)
 
 
 def run_episode(scripted: ScriptedReplies, task: EpisodeTask, policy: ZoomPolicy) -> dict[str, Any]:

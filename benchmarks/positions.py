@@ -62,9 +62,9 @@ def main() -> None:
     from love_r1.backends import GenerationRequest, SamplingParams
     from love_r1.backends.hf import HFBackend
     from love_r1.backends.qwen_inputs import build_generation_inputs, mrope_position_ids
-    from tests.fixtures import tiny_qwen as tq
+    from love_r1.synth import build_tiny_model
 
-    model, processor = tq.build_tiny("qwen2_5_vl")
+    model, processor = build_tiny_model("qwen2_5_vl")
     fed: list[torch.Tensor] = []
     model.model.language_model.register_forward_pre_hook(
         lambda module, a, kwargs: fed.append(kwargs["position_ids"][-3:]), with_kwargs=True)
