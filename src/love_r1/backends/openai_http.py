@@ -631,6 +631,19 @@ def mask_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+_URL_IN_TEXT = re.compile(r"""\b[a-z][a-z0-9+.\-]*://[^\s"'<>]+""", re.IGNORECASE)
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with every URL in it passed through :func:`mask_url` and OpenAI-style keys masked (for log lines:
+    HTTP libraries log each request's full URL).
+
+    >>> mask_secrets('HTTP Request: POST http://h:8000/v1/chat/completions?api_key=abc "HTTP/1.1 200 OK"')
+    'HTTP Request: POST http://h:8000/v1/chat/completions?api_key=%2A%2A%2A "HTTP/1.1 200 OK"'
+    """
+    return _KEY_PATTERN.sub("sk-***", _URL_IN_TEXT.sub(lambda match: mask_url(match.group(0)), text))
+
+
 def url_secrets(url: str | None) -> tuple[str, ...]:
     """The credential strings inside ``url`` (user, password, secret query values), longest first."""
     if not url:
@@ -647,4 +660,5 @@ def url_secrets(url: str | None) -> tuple[str, ...]:
     return tuple(sorted({f for f in found if len(f) >= 3}, key=len, reverse=True))
 
 
-__all__ = ["MalformedReplyError", "OpenAIBackend", "PrefixMode", "VideoMode", "encode_frames", "map_finish_reason", "mask_url"]
+__all__ = ["MalformedReplyError", "OpenAIBackend", "PrefixMode", "VideoMode", "encode_frames", "map_finish_reason", "mask_secrets",
+           "mask_url"]

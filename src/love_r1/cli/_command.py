@@ -163,6 +163,19 @@ def iter_leaves(commands: Sequence[Command], prefix: tuple[str, ...] = ()):
             yield path, command
 
 
+class _SecretMaskingFormatter(logging.Formatter):
+    """Log lines with the credentials of URLs (``user:password@``, key/token query values) and API keys
+    masked: HTTP libraries log every request's full URL (httpx at INFO), base URL secrets included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if "://" in text or "sk-" in text:
+            from love_r1.backends.openai_http import mask_secrets
+
+            text = mask_secrets(text)
+        return text
+
+
 def run_command_line(commands: Sequence[Command], argv: Sequence[str], *, description: str, version: str) -> int:
     """Parse ``argv``, run the chosen command, and return its exit status (see the module docstring)."""
     try:
@@ -186,8 +199,9 @@ def _run(commands: Sequence[Command], argv: list[str], *, description: str, vers
         print(f"error: {error}", file=sys.stderr)
         return 2
     args, extra_args = parser.parse_known_args(argv)
-    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
-                        format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_SecretMaskingFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)], handlers=[handler])
     command: Command | None = args._command
     if command is None:
         parser.print_help()
