@@ -1,6 +1,7 @@
 """``love-r1 synth``: write synthetic videos with machine-checkable content.
 
 Leaves: ``synth needle`` (a needle-in-a-haystack MCQ dataset), ``synth needle-records`` (its
+training records), ``synth learn-to-zoom`` (short videos where zooming is necessary, with their
 training records), ``synth indexed`` (one video whose frames show their own index) and
 ``synth tiny-model`` (a tiny random Qwen-VL checkpoint for runs without a GPU).
 """
@@ -25,6 +26,7 @@ frame by frame.
   love-r1 synth needle --out data/needle --duration-seconds 600 --num-videos 4
   love-r1 synth indexed --out clip.mp4 --duration-seconds 10 --variable-frame-rate
   love-r1 synth needle-records --needle data/needle
+  love-r1 synth learn-to-zoom --out data/learn/train --num-videos 600 --seed 0
   love-r1 synth tiny-model --out runs/tiny-qwen2.5-vl --model-type qwen2_5_vl
 """
 
@@ -72,6 +74,26 @@ class TinyModelOptions:
     size: TinyModelSize = field(default="default", metadata={
         "help": "default: ~0.3 M parameters (1.2 MB); larger: ~4 M parameters (benchmarks)"})
     seed: int = field(default=0, metadata={"help": "random seed of the weights; the same seed gives the same files"})
+
+
+@dataclass(kw_only=True)
+class LearnToZoomOptions:
+    out: Path = field(metadata={"help": "output folder (videos/, annotations.jsonl, dataset.json, records/)"})
+    num_videos: int = field(metadata={"help": "number of videos (count)"})
+    seed: int = field(default=0, metadata={
+        "help": "random seed of every video, sign and question; the same seed gives identical files (integer)"})
+    duration_seconds: float = field(default=60.0, metadata={"help": "length of each video (seconds)"})
+    frame_size: int = field(default=256, metadata={
+        "help": "frame width and height of a square video (pixels; a multiple of 128 keeps the files byte-identical "
+                "for a seed)"})
+    fps: float = field(default=2.0, metadata={"help": "frame rate (frames per second)"})
+    detail_min_seconds: float = field(default=3.5, metadata={"help": "shortest time a sign is shown (seconds)"})
+    detail_max_seconds: float = field(default=4.5, metadata={"help": "longest time a sign is shown (seconds)"})
+    records: bool = field(default=True, metadata={
+        "help": "also write the training records (records/*.jsonl: stage-1 grounding and QA, stage-2 CoT, GRPO)"})
+    encode_processes: int = field(default=1, metadata={
+        "help": "processes encoding videos at once (count; the files do not depend on it)"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar"})
 
 
 @dataclass(kw_only=True)
@@ -125,6 +147,36 @@ def run_needle(options: NeedleOptions) -> int:
         ("size on disk", _size(size)),
         ("wall time", f"{seconds:.1f} s"),
         ("annotations", str(annotations)),
+    ]))
+    return 0
+
+
+def run_learn_to_zoom(options: LearnToZoomOptions) -> int:
+    import json
+
+    from love_r1.synth import write_learn_to_zoom_dataset, write_learn_to_zoom_records
+
+    started = time.perf_counter()
+    try:
+        annotations = write_learn_to_zoom_dataset(
+            options.out, num_videos=options.num_videos, seed=options.seed, duration_seconds=options.duration_seconds,
+            size=options.frame_size, fps=options.fps, detail_seconds=(options.detail_min_seconds, options.detail_max_seconds),
+            workers=options.encode_processes, progress=options.progress)
+        records = write_learn_to_zoom_records(options.out) if options.records else {}
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    first = json.loads(annotations.read_text(encoding="utf-8").splitlines()[0])
+    size = sum(p.stat().st_size for p in (options.out / "videos").glob("*.mp4"))
+    print(f"learn-to-zoom dataset written to {options.out}")
+    print(_table([
+        ("videos", f"{options.num_videos} (one question each)"),
+        ("duration per video", f"{first['duration_seconds']:g} s ({options.frame_size}x{options.frame_size} at {options.fps:g} fps)"),
+        ("sign shown for", f"{options.detail_min_seconds:g}-{options.detail_max_seconds:g} s"),
+        ("size on disk", _size(size)),
+        ("wall time", f"{time.perf_counter() - started:.1f} s"),
+        ("annotations", str(annotations)),
+        *((f"records: {name}", str(path)) for name, path in records.items()),
     ]))
     return 0
 
@@ -197,6 +249,9 @@ COMMAND = Group(
         Leaf(name="needle-records", help="SFT and GRPO training records for a needle dataset (the ideal "
                                          "zoom-then-answer steps)", options=NeedleRecordsOptions,
              function=run_needle_records),
+        Leaf(name="learn-to-zoom", help="short videos with a digit shown for a few seconds (readable only in a zoom "
+                                        "clip), one MCQ each, and their training records",
+             options=LearnToZoomOptions, function=run_learn_to_zoom),
         Leaf(name="tiny-model", help="a tiny random Qwen2.5-VL / Qwen3-VL checkpoint folder (runs without a GPU in "
                                      "seconds)", options=TinyModelOptions, function=run_tiny_model),
     ),

@@ -1,0 +1,308 @@
+"""``write_learn_to_zoom_dataset``: short videos where zooming is necessary and sufficient.
+
+Each video (about a minute or two) shows a slowly drifting scene and, for a few seconds, one small
+sign with a digit on it. The sizes are chosen against the frame budgets of the learn-to-zoom recipe
+(``configs/learn/``, 224x224 videos):
+
+* **fast view** (56x56 px per frame): the sign is a 7 px patch of strong contrast, so its
+  *presence* (and with the scene's colour, *when* it is shown) is visible, but the 5x7-cell digit
+  is about 1 px tall and its *identity* is not;
+* **zoom clip** (112x112 px per frame): the digit is 2.5x3.5 px, readable.
+
+The scene's colour drifts from blue (0 s) to red (the end) on every video, the same way: a slow,
+global change that gives a small model trained for minutes a sense of time it can learn (the
+burned-in timestamps of the fast view are too small to read at 56 px). Each sign sits on a grid of
+``sign_pixels`` (28 px by default, the vision tower's patch at the zoom clip's resolution), in a
+random cell away from the bottom-right corner where the timestamp is drawn; its paper and ink
+brightness and their polarity (dark on light or light on dark) are random, so the amount of ink is
+no clue to the digit at low resolution. ``benchmarks/learn_to_zoom.py`` measures both premises on
+decoded, resized frames.
+
+Files written to ``out_dir``:
+
+* ``videos/learn_XXXX.mp4`` (H.264) and ``annotations.jsonl``, one multiple-choice question per
+  video in the needle format that ``love-r1 eval --benchmark needle`` reads (``qid``, ``video``,
+  ``question``, ``options``, ``answer``, ``duration_seconds``, ``evidence``, ``category``);
+* ``dataset.json``: parameters and every sign's digit, box and frames.
+
+:func:`write_learn_to_zoom_records` turns the annotations into training records in the published
+formats (``love_r1.synth._learn_to_zoom_records``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from love_r1.synth._encode import VideoWriter, check_video_args, num_frames_for
+from love_r1.synth._glyphs import GLYPH_HEIGHT, GLYPH_WIDTH, glyph, scaled
+
+logger = logging.getLogger(__name__)
+
+DATASET_NAME = "love-r1-learn-to-zoom"
+DATASET_VERSION = 1
+LETTERS = "ABCDEFGHIJ"
+DIGITS = "0123456789"
+QUESTION = "Which digit is written on the small sign that appears for a few seconds in the video?"
+# Scene colour at the start and at the end of every video (RGB); linear in between.
+START_COLOUR = (40.0, 90.0, 210.0)
+END_COLOUR = (210.0, 90.0, 40.0)
+# The timestamp overlay is drawn near the bottom-right corner: no sign whose box reaches into the
+# last `_OVERLAY_FRACTION` of both the width and the height.
+_OVERLAY_FRACTION = 0.3
+_SCENE_OFFSET = 15.0  # per-video grey offset of the scene (+-, levels)
+_TEXTURE = 14.0  # amplitude of the per-video static texture (levels)
+_PAPER = (200, 256)  # paper brightness of a dark-on-light sign (levels; light-on-dark: 255 - this)
+_INK_CONTRAST = (45, 91)  # paper minus ink (levels): low, so the digit fades when the sign is shrunk
+_GRAIN = 10.0  # standard deviation of the sign's per-frame grain (levels)
+
+
+@dataclass(frozen=True)
+class Sign:
+    """One planted sign: ``digit`` in the box ``bbox_pixels = (x0, y0, x1, y1)`` (half-open), on frames
+    ``start_frame <= i < end_frame``, i.e. the half-open ``evidence`` interval in seconds."""
+
+    qid: str
+    digit: str
+    bbox_pixels: tuple[int, int, int, int]
+    start_frame: int
+    end_frame: int
+    evidence: tuple[float, float]
+    dark_on_light: bool
+    paper: int
+    ink: int
+
+
+def sign_patch(digit: str, *, sign_pixels: int, glyph_scale: int, paper: int, ink: int) -> np.ndarray:
+    """The ``uint8 [sign_pixels, sign_pixels, 3]`` sign: grey paper with the digit's 5x7 glyph centred."""
+    cells = scaled(glyph(digit), scale=glyph_scale)
+    patch = np.full((sign_pixels, sign_pixels, 3), paper, np.uint8)
+    y0 = (sign_pixels - cells.shape[0]) // 2
+    x0 = (sign_pixels - cells.shape[1]) // 2
+    patch[y0:y0 + cells.shape[0], x0:x0 + cells.shape[1]][cells] = ink
+    return patch
+
+
+def scene_colour(*, seconds: float, duration_seconds: float) -> np.ndarray:
+    """The scene's RGB colour at ``seconds``: linear from :data:`START_COLOUR` to :data:`END_COLOUR`."""
+    f = min(max(seconds / duration_seconds, 0.0), 1.0)
+    return np.array(START_COLOUR) * (1 - f) + np.array(END_COLOUR) * f
+
+
+def _texture(*, rng: np.random.Generator, size: int) -> np.ndarray:
+    """A static, smooth per-video texture in ``[-1, 1]`` (``float32 [size, size]``): a few random waves."""
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    out = np.zeros((size, size), np.float32)
+    for _ in range(6):
+        fx, fy = rng.uniform(-6, 6, size=2)
+        out += np.cos(2 * np.pi * (fx * xs + fy * ys) + rng.uniform(0, 2 * np.pi)).astype(np.float32)
+    return out / np.abs(out).max()
+
+
+def sign_cells(*, size: int, sign_pixels: int) -> list[tuple[int, int]]:
+    """The ``(x0, y0)`` grid cells a sign may occupy: clear of the bottom-right overlay corner."""
+    steps = range(0, size - sign_pixels + 1, sign_pixels)
+    limit = size * (1 - _OVERLAY_FRACTION)
+    return [(x, y) for y in steps for x in steps if not (x + sign_pixels > limit and y + sign_pixels > limit)]
+
+
+def check_learn_to_zoom_args(
+    *, duration_seconds: float, num_videos: int, size: int, fps: float, gop_seconds: float,
+    detail_seconds: tuple[float, float], margin_seconds: float, sign_pixels: int, glyph_scale: int,
+    num_options: int,
+) -> None:
+    """Raise ValueError naming the first bad argument of :func:`write_learn_to_zoom_dataset`."""
+    check_video_args(duration_seconds=duration_seconds, fps=fps, width=size, height=size, gop_seconds=gop_seconds)
+    if not isinstance(num_videos, (int, np.integer)) or num_videos < 1:
+        raise ValueError(f"num_videos must be an integer >= 1; got {num_videos!r}")
+    low, high = detail_seconds
+    if not 0 < low <= high:
+        raise ValueError(f"detail_seconds must be (min, max) with 0 < min <= max (seconds); got {detail_seconds!r}")
+    if low * fps < 1:
+        raise ValueError(f"detail_seconds min={low} s is shorter than one frame at fps={fps}")
+    if margin_seconds < 0 or high + 2 * margin_seconds >= duration_seconds:
+        raise ValueError(f"margin_seconds={margin_seconds} must be >= 0 and leave room for a {high} s sign in a "
+                         f"{duration_seconds} s video (needs duration > max + 2 * margin)")
+    cells = scaled(glyph("0"), scale=glyph_scale).shape if glyph_scale >= 1 else (0, 0)
+    if glyph_scale < 1 or cells[0] > sign_pixels or cells[1] > sign_pixels:
+        raise ValueError(f"glyph_scale={glyph_scale} must be >= 1 and the {GLYPH_WIDTH}x{GLYPH_HEIGHT} glyph at that "
+                         f"scale must fit the {sign_pixels} px sign")
+    if not sign_cells(size=size, sign_pixels=sign_pixels):
+        raise ValueError(f"sign_pixels={sign_pixels} leaves no grid cell in a {size}x{size} frame; use smaller signs")
+    if not isinstance(num_options, (int, np.integer)) or not 2 <= num_options <= len(DIGITS):
+        raise ValueError(f"num_options must be an integer in [2, {len(DIGITS)}]; got {num_options!r}")
+
+
+def _plan(qid: str, *, rng: np.random.Generator, num_frames: int, fps: float, size: int,
+          detail_seconds: tuple[float, float], margin_seconds: float, sign_pixels: int) -> Sign:
+    digit = DIGITS[int(rng.integers(0, len(DIGITS)))]
+    cells = sign_cells(size=size, sign_pixels=sign_pixels)
+    x0, y0 = cells[int(rng.integers(0, len(cells)))]
+    length = max(1, round(rng.uniform(*detail_seconds) * fps))
+    first = int(np.ceil(margin_seconds * fps))
+    last = num_frames - length - first
+    start = int(rng.integers(first, max(first, last) + 1))
+    dark_on_light = bool(rng.random() < 0.5)
+    paper = int(rng.integers(*_PAPER))
+    ink = paper - int(rng.integers(*_INK_CONTRAST))
+    if not dark_on_light:
+        paper, ink = 255 - paper, 255 - ink
+    return Sign(qid=qid, digit=digit, bbox_pixels=(x0, y0, x0 + sign_pixels, y0 + sign_pixels), start_frame=start,
+                end_frame=start + length, evidence=(round(start / fps, 6), round((start + length) / fps, 6)),
+                dark_on_light=dark_on_light, paper=paper, ink=ink)
+
+
+def _question(sign: Sign, *, rng: np.random.Generator, num_options: int, duration_seconds: float) -> dict:
+    others = [d for d in DIGITS if d != sign.digit]
+    choices = [sign.digit, *rng.choice(others, size=num_options - 1, replace=False).tolist()]
+    rng.shuffle(choices)
+    return {"qid": sign.qid, "question": QUESTION,
+            "options": [f"{letter}. {c}" for letter, c in zip(LETTERS, choices, strict=False)],
+            "answer": LETTERS[choices.index(sign.digit)], "duration_seconds": duration_seconds,
+            "evidence": [list(sign.evidence)], "category": "digit"}
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """Everything one video needs (picklable, for worker processes)."""
+
+    out_dir: Path
+    seed: int
+    num_frames: int
+    duration_seconds: float
+    size: int
+    fps: float
+    gop_seconds: float
+    detail_seconds: tuple[float, float]
+    margin_seconds: float
+    sign_pixels: int
+    glyph_scale: int
+    num_options: int
+
+
+def _write_video(spec: _Spec, index: int) -> tuple[dict, dict]:
+    """Write video ``index``; returns its annotation line and its ``dataset.json`` entry."""
+    rng = np.random.default_rng([spec.seed, index])
+    video_id = f"learn_{index:04d}"
+    sign = _plan(f"{video_id}_q0", rng=rng, num_frames=spec.num_frames, fps=spec.fps, size=spec.size,
+                 detail_seconds=spec.detail_seconds, margin_seconds=spec.margin_seconds, sign_pixels=spec.sign_pixels)
+    question = _question(sign, rng=rng, num_options=spec.num_options, duration_seconds=spec.duration_seconds)
+    texture = _texture(rng=rng, size=spec.size)[..., None] * np.float32(_TEXTURE)
+    offset = rng.uniform(-_SCENE_OFFSET, _SCENE_OFFSET)
+    patch = sign_patch(sign.digit, sign_pixels=spec.sign_pixels, glyph_scale=spec.glyph_scale, paper=sign.paper,
+                       ink=sign.ink)
+    relative = f"videos/{video_id}.mp4"
+    x0, y0, x1, y1 = sign.bbox_pixels
+    with VideoWriter(spec.out_dir / relative, width=spec.size, height=spec.size, fps=spec.fps,
+                     gop_seconds=spec.gop_seconds) as writer:
+        for frame_index in range(spec.num_frames):
+            colour = scene_colour(seconds=frame_index / spec.fps, duration_seconds=spec.duration_seconds) + offset
+            frame = np.clip(np.rint(texture + colour.astype(np.float32)), 0, 255).astype(np.uint8)
+            if sign.start_frame <= frame_index < sign.end_frame:
+                grain = rng.normal(0.0, _GRAIN, size=patch.shape[:2])[..., None]
+                frame[y0:y1, x0:x1] = np.clip(np.rint(patch + grain), 0, 255).astype(np.uint8)
+            writer.write(frame)
+    logger.info("wrote %s (digit %s at %s s)", relative, sign.digit, sign.evidence)
+    annotation = {"qid": question["qid"], "video": relative, **{k: question[k] for k in (
+        "question", "options", "answer", "duration_seconds", "evidence", "category")}}
+    entry = {"id": video_id, "video": relative, "duration_seconds": spec.duration_seconds,
+             "num_frames": spec.num_frames, "size": spec.size, "fps": spec.fps, "sign": asdict(sign)}
+    return annotation, entry
+
+
+def write_learn_to_zoom_dataset(
+    out_dir: str | Path,
+    *,
+    num_videos: int,
+    seed: int = 0,
+    duration_seconds: float = 120.0,
+    size: int = 256,
+    fps: float = 2.0,
+    gop_seconds: float = 2.0,
+    detail_seconds: tuple[float, float] = (3.5, 4.5),
+    margin_seconds: float = 6.0,
+    sign_pixels: int = 32,
+    glyph_scale: int = 1,
+    num_options: int = 4,
+    workers: int = 1,
+    progress: bool = False,
+) -> Path:
+    """Write the videos, ``annotations.jsonl`` and ``dataset.json``; return the path of ``annotations.jsonl``.
+
+    Args:
+        num_videos: videos = questions.
+        seed: every video, sign and question derives from it; the same arguments give identical files
+            (whatever ``workers``). Byte-identical videos need a ``size`` that is a multiple of 128: the
+            encoder reads past the end of each line, and such sizes leave no padding there.
+        duration_seconds: length of each video.
+        size: frame width and height (pixels, even).
+        fps: frame rate (frames per second).
+        gop_seconds: keyframe interval (seconds).
+        detail_seconds: (min, max) time the sign is shown (seconds).
+        margin_seconds: no sign in the first or last ``margin_seconds`` of a video.
+        sign_pixels: side of the square sign and of the grid it sits on (pixels).
+        glyph_scale: pixels per cell of the 5x7 digit glyph.
+        num_options: options per question (one is the sign's digit).
+        workers: processes writing videos at once (1: in this process).
+        progress: show a tqdm progress bar over the videos.
+
+    Raises:
+        ValueError: on a bad argument, naming it and the limit it breaks.
+    """
+    detail_seconds = (float(detail_seconds[0]), float(detail_seconds[1]))
+    check_learn_to_zoom_args(duration_seconds=duration_seconds, num_videos=num_videos, size=size, fps=fps,
+                             gop_seconds=gop_seconds, detail_seconds=detail_seconds, margin_seconds=margin_seconds,
+                             sign_pixels=sign_pixels, glyph_scale=glyph_scale, num_options=num_options)
+    if not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1 (processes); got {workers!r}")
+    out_dir = Path(out_dir)
+    (out_dir / "videos").mkdir(parents=True, exist_ok=True)
+    num_frames = num_frames_for(duration_seconds=duration_seconds, fps=fps)
+    spec = _Spec(out_dir=out_dir, seed=seed, num_frames=num_frames, duration_seconds=round(num_frames / fps, 6),
+                 size=size, fps=fps, gop_seconds=gop_seconds, detail_seconds=detail_seconds,
+                 margin_seconds=margin_seconds, sign_pixels=sign_pixels, glyph_scale=glyph_scale,
+                 num_options=num_options)
+    bar = tqdm(total=num_videos, desc="learn-to-zoom videos", unit="video", ascii=True, disable=not progress)
+    with bar:
+        if workers == 1:
+            results = []
+            for index in range(num_videos):
+                results.append(_write_video(spec, index))
+                bar.update(1)
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = [pool.submit(_write_video, spec, index) for index in range(num_videos)]
+                results = []
+                for future in futures:
+                    results.append(future.result())
+                    bar.update(1)
+    annotations = [annotation for annotation, _ in results]
+    videos = [entry for _, entry in results]
+    path = out_dir / "annotations.jsonl"
+    path.write_text("".join(json.dumps(a) + "\n" for a in annotations), encoding="utf-8")
+    from love_r1 import __version__
+
+    card = {
+        "name": DATASET_NAME, "version": DATASET_VERSION,
+        "generator": f"love_r1.synth.write_learn_to_zoom_dataset (love-r1 {__version__})", "seed": seed,
+        "params": {"num_videos": num_videos, "duration_seconds": duration_seconds, "size": size, "fps": fps,
+                   "gop_seconds": gop_seconds, "detail_seconds": list(detail_seconds),
+                   "margin_seconds": margin_seconds, "sign_pixels": sign_pixels, "glyph_scale": glyph_scale,
+                   "num_options": num_options, "codec": "libx264"},
+        "description": (
+            "One multiple-choice question per video: which digit is on the small sign shown during the evidence "
+            "interval [start_seconds, end_seconds) (half-open, seconds). The scene colour drifts linearly from "
+            f"{list(START_COLOUR)} to {list(END_COLOUR)} (RGB) over each video. bbox_pixels are (x0, y0, x1, y1), "
+            "half-open."),
+        "files": {"annotations": "annotations.jsonl", "videos": "videos/"},
+        "videos": videos,
+    }
+    (out_dir / "dataset.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,171 @@
+"""Learn-to-zoom datasets: determinism, the sign on exactly its frames, answers read from the pixels, records
+that match the evaluation prompt, and the resolution premise on the frames a model is given."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from love_r1.cli import main
+from love_r1.synth import write_learn_to_zoom_dataset, write_learn_to_zoom_records
+from love_r1.synth._learn_to_zoom import scene_colour, sign_cells
+from love_r1.synth._learn_to_zoom_check import check_resolution_premise, read_sign
+from love_r1.synth._learn_to_zoom_records import requested_interval
+
+av = pytest.importorskip("av")
+
+SMALL = dict(duration_seconds=24.0, size=128, sign_pixels=32, fps=2.0, margin_seconds=3.0)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("learn")
+    annotations = write_learn_to_zoom_dataset(out, num_videos=4, seed=5, **SMALL)
+    write_learn_to_zoom_records(out)
+    rows = [json.loads(line) for line in annotations.read_text().splitlines()]
+    card = json.loads((out / "dataset.json").read_text())
+    return out, rows, card
+
+
+def _decode(path):
+    with av.open(str(path)) as container:
+        frames = list(container.decode(video=0))
+    return np.stack([f.to_ndarray(format="rgb24") for f in frames]), np.array([float(f.time) for f in frames])
+
+
+def test_same_seed_same_bytes_other_seed_other_videos(tmp_path, dataset):
+    out, rows, _ = dataset
+    again = tmp_path / "again"
+    write_learn_to_zoom_dataset(again, num_videos=4, seed=5, workers=2, **SMALL)
+    for name in ("annotations.jsonl", "dataset.json", "videos/learn_0000.mp4", "videos/learn_0003.mp4"):
+        assert (again / name).read_bytes() == (out / name).read_bytes()
+    other = tmp_path / "other"
+    write_learn_to_zoom_dataset(other, num_videos=4, seed=6, **SMALL)
+    others = [json.loads(line) for line in (other / "annotations.jsonl").read_text().splitlines()]
+    assert [r["evidence"] for r in others] != [r["evidence"] for r in rows]
+    assert (other / "videos/learn_0000.mp4").read_bytes() != (out / "videos/learn_0000.mp4").read_bytes()
+
+
+def test_annotations_are_needle_mcqs(dataset):
+    _, rows, card = dataset
+    assert [r["qid"] for r in rows] == [f"learn_{i:04d}_q0" for i in range(4)]
+    for row, video in zip(rows, card["videos"], strict=True):
+        assert set(row) == {"qid", "video", "question", "options", "answer", "duration_seconds", "evidence", "category"}
+        assert row["duration_seconds"] == 24.0 and row["category"] == "digit"
+        digits = [o.split(". ")[1] for o in row["options"]]
+        assert [o[0] for o in row["options"]] == list("ABCD") and len(set(digits)) == 4
+        assert digits["ABCD".index(row["answer"])] == video["sign"]["digit"]
+        (start, end), = row["evidence"]
+        assert 3.5 <= end - start <= 4.5 and start >= 3.0 and end <= 21.0
+
+
+def test_sign_is_on_screen_exactly_during_its_evidence(dataset):
+    out, rows, card = dataset
+    for row, video in zip(rows, card["videos"], strict=True):
+        frames, times = _decode(out / row["video"])
+        x0, y0, x1, y1 = video["sign"]["bbox_pixels"]
+        assert (x0, y0) in sign_cells(size=128, sign_pixels=32)
+        start, end = row["evidence"][0]
+        for frame, t in zip(frames, times, strict=True):
+            region = frame[y0:y1, x0:x1].astype(float).mean(axis=(0, 1))
+            scene = scene_colour(seconds=t, duration_seconds=24.0)
+            # the scene is the drifting colour +- 15 (offset) +- 14 (texture); the sign's paper is grey, far away
+            off_scene = np.abs(region - scene).max() > 45
+            assert off_scene == (start <= t < end), (row["qid"], t)
+
+
+def test_digit_read_back_from_native_frames_is_the_answer(dataset):
+    out, rows, card = dataset
+    for row, video in zip(rows, card["videos"], strict=True):
+        frames, times = _decode(out / row["video"])
+        sign = video["sign"]
+        background = frames[sign["start_frame"] - 1]
+        for index in (sign["start_frame"], sign["end_frame"] - 1):
+            residuals = read_sign(frames[index], background=background, bbox_pixels=tuple(sign["bbox_pixels"]))
+            gold_digit = row["options"]["ABCD".index(row["answer"])].split(". ")[1]
+            assert min(residuals, key=residuals.get) == gold_digit
+
+
+def test_records_are_the_ideal_episode_with_the_evaluation_prompt(dataset):
+    from love_r1.agent.loop import resolve_zoom
+    from love_r1.agent.policy import ZoomPolicy
+    from love_r1.eval.benchmarks import make_benchmark
+    from love_r1.train.records import load_records
+
+    out, rows, _ = dataset
+    samples = {s.qid: s for s in make_benchmark("needle", out).load()}
+    stage2 = [json.loads(line) for line in (out / "records/sft_stage2.jsonl").read_text().splitlines()]
+    assert len(stage2) == 2 * len(rows)
+    for row, zoom, answer in zip(rows, stage2[::2], stage2[1::2], strict=True):
+        user = zoom["messages"][0]["content"][0]["text"]
+        assert user == samples[row["qid"]].question_text  # byte-equal to what love-r1 eval renders
+        start, end = row["evidence"][0]
+        request = [int(np.floor(start)), int(np.ceil(end))]
+        assert zoom["messages"][1]["content"][0]["text"] == f"I need to zoom in on the video.\n\n\\boxed{{{request}}}"
+        assert zoom["zoomin_intervals"] == []
+        clip, _ = resolve_zoom(start_seconds=request[0], end_seconds=request[1], duration_seconds=24.0,
+                               existing=(), policy=ZoomPolicy())
+        assert answer["zoomin_intervals"] == [[int(clip.start_seconds), int(clip.end_seconds)]]
+        assert clip.start_seconds <= start and end <= clip.end_seconds
+        assert answer["messages"][1]["content"][0]["text"] == f"I get the answer.\n\n\\boxed{{{row['answer']}}}"
+    kinds = {}
+    for name in ("sft_stage1_grounding", "sft_stage1_qa", "sft_stage2", "grpo"):
+        records, issues = load_records(out / "records" / f"{name}.jsonl")
+        assert not issues
+        kinds[name] = sorted({r.kind for r in records})
+    assert kinds == {"sft_stage1_grounding": ["grounding"], "sft_stage1_qa": ["qa"], "sft_stage2": ["cot"],
+                     "grpo": ["grpo"]}
+    grpo, _ = load_records(out / "records/grpo.jsonl")
+    assert [[i.as_list() for i in r.evidence] for r in grpo] == [r["evidence"] for r in rows]
+    assert not any(r.tgt for r in grpo)  # QA records: the evidence only feeds the zoom reward
+
+
+def test_requested_interval_rounds_outward_inside_the_video():
+    assert requested_interval([[12.5, 16.0]], duration_seconds=60.0) == [12, 16]
+    assert requested_interval([[57.5, 59.5]], duration_seconds=59.2) == [57, 59]
+    assert requested_interval([[3.2, 3.4], [7.0, 8.5]], duration_seconds=60.0) == [3, 9]
+
+
+def test_premise_digit_readable_in_the_zoom_clip_not_in_the_fast_view(tmp_path):
+    out = tmp_path / "premise"
+    write_learn_to_zoom_dataset(out, num_videos=10, seed=11, duration_seconds=60.0, margin_seconds=6.0)
+    result = check_resolution_premise(out, fast_max_frames=30, fast_pixels_per_frame=28 * 28, clip_max_frames=6,
+                                      clip_pixels_per_frame=112 * 112)
+    views = result["views"]
+    fast, clip = views["fast view 784 px"], views["zoom clip 12544 px"]
+    assert fast["pixels"] == "28x28" and clip["pixels"] == "112x112"
+    assert fast["frames_with_sign"] >= 10 and clip["frames_with_sign"] >= 10
+    assert clip["digit_accuracy"] >= 0.9  # an oracle reader: knows the place and the scene behind the sign
+    assert fast["digit_accuracy"] <= 0.5
+    assert fast["presence_accuracy"] >= 0.9  # presence is visible in the fast view without knowing the place
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(num_videos=0), "num_videos"),
+    (dict(num_videos=1, detail_seconds=(5.0, 4.0)), "detail_seconds"),
+    (dict(num_videos=1, duration_seconds=10.0, margin_seconds=3.0), "margin_seconds"),
+    (dict(num_videos=1, size=30), "width"),
+    (dict(num_videos=1, sign_pixels=6), "glyph_scale"),
+    (dict(num_videos=1, num_options=11), "num_options"),
+    (dict(num_videos=1, workers=0), "workers"),
+])
+def test_bad_arguments_name_the_argument(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        write_learn_to_zoom_dataset(tmp_path / "x", **kwargs)
+
+
+def test_cli_end_to_end(tmp_path, capsys):
+    out = tmp_path / "cli"
+    rc = main(["synth", "learn-to-zoom", "--out", str(out), "--num-videos", "2", "--duration-seconds", "20",
+               "--seed", "3", "--no-progress"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "2 (one question each)" in printed and "records: grpo" in printed
+    assert sorted(p.name for p in (out / "records").iterdir()) == [
+        "grpo.jsonl", "sft_stage1_grounding.jsonl", "sft_stage1_qa.jsonl", "sft_stage2.jsonl"]
+    assert json.loads((out / "dataset.json").read_text())["seed"] == 3
+    assert main(["synth", "learn-to-zoom", "--out", str(out), "--num-videos", "1", "--duration-seconds", "5",
+                 "--no-progress"]) == 2
+    assert "margin_seconds" in capsys.readouterr().err
