@@ -34,7 +34,7 @@ from love_r1.backends.qwen_inputs import DEFAULT_POSITION_RULE, PositionRule  # 
 from love_r1.train.rewards import ZoomRewardMode  # noqa: E402
 from love_r1.train.sampling import ClipPolicy  # noqa: E402
 
-_FRAME_OVERRIDES = ("fast_max_frames", "fast_pixels_per_frame", "clip_pixels_per_frame")
+_FRAME_OVERRIDES = ("fast_max_frames", "fast_pixels_per_frame", "clip_pixels_per_frame", "clip_max_frames")
 
 
 class ConfigError(ValueError):
@@ -56,6 +56,9 @@ class _VideoDataFields:
                                                                               "per frame (pixels)"})
     clip_pixels_per_frame: int | None = field(default=None, metadata={"help": "override: zoom-clip pixel budget "
                                                                               "per frame (pixels)"})
+    clip_max_frames: int | None = field(default=None, metadata={
+        "help": "override: most frames per zoom clip, whatever the stage and the clip count (count; unset: the "
+                "preset's 32/24/16 by clip count in SFT, 16 in GRPO)"})
     time_base: Literal["presentation", "index"] = field(default="presentation", metadata={
         "help": "clock of D, frame selection, clip bounds, labels and the overlay: 'presentation' (each frame's "
                 "presentation time from the first frame) or 'index' (the reference's frame_index / header fps); "
@@ -75,6 +78,10 @@ class _VideoDataFields:
 
     def clip_policy(self) -> ClipPolicy:
         overrides = {name: getattr(self, name) for name in _FRAME_OVERRIDES if getattr(self, name) is not None}
+        frames = overrides.pop("clip_max_frames", None)
+        if frames is not None:  # one cap for every clip-frame rule of the preset
+            overrides.update(single_clip_frames=frames, multi_clip_frames=frames, grpo_frames_per_clip=frames,
+                             cot_frames_per_clip=(frames, frames, frames))
         return ClipPolicy.preset(self.clip_preset, time_base=self.time_base, **overrides)
 
     def _check_video_fields(self) -> None:

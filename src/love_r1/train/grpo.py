@@ -84,6 +84,7 @@ class StepSample:
     advantage: float = 0.0
     record_index: int = -1
     columns: dict[str, Any] = field(default_factory=dict)
+    components: list[float | None] = field(default_factory=list)  # each reward function's value (accuracy zeroed)
 
 
 def collate_samples(processor: Any, prompts: Sequence[dict[str, Any]], completions: Sequence[Any] | None = None,
@@ -201,6 +202,9 @@ class DecoupledGRPOTrainer:
                 lambda completions, **kw: R.zoom_reward(completions, mode=args.zoom_reward_mode, **kw),
             ]
             reward_weights = [args.accuracy_weight, args.format_weight, args.zoom_weight]
+            self.reward_names = ["accuracy", "format", "zoom"]
+        else:
+            self.reward_names = [f"reward{i}" for i in range(len(reward_funcs))]
         self.reward_funcs = list(reward_funcs)
         self.reward_weights = list(reward_weights or [1.0] * len(self.reward_funcs))
 
@@ -381,6 +385,7 @@ class DecoupledGRPOTrainer:
         for i, s in enumerate(samples):
             acc = 0.0 if (s.masked or s.format == 0.0) else float(s.accuracy or 0.0)
             row = [acc if j == 0 else out[i] for j, out in enumerate(outputs)]
+            s.components = row
             s.reward = 0.0 if s.masked else R.combine_rewards([[v] for v in row], self.reward_weights)[0]
         self._advantages(samples)
 
@@ -489,8 +494,14 @@ class DecoupledGRPOTrainer:
         for step in (1, 2):
             chosen = [s.reward for s in samples if s.step == step and not s.masked]
             stats += [sum(chosen), len(chosen)]
-        r1_sum, r1_n, r2_sum, r2_n, num_samples, num_masked = self._sum_over_processes(
-            [*stats, len(train), sum(s.masked for s in train)])
+        component_stats = []  # per reward function and step: sum and count over unmasked samples with a value
+        for step in (1, 2):
+            for j in range(len(self.reward_funcs)):
+                values = [float(s.components[j]) for s in samples
+                          if s.step == step and not s.masked and s.components and s.components[j] is not None]
+                component_stats += [sum(values), len(values)]
+        r1_sum, r1_n, r2_sum, r2_n, num_samples, num_masked, *components = self._sum_over_processes(
+            [*stats, len(train), sum(s.masked for s in train), *component_stats])
         self.global_step += 1
         metrics = {"step": float(self.global_step), "learning_rate": learning_rate, "loss": loss,
                    "reward_step1": r1_sum / r1_n if r1_n else float("nan"),
@@ -499,6 +510,11 @@ class DecoupledGRPOTrainer:
                    "optimizer_steps": float(self.optimizer_steps), "grad_norm": self.grad_norm,
                    "rollout_seconds": rollout_seconds,
                    "update_seconds": time.perf_counter() - update_start}
+        pairs = iter(zip(components[::2], components[1::2], strict=True))
+        for step in (1, 2):  # e.g. accuracy_step1: mean over the step's unmasked samples that have the reward
+            for name in self.reward_names:
+                total, count = next(pairs)
+                metrics[f"{name}_step{step}"] = total / count if count else float("nan")
         self.history.append(metrics)
         self._log(metrics)
         return metrics
