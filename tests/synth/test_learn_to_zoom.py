@@ -39,24 +39,23 @@ def test_same_seed_same_bytes_other_seed_other_videos(tmp_path, dataset):
     out, rows, _ = dataset
     again = tmp_path / "again"
     write_learn_to_zoom_dataset(again, num_videos=4, seed=5, workers=2, **SMALL)
-    for name in ("annotations.jsonl", "dataset.json", "videos/learn_0000.mp4", "videos/learn_0003.mp4"):
+    for name in ("annotations.jsonl", "dataset.json", "videos/learn_5_0000.mp4", "videos/learn_5_0003.mp4"):
         assert (again / name).read_bytes() == (out / name).read_bytes()
     other = tmp_path / "other"
     write_learn_to_zoom_dataset(other, num_videos=4, seed=6, **SMALL)
     others = [json.loads(line) for line in (other / "annotations.jsonl").read_text().splitlines()]
     assert [r["evidence"] for r in others] != [r["evidence"] for r in rows]
-    assert (other / "videos/learn_0000.mp4").read_bytes() != (out / "videos/learn_0000.mp4").read_bytes()
+    assert (other / "videos/learn_6_0000.mp4").read_bytes() != (out / "videos/learn_5_0000.mp4").read_bytes()
 
 
 def test_annotations_are_needle_mcqs(dataset):
     _, rows, card = dataset
-    assert [r["qid"] for r in rows] == [f"learn_{i:04d}_q0" for i in range(4)]
+    assert [r["qid"] for r in rows] == [f"learn_5_{i:04d}_q0" for i in range(4)]
     for row, video in zip(rows, card["videos"], strict=True):
         assert set(row) == {"qid", "video", "question", "options", "answer", "duration_seconds", "evidence", "category"}
         assert row["duration_seconds"] == 24.0 and row["category"] == "digit"
-        digits = [o.split(". ")[1] for o in row["options"]]
-        assert [o[0] for o in row["options"]] == list("ABCD") and len(set(digits)) == 4
-        assert digits["ABCD".index(row["answer"])] == video["sign"]["digit"]
+        assert row["options"] == ["A. 2", "B. 3", "C. 4", "D. 9"]  # the recipe: all four digits, always this order
+        assert "2349"["ABCD".index(row["answer"])] == video["sign"]["digit"]
         (start, end), = row["evidence"]
         assert 3.5 <= end - start <= 4.5 and start >= 3.0 and end <= 21.0
 
@@ -71,7 +70,7 @@ def test_sign_is_on_screen_exactly_during_its_evidence(dataset):
         for frame, t in zip(frames, times, strict=True):
             region = frame[y0:y1, x0:x1].astype(float).mean(axis=(0, 1))
             scene = scene_colour(seconds=t, duration_seconds=24.0)
-            # the scene is the drifting colour +- 15 (offset) +- 14 (texture); the sign's paper is grey, far away
+            # the scene is the drifting colour +- 15 (offset) +- 14 (texture), green near 90; the paper's green >= 200
             off_scene = np.abs(region - scene).max() > 45
             assert off_scene == (start <= t < end), (row["qid"], t)
 
@@ -82,7 +81,7 @@ def test_digit_read_back_from_native_frames_is_the_answer(dataset):
         frames, times = _decode(out / row["video"])
         sign = video["sign"]
         background = frames[sign["start_frame"] - 1]
-        for index in (sign["start_frame"], sign["end_frame"] - 1):
+        for index in (sign["start_frame"], sign["end_frame"] - 1):  # all ten digits as candidates
             residuals = read_sign(frames[index], background=background, bbox_pixels=tuple(sign["bbox_pixels"]))
             gold_digit = row["options"]["ABCD".index(row["answer"])].split(". ")[1]
             assert min(residuals, key=residuals.get) == gold_digit
@@ -122,6 +121,20 @@ def test_records_are_the_ideal_episode_with_the_evaluation_prompt(dataset):
     assert not any(r.tgt for r in grpo)  # QA records: the evidence only feeds the zoom reward
 
 
+def test_random_option_subsets_when_fewer_options_than_digits(tmp_path):
+    annotations = write_learn_to_zoom_dataset(tmp_path / "d", num_videos=6, seed=2, digits="0123456789",
+                                              num_options=3, **SMALL)
+    rows = [json.loads(line) for line in annotations.read_text().splitlines()]
+    card = json.loads((tmp_path / "d" / "dataset.json").read_text())
+    orders = set()
+    for row, video in zip(rows, card["videos"], strict=True):
+        digits = [o.split(". ")[1] for o in row["options"]]
+        assert len(digits) == len(set(digits)) == 3 and video["sign"]["digit"] in digits
+        assert digits["ABC".index(row["answer"])] == video["sign"]["digit"]
+        orders.add(tuple(digits))
+    assert len(orders) > 1
+
+
 def test_requested_interval_rounds_outward_inside_the_video():
     assert requested_interval([[12.5, 16.0]], duration_seconds=60.0) == [12, 16]
     assert requested_interval([[57.5, 59.5]], duration_seconds=59.2) == [57, 59]
@@ -138,7 +151,7 @@ def test_premise_digit_readable_in_the_zoom_clip_not_in_the_fast_view(tmp_path):
     assert fast["pixels"] == "28x28" and clip["pixels"] == "112x112"
     assert fast["frames_with_sign"] >= 10 and clip["frames_with_sign"] >= 10
     assert clip["digit_accuracy"] >= 0.9  # an oracle reader: knows the place and the scene behind the sign
-    assert fast["digit_accuracy"] <= 0.5
+    assert fast["digit_accuracy"] <= 0.6
     assert fast["presence_accuracy"] >= 0.9  # presence is visible in the fast view without knowing the place
 
 
@@ -148,7 +161,9 @@ def test_premise_digit_readable_in_the_zoom_clip_not_in_the_fast_view(tmp_path):
     (dict(num_videos=1, duration_seconds=10.0, margin_seconds=3.0), "margin_seconds"),
     (dict(num_videos=1, size=30), "width"),
     (dict(num_videos=1, sign_pixels=6), "glyph_scale"),
-    (dict(num_videos=1, num_options=11), "num_options"),
+    (dict(num_videos=1, num_options=5), "num_options"),
+    (dict(num_videos=1, digits="22"), "digits"),
+    (dict(num_videos=1, digits="2a"), "digits"),
     (dict(num_videos=1, workers=0), "workers"),
 ])
 def test_bad_arguments_name_the_argument(tmp_path, kwargs, message):

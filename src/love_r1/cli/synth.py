@@ -89,6 +89,10 @@ class LearnToZoomOptions:
     fps: float = field(default=2.0, metadata={"help": "frame rate (frames per second)"})
     detail_min_seconds: float = field(default=3.5, metadata={"help": "shortest time a sign is shown (seconds)"})
     detail_max_seconds: float = field(default=4.5, metadata={"help": "longest time a sign is shown (seconds)"})
+    digits: str = field(default="2349", metadata={"help": "the digits a sign may show (characters of 0-9)"})
+    num_options: int = field(default=4, metadata={
+        "help": "options per question (count); equal to the number of --digits: every question lists them all, "
+                "in that order; fewer: a random subset with the answer, shuffled"})
     records: bool = field(default=True, metadata={
         "help": "also write the training records (records/*.jsonl: stage-1 grounding and QA, stage-2 CoT, GRPO)"})
     encode_processes: int = field(default=1, metadata={
@@ -160,8 +164,9 @@ def run_learn_to_zoom(options: LearnToZoomOptions) -> int:
     try:
         annotations = write_learn_to_zoom_dataset(
             options.out, num_videos=options.num_videos, seed=options.seed, duration_seconds=options.duration_seconds,
-            size=options.frame_size, fps=options.fps, detail_seconds=(options.detail_min_seconds, options.detail_max_seconds),
-            workers=options.encode_processes, progress=options.progress)
+            size=options.frame_size, fps=options.fps,
+            detail_seconds=(options.detail_min_seconds, options.detail_max_seconds), digits=options.digits,
+            num_options=options.num_options, workers=options.encode_processes, progress=options.progress)
         records = write_learn_to_zoom_records(options.out) if options.records else {}
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

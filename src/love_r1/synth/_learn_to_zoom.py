@@ -1,32 +1,32 @@
 """``write_learn_to_zoom_dataset``: short videos where zooming is necessary and sufficient.
 
-Each video (about a minute or two) shows a slowly drifting scene and, for a few seconds, one small
-sign with a digit on it. The sizes are chosen against the frame budgets of the learn-to-zoom recipe
-(``configs/learn/``, 224x224 videos):
+Each two-minute video shows a slowly drifting scene and, for a few seconds, one small yellow sign with
+a digit on it; the question asks for the digit. The sizes are chosen against the frame budgets of the
+learn-to-zoom recipe (``configs/learn/``; 256x256 px videos):
 
-* **fast view** (56x56 px per frame): the sign is a 7 px patch of strong contrast, so its
-  *presence* (and with the scene's colour, *when* it is shown) is visible, but the 5x7-cell digit
-  is about 1 px tall and its *identity* is not;
-* **zoom clip** (112x112 px per frame): the digit is 2.5x3.5 px, readable.
+* **fast view** (28x28 px per frame): the 32 px sign is a 3.5 px yellow blob, so its *presence* (and,
+  with the scene's colour, *when* it is shown) is visible, but the 5x7-pixel digit is half a pixel wide
+  and its *identity* is not;
+* **zoom clip** (112x112 px per frame): the digit is 2.2x3.1 px, readable.
 
 The scene's colour drifts from blue (0 s) to red (the end) on every video, the same way: a slow,
 global change that gives a small model trained for minutes a sense of time it can learn (the
-burned-in timestamps of the fast view are too small to read at 56 px). Each sign sits on a grid of
-``sign_pixels`` (28 px by default, the vision tower's patch at the zoom clip's resolution), in a
-random cell away from the bottom-right corner where the timestamp is drawn; its paper and ink
-brightness and their polarity (dark on light or light on dark) are random, so the amount of ink is
-no clue to the digit at low resolution. ``benchmarks/learn_to_zoom.py`` measures both premises on
-decoded, resized frames.
+burned-in timestamps of the fast view are too small to read at 28 px). Each sign sits on a grid of
+``sign_pixels`` (32 px by default: at the zoom clip's 112 px, one vision-tower patch), in a random cell
+away from the bottom-right corner where the timestamp is drawn. The recipe's digits (2, 3, 4, 9) have
+the same amount of ink, so a blurred sign does not tell them apart by its darkness; the ink is only 70
+levels darker than the paper and every frame of the sign gets fresh grain. ``love_r1.synth.
+_learn_to_zoom_check`` measures both premises on decoded, resized frames.
 
 Files written to ``out_dir``:
 
-* ``videos/learn_XXXX.mp4`` (H.264) and ``annotations.jsonl``, one multiple-choice question per
+* ``videos/learn_SEED_XXXX.mp4`` (H.264) and ``annotations.jsonl``, one multiple-choice question per
   video in the needle format that ``love-r1 eval --benchmark needle`` reads (``qid``, ``video``,
   ``question``, ``options``, ``answer``, ``duration_seconds``, ``evidence``, ``category``);
 * ``dataset.json``: parameters and every sign's digit, box and frames.
 
-:func:`write_learn_to_zoom_records` turns the annotations into training records in the published
-formats (``love_r1.synth._learn_to_zoom_records``).
+:func:`love_r1.synth.write_learn_to_zoom_records` turns the annotations into training records in the
+published formats.
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ DATASET_NAME = "love-r1-learn-to-zoom"
 DATASET_VERSION = 1
 LETTERS = "ABCDEFGHIJ"
 DIGITS = "0123456789"
+# The recipe's digits: four shapes with (nearly) the same ink (14, 14, 14 and 15 of the 35 glyph cells), so a
+# blurred sign does not tell them apart by how dark it is.
+RECIPE_DIGITS = "2349"
 QUESTION = "Which digit is written on the small sign that appears for a few seconds in the video?"
 # Scene colour at the start and at the end of every video (RGB); linear in between.
 START_COLOUR = (40.0, 90.0, 210.0)
@@ -57,8 +60,10 @@ END_COLOUR = (210.0, 90.0, 40.0)
 _OVERLAY_FRACTION = 0.3
 _SCENE_OFFSET = 15.0  # per-video grey offset of the scene (+-, levels)
 _TEXTURE = 14.0  # amplitude of the per-video static texture (levels)
-_PAPER = (200, 256)  # paper brightness of a dark-on-light sign (levels; light-on-dark: 255 - this)
-_INK_CONTRAST = (45, 91)  # paper minus ink (levels): low, so the digit fades when the sign is shrunk
+# The sign: yellow paper (the scene's green stays near 90, so the sign stands out even when it is a few
+# pixels wide) and an ink only 70 levels darker on every channel, so the digit fades when the sign is shrunk.
+_PAPER = (235, 225, 70)
+_INK = (165, 155, 0)
 _GRAIN = 10.0  # standard deviation of the sign's per-frame grain (levels)
 
 
@@ -73,15 +78,16 @@ class Sign:
     start_frame: int
     end_frame: int
     evidence: tuple[float, float]
-    dark_on_light: bool
-    paper: int
-    ink: int
+    paper_rgb: tuple[int, int, int]
+    ink_rgb: tuple[int, int, int]
 
 
-def sign_patch(digit: str, *, sign_pixels: int, glyph_scale: int, paper: int, ink: int) -> np.ndarray:
-    """The ``uint8 [sign_pixels, sign_pixels, 3]`` sign: grey paper with the digit's 5x7 glyph centred."""
+def sign_patch(digit: str, *, sign_pixels: int, glyph_scale: int, paper: tuple[int, int, int],
+               ink: tuple[int, int, int]) -> np.ndarray:
+    """The ``uint8 [sign_pixels, sign_pixels, 3]`` sign: ``paper`` (RGB) with the digit's 5x7 glyph centred in ``ink``."""
     cells = scaled(glyph(digit), scale=glyph_scale)
-    patch = np.full((sign_pixels, sign_pixels, 3), paper, np.uint8)
+    patch = np.empty((sign_pixels, sign_pixels, 3), np.uint8)
+    patch[:] = paper
     y0 = (sign_pixels - cells.shape[0]) // 2
     x0 = (sign_pixels - cells.shape[1]) // 2
     patch[y0:y0 + cells.shape[0], x0:x0 + cells.shape[1]][cells] = ink
@@ -114,7 +120,7 @@ def sign_cells(*, size: int, sign_pixels: int) -> list[tuple[int, int]]:
 def check_learn_to_zoom_args(
     *, duration_seconds: float, num_videos: int, size: int, fps: float, gop_seconds: float,
     detail_seconds: tuple[float, float], margin_seconds: float, sign_pixels: int, glyph_scale: int,
-    num_options: int,
+    num_options: int, digits: str,
 ) -> None:
     """Raise ValueError naming the first bad argument of :func:`write_learn_to_zoom_dataset`."""
     check_video_args(duration_seconds=duration_seconds, fps=fps, width=size, height=size, gop_seconds=gop_seconds)
@@ -134,33 +140,35 @@ def check_learn_to_zoom_args(
                          f"scale must fit the {sign_pixels} px sign")
     if not sign_cells(size=size, sign_pixels=sign_pixels):
         raise ValueError(f"sign_pixels={sign_pixels} leaves no grid cell in a {size}x{size} frame; use smaller signs")
-    if not isinstance(num_options, (int, np.integer)) or not 2 <= num_options <= len(DIGITS):
-        raise ValueError(f"num_options must be an integer in [2, {len(DIGITS)}]; got {num_options!r}")
+    if not digits or len(set(digits)) != len(digits) or any(d not in DIGITS for d in digits):
+        raise ValueError(f"digits must be distinct characters of {DIGITS!r}; got {digits!r}")
+    if not isinstance(num_options, (int, np.integer)) or not 2 <= num_options <= len(digits):
+        raise ValueError(f"num_options must be an integer in [2, len(digits) = {len(digits)}]; got {num_options!r}")
 
 
 def _plan(qid: str, *, rng: np.random.Generator, num_frames: int, fps: float, size: int,
-          detail_seconds: tuple[float, float], margin_seconds: float, sign_pixels: int) -> Sign:
-    digit = DIGITS[int(rng.integers(0, len(DIGITS)))]
+          detail_seconds: tuple[float, float], margin_seconds: float, sign_pixels: int, digits: str) -> Sign:
+    digit = digits[int(rng.integers(0, len(digits)))]
     cells = sign_cells(size=size, sign_pixels=sign_pixels)
     x0, y0 = cells[int(rng.integers(0, len(cells)))]
     length = max(1, round(rng.uniform(*detail_seconds) * fps))
     first = int(np.ceil(margin_seconds * fps))
     last = num_frames - length - first
     start = int(rng.integers(first, max(first, last) + 1))
-    dark_on_light = bool(rng.random() < 0.5)
-    paper = int(rng.integers(*_PAPER))
-    ink = paper - int(rng.integers(*_INK_CONTRAST))
-    if not dark_on_light:
-        paper, ink = 255 - paper, 255 - ink
+    paper, ink = _PAPER, _INK
     return Sign(qid=qid, digit=digit, bbox_pixels=(x0, y0, x0 + sign_pixels, y0 + sign_pixels), start_frame=start,
                 end_frame=start + length, evidence=(round(start / fps, 6), round((start + length) / fps, 6)),
-                dark_on_light=dark_on_light, paper=paper, ink=ink)
+                paper_rgb=paper, ink_rgb=ink)
 
 
-def _question(sign: Sign, *, rng: np.random.Generator, num_options: int, duration_seconds: float) -> dict:
-    others = [d for d in DIGITS if d != sign.digit]
-    choices = [sign.digit, *rng.choice(others, size=num_options - 1, replace=False).tolist()]
-    rng.shuffle(choices)
+def _question(sign: Sign, *, rng: np.random.Generator, num_options: int, digits: str,
+              duration_seconds: float) -> dict:
+    if num_options == len(digits):  # every digit is an option, always in the same order
+        choices = list(digits)
+    else:
+        others = [d for d in digits if d != sign.digit]
+        choices = [sign.digit, *rng.choice(others, size=num_options - 1, replace=False).tolist()]
+        rng.shuffle(choices)
     return {"qid": sign.qid, "question": QUESTION,
             "options": [f"{letter}. {c}" for letter, c in zip(LETTERS, choices, strict=False)],
             "answer": LETTERS[choices.index(sign.digit)], "duration_seconds": duration_seconds,
@@ -183,19 +191,22 @@ class _Spec:
     sign_pixels: int
     glyph_scale: int
     num_options: int
+    digits: str
 
 
 def _write_video(spec: _Spec, index: int) -> tuple[dict, dict]:
     """Write video ``index``; returns its annotation line and its ``dataset.json`` entry."""
     rng = np.random.default_rng([spec.seed, index])
-    video_id = f"learn_{index:04d}"
+    video_id = f"learn_{spec.seed}_{index:04d}"  # the seed in the name: no two datasets share a video id
     sign = _plan(f"{video_id}_q0", rng=rng, num_frames=spec.num_frames, fps=spec.fps, size=spec.size,
-                 detail_seconds=spec.detail_seconds, margin_seconds=spec.margin_seconds, sign_pixels=spec.sign_pixels)
-    question = _question(sign, rng=rng, num_options=spec.num_options, duration_seconds=spec.duration_seconds)
+                 detail_seconds=spec.detail_seconds, margin_seconds=spec.margin_seconds, sign_pixels=spec.sign_pixels,
+                 digits=spec.digits)
+    question = _question(sign, rng=rng, num_options=spec.num_options, digits=spec.digits,
+                         duration_seconds=spec.duration_seconds)
     texture = _texture(rng=rng, size=spec.size)[..., None] * np.float32(_TEXTURE)
     offset = rng.uniform(-_SCENE_OFFSET, _SCENE_OFFSET)
-    patch = sign_patch(sign.digit, sign_pixels=spec.sign_pixels, glyph_scale=spec.glyph_scale, paper=sign.paper,
-                       ink=sign.ink)
+    patch = sign_patch(sign.digit, sign_pixels=spec.sign_pixels, glyph_scale=spec.glyph_scale, paper=sign.paper_rgb,
+                       ink=sign.ink_rgb)
     relative = f"videos/{video_id}.mp4"
     x0, y0, x1, y1 = sign.bbox_pixels
     with VideoWriter(spec.out_dir / relative, width=spec.size, height=spec.size, fps=spec.fps,
@@ -228,6 +239,7 @@ def write_learn_to_zoom_dataset(
     margin_seconds: float = 6.0,
     sign_pixels: int = 32,
     glyph_scale: int = 1,
+    digits: str = RECIPE_DIGITS,
     num_options: int = 4,
     workers: int = 1,
     progress: bool = False,
@@ -247,7 +259,9 @@ def write_learn_to_zoom_dataset(
         margin_seconds: no sign in the first or last ``margin_seconds`` of a video.
         sign_pixels: side of the square sign and of the grid it sits on (pixels).
         glyph_scale: pixels per cell of the 5x7 digit glyph.
-        num_options: options per question (one is the sign's digit).
+        digits: the digits a sign may show.
+        num_options: options per question, one of them the sign's digit; when it equals ``len(digits)``
+            every question lists all the digits, in the order given, otherwise a random subset, shuffled.
         workers: processes writing videos at once (1: in this process).
         progress: show a tqdm progress bar over the videos.
 
@@ -257,7 +271,8 @@ def write_learn_to_zoom_dataset(
     detail_seconds = (float(detail_seconds[0]), float(detail_seconds[1]))
     check_learn_to_zoom_args(duration_seconds=duration_seconds, num_videos=num_videos, size=size, fps=fps,
                              gop_seconds=gop_seconds, detail_seconds=detail_seconds, margin_seconds=margin_seconds,
-                             sign_pixels=sign_pixels, glyph_scale=glyph_scale, num_options=num_options)
+                             sign_pixels=sign_pixels, glyph_scale=glyph_scale, num_options=num_options,
+                             digits=digits)
     if not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1 (processes); got {workers!r}")
     out_dir = Path(out_dir)
@@ -266,7 +281,7 @@ def write_learn_to_zoom_dataset(
     spec = _Spec(out_dir=out_dir, seed=seed, num_frames=num_frames, duration_seconds=round(num_frames / fps, 6),
                  size=size, fps=fps, gop_seconds=gop_seconds, detail_seconds=detail_seconds,
                  margin_seconds=margin_seconds, sign_pixels=sign_pixels, glyph_scale=glyph_scale,
-                 num_options=num_options)
+                 num_options=num_options, digits=digits)
     bar = tqdm(total=num_videos, desc="learn-to-zoom videos", unit="video", ascii=True, disable=not progress)
     with bar:
         if workers == 1:
@@ -295,7 +310,7 @@ def write_learn_to_zoom_dataset(
         "params": {"num_videos": num_videos, "duration_seconds": duration_seconds, "size": size, "fps": fps,
                    "gop_seconds": gop_seconds, "detail_seconds": list(detail_seconds),
                    "margin_seconds": margin_seconds, "sign_pixels": sign_pixels, "glyph_scale": glyph_scale,
-                   "num_options": num_options, "codec": "libx264"},
+                   "digits": digits, "num_options": num_options, "codec": "libx264"},
         "description": (
             "One multiple-choice question per video: which digit is on the small sign shown during the evidence "
             "interval [start_seconds, end_seconds) (half-open, seconds). The scene colour drifts linearly from "

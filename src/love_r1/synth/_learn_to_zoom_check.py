@@ -6,8 +6,8 @@ and the zoom clip that inference applies to the ideal request), then asks two qu
 * **identity**: can the digit be read from a frame that shows the sign? :func:`read_sign` is an
   *oracle* reader, stronger than any model: it knows where the sign is and what the scene behind it
   looks like, renders each candidate digit through the same resize, fits the unknown paper and ink
-  brightness by least squares and picks the digit with the smallest residual (10-way, and among the
-  question's options);
+  brightness by least squares and picks the digit with the smallest residual (among the dataset's
+  digits, and among the question's options);
 * **presence**: is a fast-view frame with the sign told apart from one without, with no knowledge of
   where the sign is? A frame's score is its largest pixel deviation from the mean of the fast-view
   frames three before and three after it (the scene drifts linearly, so the mean cancels the drift);
@@ -65,7 +65,7 @@ def read_sign(
     panel[y0:y1, x0:x1] = 1.0
     outside = _resize(scene * (1.0 - panel), height=height, width=width)[rows, cols].ravel()
     residuals = {}
-    for digit in candidates:
+    for digit in candidates:  # paper and ink are fitted: the same model holds for any sign colour
         cells = scaled(glyph(digit), scale=glyph_scale).astype(np.float64)
         ink = np.zeros((src_h, src_w))
         gy, gx = y0 + (y1 - y0 - cells.shape[0]) // 2, x0 + (x1 - x0 - cells.shape[1]) // 2
@@ -111,8 +111,9 @@ def check_resolution_premise(
     other resolutions), to show where the digit becomes readable. ``policy`` (default: the reference
     ``ZoomPolicy``) turns the ideal request into the zoom clip, as inference does.
 
-    Returns ``{"views": {name: {"frames", "pixels", "digit_accuracy", "mcq_accuracy", "presence_accuracy"}}}``
-    (``presence_accuracy`` for fast views only; ``mcq_accuracy`` picks among the question's options).
+    Returns ``{"views": {name: {"frames_with_sign", "pixels", "digit_accuracy", "mcq_accuracy",
+    "presence_accuracy"}}, "videos": n}`` (``digit_accuracy`` picks among the dataset's digits, ``mcq_accuracy``
+    among the question's options, ``presence_accuracy`` for fast views only).
     """
     from love_r1.agent.loop import resolve_zoom
     from love_r1.agent.policy import ZoomPolicy
@@ -131,6 +132,7 @@ def check_resolution_premise(
     budgets.update({f"fast view {p} px": p for p in extra_fast_pixels})
     stats: dict[str, dict[str, Any]] = {}
     glyph_scale = int(card["params"].get("glyph_scale", 1))
+    digits = str(card["params"].get("digits", DIGITS))
     for video in card["videos"][:max_videos]:
         sign = video["sign"]
         question = questions[sign["qid"]]
@@ -159,7 +161,7 @@ def check_resolution_premise(
             for frame, on in zip(frames.data, shown, strict=True):
                 if on:
                     residuals = read_sign(frame, background=background, bbox_pixels=tuple(sign["bbox_pixels"]),
-                                          glyph_scale=glyph_scale)
+                                          candidates=digits, glyph_scale=glyph_scale)
                     entry["frames"] += 1
                     entry["digit"] += min(residuals, key=residuals.__getitem__) == sign["digit"]
                     entry["mcq"] += min(options, key=residuals.__getitem__) == sign["digit"]
