@@ -195,7 +195,7 @@ def random_policy_iou(dataset: Path, *, draws: int = 50, seed: int = 0) -> float
     ideal request's length (uniform start), over the held-out questions."""
     from love_r1.agent.loop import resolve_zoom
     from love_r1.agent.policy import ZoomPolicy
-    from love_r1.synth._learn_to_zoom_records import requested_interval
+    from love_r1.data._learn_to_zoom import requested_interval
 
     policy, rng, total, count = ZoomPolicy(), random.Random(seed), 0.0, 0
     for line in (dataset / "annotations.jsonl").read_text(encoding="utf-8").splitlines():
@@ -260,7 +260,7 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
     ])
 
     def premise() -> None:
-        from love_r1.synth._learn_to_zoom_check import check_resolution_premise
+        from love_r1.data import check_resolution_premise
 
         result = check_resolution_premise(
             pipeline.heldout, fast_max_frames=FAST_MAX_FRAMES, fast_pixels_per_frame=FAST_PIXELS,

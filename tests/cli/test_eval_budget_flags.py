@@ -36,7 +36,7 @@ def test_budgets_reach_the_policy_and_the_frames(needle_data, tmp_path, capsys, 
     for episode in _episodes(out):
         policy = episode["policy"]
         assert (policy["fast_max_frames"], policy["fast_pixels_per_frame"]) == (10, 784)
-        assert (policy["slow_max_frames"], policy["slow_pixels_per_frame"]) == (4, 3136)
+        assert (policy["clip_max_frames"], policy["clip_pixels_per_frame"]) == (4, 3136)
         assert policy["sampling"]["max_new_tokens"] == 64
         fast = episode["fast_view"]
         assert (fast["num_frames"], fast["width"], fast["height"]) == (10, 28, 28)  # 64 s: no x2 below 60 s
@@ -53,7 +53,7 @@ def test_max_new_tokens_must_be_positive(needle_data, tmp_path, capsys):
     rc = main(["eval", "--benchmark", "needle", "--data-root", str(needle_data), "--out", str(tmp_path / "t"),
                "--backend", "scripted", "--max-new-tokens", "0", "--no-progress"])
     assert rc == 2
-    assert "--max-new-tokens must be >= 1" in capsys.readouterr().err
+    assert "max_new_tokens must be >= 1" in capsys.readouterr().err
 
 
 def test_uniform_method_refuses_the_zoom_budgets(needle_data, tmp_path, capsys):

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from love_r1.cli import main
-from love_r1.synth import write_learn_to_zoom_dataset, write_learn_to_zoom_records
+from love_r1.data import check_resolution_premise, write_learn_to_zoom_records
+from love_r1.data._learn_to_zoom import requested_interval
+from love_r1.data._learn_to_zoom_check import read_sign, sign_glyphs
+from love_r1.synth import write_learn_to_zoom_dataset
+from love_r1.synth._glyphs import glyph
 from love_r1.synth._learn_to_zoom import scene_colour, sign_cells
-from love_r1.synth._learn_to_zoom_check import check_resolution_premise, read_sign
-from love_r1.synth._learn_to_zoom_records import requested_interval
 
 av = pytest.importorskip("av")
 
@@ -77,12 +79,15 @@ def test_sign_is_on_screen_exactly_during_its_evidence(dataset):
 
 def test_digit_read_back_from_native_frames_is_the_answer(dataset):
     out, rows, card = dataset
+    all_ten = {digit: glyph(digit) for digit in "0123456789"}  # glyph_scale 1
+    assert {d: m.tolist() for d, m in sign_glyphs(card).items()} == {d: all_ten[d].tolist() for d in card["glyphs"]}
     for row, video in zip(rows, card["videos"], strict=True):
         frames, times = _decode(out / row["video"])
         sign = video["sign"]
         background = frames[sign["start_frame"] - 1]
         for index in (sign["start_frame"], sign["end_frame"] - 1):  # all ten digits as candidates
-            residuals = read_sign(frames[index], background=background, bbox_pixels=tuple(sign["bbox_pixels"]))
+            residuals = read_sign(frames[index], background=background, bbox_pixels=tuple(sign["bbox_pixels"]),
+                                  glyphs=all_ten)
             gold_digit = row["options"]["ABCD".index(row["answer"])].split(". ")[1]
             assert min(residuals, key=residuals.get) == gold_digit
 
@@ -118,7 +123,7 @@ def test_records_are_the_ideal_episode_with_the_evaluation_prompt(dataset):
                      "grpo": ["grpo"]}
     grpo, _ = load_records(out / "records/grpo.jsonl")
     assert [[i.as_list() for i in r.evidence] for r in grpo] == [r["evidence"] for r in rows]
-    assert not any(r.tgt for r in grpo)  # QA records: the evidence only feeds the zoom reward
+    assert not any(r.grounding for r in grpo)  # QA records: the evidence only feeds the zoom reward
 
 
 def test_random_option_subsets_when_fewer_options_than_digits(tmp_path):

@@ -54,7 +54,7 @@ def test_clip_max_frames_overrides_every_preset_rule_and_is_checked(tmp_path):
 def test_grpo_metrics_hold_each_reward_mean_per_step(tmp_path, video_root, tiny):
     from love_r1.train.grpo import make_grpo_trainer
     from love_r1.train.records import load_records
-    from tests.train.conftest import GRPO_CPU, SMALL, grpo_records, write_jsonl
+    from tests.helpers.train import GRPO_CPU, SMALL, grpo_records, write_jsonl
 
     records = load_records(write_jsonl(tmp_path / "grpo.jsonl", grpo_records()))[0]
     seen = []

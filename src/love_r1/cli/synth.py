@@ -79,10 +79,10 @@ class TinyModelOptions:
 @dataclass(kw_only=True)
 class LearnToZoomOptions:
     out: Path = field(metadata={"help": "output folder (videos/, annotations.jsonl, dataset.json, records/)"})
-    num_videos: int = field(metadata={"help": "number of videos (count)"})
+    duration_seconds: float = field(metadata={"help": "length of each video (seconds)"})
+    num_videos: int = field(default=1, metadata={"help": "number of videos (count)"})
     seed: int = field(default=0, metadata={
         "help": "random seed of every video, sign and question; the same seed gives identical files (integer)"})
-    duration_seconds: float = field(default=60.0, metadata={"help": "length of each video (seconds)"})
     frame_size: int = field(default=256, metadata={
         "help": "frame width and height of a square video (pixels; a multiple of 128 keeps the files byte-identical "
                 "for a seed)"})
@@ -158,7 +158,8 @@ def run_needle(options: NeedleOptions) -> int:
 def run_learn_to_zoom(options: LearnToZoomOptions) -> int:
     import json
 
-    from love_r1.synth import write_learn_to_zoom_dataset, write_learn_to_zoom_records
+    from love_r1.data import write_learn_to_zoom_records
+    from love_r1.synth import write_learn_to_zoom_dataset
 
     started = time.perf_counter()
     try:

@@ -20,13 +20,16 @@ from love_r1.data._cot import (
 )
 from love_r1.data._engine import RunStats, StepInterrupted
 from love_r1.data._items import AnnotationError, QAItem, load_items
+from love_r1.data._learn_to_zoom import write_learn_to_zoom_records
+from love_r1.data._learn_to_zoom_check import check_resolution_premise
 from love_r1.data._mine import MineConfig, hard_items, run_mine_hard
 from love_r1.data._store import CallStore, UsageTotals, recover_call_store
 
 __all__ = [
     "AnnotationError", "AnswerCotConfig", "AssembleResult", "CallStore", "CaptionConfig", "ClueCheckConfig",
     "ContaminationReport", "MineConfig", "QAItem", "RunStats", "StepInterrupted", "UsageTotals", "VideoRef",
-    "ZoomCotConfig", "assemble", "export_captions", "export_clue_check", "export_cot", "find_contamination",
+    "ZoomCotConfig", "assemble", "check_resolution_premise", "export_captions", "export_clue_check", "export_cot", "find_contamination",
     "hard_items", "judge_answer", "judge_zoom", "load_items", "read_eval_manifest", "recover_call_store",
-    "run_answer_cot", "run_captions", "run_clue_check", "run_mine_hard", "run_zoom_cot", "write_records",
+    "run_answer_cot", "run_captions", "run_clue_check", "run_mine_hard", "run_zoom_cot", "write_learn_to_zoom_records",
+    "write_records",
 ]

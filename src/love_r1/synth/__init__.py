@@ -4,7 +4,6 @@ datasets, tiny models."""
 from love_r1.synth._encode import indexed_video_timestamps_seconds
 from love_r1.synth._indexed import write_indexed_video
 from love_r1.synth._learn_to_zoom import write_learn_to_zoom_dataset
-from love_r1.synth._learn_to_zoom_records import write_learn_to_zoom_records
 from love_r1.synth._needle import Needle, write_needle_dataset
 from love_r1.synth._pattern import MAX_FRAME_INDEX, draw_frame_index, pattern_box_pixels, read_frame_index
 from love_r1.synth._tiny_model import TINY_MODEL_TYPES, build_tiny_model, write_tiny_model
@@ -21,7 +20,6 @@ __all__ = [
     "read_frame_index",
     "write_indexed_video",
     "write_learn_to_zoom_dataset",
-    "write_learn_to_zoom_records",
     "write_needle_dataset",
     "write_needle_training_records",
     "write_tiny_model",

@@ -15,8 +15,8 @@ burned-in timestamps of the fast view are too small to read at 28 px). Each sign
 ``sign_pixels`` (32 px by default: at the zoom clip's 112 px, one vision-tower patch), in a random cell
 away from the bottom-right corner where the timestamp is drawn. The recipe's digits (2, 3, 4, 9) have
 the same amount of ink, so a blurred sign does not tell them apart by its darkness; the ink is only 70
-levels darker than the paper and every frame of the sign gets fresh grain. ``love_r1.synth.
-_learn_to_zoom_check`` measures both premises on decoded, resized frames.
+levels darker than the paper and every frame of the sign gets fresh grain. ``love_r1.data.
+check_resolution_premise`` measures both premises on decoded, resized frames.
 
 Files written to ``out_dir``:
 
@@ -25,7 +25,7 @@ Files written to ``out_dir``:
   ``question``, ``options``, ``answer``, ``duration_seconds``, ``evidence``, ``category``);
 * ``dataset.json``: parameters and every sign's digit, box and frames.
 
-:func:`love_r1.synth.write_learn_to_zoom_records` turns the annotations into training records in the
+:func:`love_r1.data.write_learn_to_zoom_records` turns the annotations into training records in the
 published formats.
 """
 
@@ -316,6 +316,7 @@ def write_learn_to_zoom_dataset(
             "interval [start_seconds, end_seconds) (half-open, seconds). The scene colour drifts linearly from "
             f"{list(START_COLOUR)} to {list(END_COLOUR)} (RGB) over each video. bbox_pixels are (x0, y0, x1, y1), "
             "half-open."),
+        "glyphs": {d: ["".join("#" if cell else "." for cell in row) for row in glyph(d)] for d in digits},
         "files": {"annotations": "annotations.jsonl", "videos": "videos/"},
         "videos": videos,
     }

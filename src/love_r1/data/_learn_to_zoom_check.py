@@ -23,8 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from love_r1.synth._glyphs import glyph, scaled
-from love_r1.synth._learn_to_zoom import DIGITS
 
 _LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -38,7 +36,7 @@ def _resize(plane: np.ndarray, *, height: int, width: int) -> np.ndarray:
 
 def read_sign(
     observed: np.ndarray, *, background: np.ndarray, bbox_pixels: tuple[int, int, int, int],
-    candidates: str = DIGITS, glyph_scale: int = 1,
+    glyphs: dict[str, np.ndarray],
 ) -> dict[str, float]:
     """Least-squares residual of each candidate digit for one observed frame (smaller: more likely).
 
@@ -46,8 +44,8 @@ def read_sign(
         observed: the frame as the model sees it, ``uint8 [h, w, 3]`` (any size).
         background: the same scene at the source size without the sign, ``uint8 [H, W, 3]``.
         bbox_pixels: the sign's box ``(x0, y0, x1, y1)`` at the source size (half-open).
-        candidates: digits to try.
-        glyph_scale: source pixels per glyph cell (as written by the generator).
+        glyphs: each candidate digit's ink mask at the source size (``bool [h, w]``; the dataset card's
+            ``glyphs`` scaled by its ``glyph_scale``: :func:`sign_glyphs`).
 
     The model of a frame is ``resize(scene outside the sign) + paper * resize(sign minus glyph) +
     ink * resize(glyph) + offset``, with the resize the video engine's (bicubic, antialiased); the
@@ -65,8 +63,8 @@ def read_sign(
     panel[y0:y1, x0:x1] = 1.0
     outside = _resize(scene * (1.0 - panel), height=height, width=width)[rows, cols].ravel()
     residuals = {}
-    for digit in candidates:  # paper and ink are fitted: the same model holds for any sign colour
-        cells = scaled(glyph(digit), scale=glyph_scale).astype(np.float64)
+    for digit, mask in glyphs.items():  # paper and ink are fitted: the same model holds for any sign colour
+        cells = mask.astype(np.float64)
         ink = np.zeros((src_h, src_w))
         gy, gx = y0 + (y1 - y0 - cells.shape[0]) // 2, x0 + (x1 - x0 - cells.shape[1]) // 2
         ink[gy:gy + cells.shape[0], gx:gx + cells.shape[1]] = cells
@@ -75,6 +73,14 @@ def read_sign(
         coef, *_ = np.linalg.lstsq(design, target, rcond=None)
         residuals[digit] = float(((design @ coef - target) ** 2).sum())
     return residuals
+
+
+def sign_glyphs(card: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The ink mask of each digit of a dataset card (``dataset.json``), at the source size."""
+    scale = int(card["params"]["glyph_scale"])
+    cell = np.ones((scale, scale), dtype=bool)
+    return {digit: np.kron(np.array([[c == "#" for c in row] for row in rows], dtype=bool), cell).astype(bool)
+            for digit, rows in card["glyphs"].items()}
 
 
 def _best_balanced_accuracy(positive: list[float], negative: list[float]) -> float:
@@ -117,7 +123,7 @@ def check_resolution_premise(
     """
     from love_r1.agent.loop import resolve_zoom
     from love_r1.agent.policy import ZoomPolicy
-    from love_r1.synth._learn_to_zoom_records import requested_interval
+    from love_r1.data._learn_to_zoom import requested_interval
     from love_r1.video import open_video, sample_clip, sample_fast_view
 
     dataset_dir = Path(dataset_dir)
@@ -131,8 +137,7 @@ def check_resolution_premise(
     budgets = {f"fast view {fast_pixels_per_frame} px": fast_pixels_per_frame}
     budgets.update({f"fast view {p} px": p for p in extra_fast_pixels})
     stats: dict[str, dict[str, Any]] = {}
-    glyph_scale = int(card["params"].get("glyph_scale", 1))
-    digits = str(card["params"].get("digits", DIGITS))
+    glyphs = sign_glyphs(card)
     for video in card["videos"][:max_videos]:
         sign = video["sign"]
         question = questions[sign["qid"]]
@@ -161,7 +166,7 @@ def check_resolution_premise(
             for frame, on in zip(frames.data, shown, strict=True):
                 if on:
                     residuals = read_sign(frame, background=background, bbox_pixels=tuple(sign["bbox_pixels"]),
-                                          candidates=digits, glyph_scale=glyph_scale)
+                                          glyphs=glyphs)
                     entry["frames"] += 1
                     entry["digit"] += min(residuals, key=residuals.__getitem__) == sign["digit"]
                     entry["mcq"] += min(options, key=residuals.__getitem__) == sign["digit"]
@@ -181,4 +186,4 @@ def check_resolution_premise(
     return {"views": out, "videos": len(card["videos"][:max_videos])}
 
 
-__all__ = ["check_resolution_premise", "read_sign"]
+__all__ = ["check_resolution_premise", "read_sign", "sign_glyphs"]
