@@ -63,10 +63,11 @@ CONFIGS = REPO / "configs" / "learn"
 # The budgets of configs/learn/*.yaml (the premise and the coverage are measured at these).
 FAST_MAX_FRAMES, FAST_PIXELS, CLIP_MAX_FRAMES, CLIP_PIXELS = 60, 28 * 28, 6, 112 * 112
 NUM_OPTIONS = 4
+DURATION_SECONDS = 120  # each video (seconds): a zoom clip spans >= 15 s, so the uniform clip's frames rarely hit
 
 # --smoke: a few minutes on 2 cores (the slow CI test): fewer videos, stage-2 SFT only, no GRPO / uniform.
 SMOKE = {"train_videos": 96, "eval_videos": 48}
-SMOKE_SFT2 = ["--num_train_epochs", "6", "--per_device_train_batch_size", "8", "--logging_steps", "20"]
+SMOKE_SFT2 = ["--num-train-epochs", "6", "--per-device-train-batch-size", "8", "--logging-steps", "20"]
 
 
 def _cli(*args: str) -> list[str]:
@@ -198,10 +199,11 @@ def random_policy_iou(dataset: Path, *, draws: int = 50, seed: int = 0) -> float
     from love_r1.data._learn_to_zoom import requested_interval
 
     policy, rng, total, count = ZoomPolicy(), random.Random(seed), 0.0, 0
+    shot_seconds = float(json.loads((dataset / "dataset.json").read_text())["params"].get("shot_seconds", 0.0))
     for line in (dataset / "annotations.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         duration = float(row["duration_seconds"])
-        ideal = requested_interval(row["evidence"], duration_seconds=duration)
+        ideal = requested_interval(row["evidence"], duration_seconds=duration, shot_seconds=shot_seconds)
         length = ideal[1] - ideal[0]
         for _ in range(draws):
             start = rng.randint(0, int(duration) - length)
@@ -254,9 +256,11 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
     train_seed, heldout_seed = 2 * seed + 1, 2 * seed + 2  # disjoint for every --seed
     pipeline.run("data", [
         _cli("synth", "learn-to-zoom", "--out", pipeline.train, "--num-videos", str(pipeline.train_videos),
-             "--seed", str(train_seed), "--no-progress"),
+             "--duration-seconds", str(DURATION_SECONDS), "--seed", str(train_seed), "--encode-processes", "2",
+             "--no-progress"),
         _cli("synth", "learn-to-zoom", "--out", pipeline.heldout, "--num-videos", str(pipeline.eval_videos),
-             "--seed", str(heldout_seed), "--no-records", "--no-progress"),
+             "--duration-seconds", str(DURATION_SECONDS), "--seed", str(heldout_seed), "--encode-processes", "2",
+             "--no-records", "--no-progress"),
     ])
 
     def premise() -> None:
@@ -284,9 +288,9 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
 
     def train(stage: str, config: str, start: Path, train_file: Path, extra: list[str] = ()) -> Path:
         target = out / stage
-        pipeline.run(stage, [_cli("train", "sft" if "sft" in config else "grpo", "--config", CONFIGS / config, "--",
-                                  "--model_name_or_path", start, "--train_file", train_file,
-                                  "--video_root", pipeline.train, "--output_dir", target, "--seed", str(seed),
+        pipeline.run(stage, [_cli("train", "sft" if "sft" in config else "grpo", "--config", CONFIGS / config,
+                                  "--model-name-or-path", start, "--train-file", train_file,
+                                  "--video-root", pipeline.train, "--output-dir", target, "--seed", str(seed),
                                   *extra)])
         return target
 

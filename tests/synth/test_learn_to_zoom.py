@@ -71,7 +71,7 @@ def test_sign_is_on_screen_exactly_during_its_evidence(dataset):
         start, end = row["evidence"][0]
         for frame, t in zip(frames, times, strict=True):
             region = frame[y0:y1, x0:x1].astype(float).mean(axis=(0, 1))
-            scene = scene_colour(seconds=t, duration_seconds=24.0)
+            scene = scene_colour(seconds=t, duration_seconds=24.0, shot_seconds=card["params"]["shot_seconds"])
             # the scene is the drifting colour +- 15 (offset) +- 14 (texture), green near 90; the paper's green >= 200
             off_scene = np.abs(region - scene).max() > 45
             assert off_scene == (start <= t < end), (row["qid"], t)
@@ -98,7 +98,8 @@ def test_records_are_the_ideal_episode_with_the_evaluation_prompt(dataset):
     from love_r1.eval.benchmarks import make_benchmark
     from love_r1.train.records import load_records
 
-    out, rows, _ = dataset
+    out, rows, card = dataset
+    assert card["params"]["shot_seconds"] == 10.0  # the default: shots of 10 s, the request is the sign's shot
     samples = {s.qid: s for s in make_benchmark("needle", out).load()}
     stage2 = [json.loads(line) for line in (out / "records/sft_stage2.jsonl").read_text().splitlines()]
     assert len(stage2) == 2 * len(rows)
@@ -106,7 +107,8 @@ def test_records_are_the_ideal_episode_with_the_evaluation_prompt(dataset):
         user = zoom["messages"][0]["content"][0]["text"]
         assert user == samples[row["qid"]].question_text  # byte-equal to what love-r1 eval renders
         start, end = row["evidence"][0]
-        request = [int(np.floor(start)), int(np.ceil(end))]
+        request = [int(np.floor(start / 10) * 10), int(np.ceil(end / 10) * 10)]
+        assert request[1] - request[0] == 10
         assert zoom["messages"][1]["content"][0]["text"] == f"I need to zoom in on the video.\n\n\\boxed{{{request}}}"
         assert zoom["zoomin_intervals"] == []
         clip, _ = resolve_zoom(start_seconds=request[0], end_seconds=request[1], duration_seconds=24.0,
@@ -144,6 +146,27 @@ def test_requested_interval_rounds_outward_inside_the_video():
     assert requested_interval([[12.5, 16.0]], duration_seconds=60.0) == [12, 16]
     assert requested_interval([[57.5, 59.5]], duration_seconds=59.2) == [57, 59]
     assert requested_interval([[3.2, 3.4], [7.0, 8.5]], duration_seconds=60.0) == [3, 9]
+    # to whole shots: the shot that holds the sign
+    assert requested_interval([[12.5, 16.0]], duration_seconds=60.0, shot_seconds=10.0) == [10, 20]
+    assert requested_interval([[20.0, 24.5]], duration_seconds=60.0, shot_seconds=10.0) == [20, 30]
+    assert requested_interval([[51.0, 55.0]], duration_seconds=57.0, shot_seconds=10.0) == [50, 57]
+
+
+def test_shots_hold_the_sign_and_tell_the_time(tmp_path):
+    out = tmp_path / "shots"
+    write_learn_to_zoom_dataset(out, num_videos=12, seed=4, duration_seconds=60.0, size=128, margin_seconds=6.0)
+    rows = [json.loads(line) for line in (out / "annotations.jsonl").read_text().splitlines()]
+    shots = set()
+    for row in rows:
+        (start, end), = row["evidence"]
+        shot = int(start // 10)
+        assert shot * 10 + 0.5 <= start and end <= shot * 10 + 9.5  # inside one shot, 0.5 s to spare
+        assert 1 <= shot <= 4  # margins of 6 s: shots 1 to 4 of 0..5
+        shots.add(shot)
+    assert len(shots) >= 3
+    colours = [scene_colour(seconds=t, duration_seconds=60.0, shot_seconds=10.0) for t in (10.0, 14.0, 19.9, 20.0)]
+    assert np.array_equal(colours[0], colours[1]) and np.array_equal(colours[1], colours[2])
+    assert np.abs(colours[3] - colours[2]).max() > 20  # a cut: the next shot's colour
 
 
 def test_premise_digit_readable_in_the_zoom_clip_not_in_the_fast_view(tmp_path):
@@ -170,6 +193,8 @@ def test_premise_digit_readable_in_the_zoom_clip_not_in_the_fast_view(tmp_path):
     (dict(num_videos=1, digits="22"), "digits"),
     (dict(num_videos=1, digits="2a"), "digits"),
     (dict(num_videos=1, workers=0), "workers"),
+    (dict(num_videos=1, shot_seconds=-1.0), "shot_seconds"),
+    (dict(num_videos=1, shot_seconds=5.0), "shot_seconds"),  # a 4.5 s sign + 2 x 0.5 s does not fit
 ])
 def test_bad_arguments_name_the_argument(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -178,14 +203,15 @@ def test_bad_arguments_name_the_argument(tmp_path, kwargs, message):
 
 def test_cli_end_to_end(tmp_path, capsys):
     out = tmp_path / "cli"
-    rc = main(["synth", "learn-to-zoom", "--out", str(out), "--num-videos", "2", "--duration-seconds", "20",
-               "--seed", "3", "--no-progress"])
+    rc = main(["synth", "learn-to-zoom", "--out", str(out), "--num-videos", "2", "--duration-seconds", "30",
+               "--shot-seconds", "8", "--seed", "3", "--no-progress"])
     assert rc == 0
     printed = capsys.readouterr().out
     assert "2 (one question each)" in printed and "records: grpo" in printed
     assert sorted(p.name for p in (out / "records").iterdir()) == [
         "grpo.jsonl", "sft_stage1_grounding.jsonl", "sft_stage1_qa.jsonl", "sft_stage2.jsonl"]
-    assert json.loads((out / "dataset.json").read_text())["seed"] == 3
+    card = json.loads((out / "dataset.json").read_text())
+    assert card["seed"] == 3 and card["params"]["shot_seconds"] == 8.0
     assert main(["synth", "learn-to-zoom", "--out", str(out), "--num-videos", "1", "--duration-seconds", "5",
                  "--no-progress"]) == 2
     assert "margin_seconds" in capsys.readouterr().err

@@ -93,6 +93,10 @@ class LearnToZoomOptions:
     num_options: int = field(default=4, metadata={
         "help": "options per question (count); equal to the number of --digits: every question lists them all, "
                 "in that order; fewer: a random subset with the answer, shuffled"})
+    shot_seconds: float = field(default=10.0, metadata={
+        "help": "length of each shot (seconds): every video is a sequence of shots whose colour tells the time "
+                "(blue to red), the sign lies inside one shot and the ideal zoom request is that shot; 0: one "
+                "continuous colour drift, a sign anywhere and requests in whole seconds"})
     records: bool = field(default=True, metadata={
         "help": "also write the training records (records/*.jsonl: stage-1 grounding and QA, stage-2 CoT, GRPO)"})
     encode_processes: int = field(default=1, metadata={
@@ -167,7 +171,7 @@ def run_learn_to_zoom(options: LearnToZoomOptions) -> int:
             options.out, num_videos=options.num_videos, seed=options.seed, duration_seconds=options.duration_seconds,
             size=options.frame_size, fps=options.fps,
             detail_seconds=(options.detail_min_seconds, options.detail_max_seconds), digits=options.digits,
-            num_options=options.num_options, workers=options.encode_processes, progress=options.progress)
+            num_options=options.num_options, shot_seconds=options.shot_seconds, workers=options.encode_processes, progress=options.progress)
         records = write_learn_to_zoom_records(options.out) if options.records else {}
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

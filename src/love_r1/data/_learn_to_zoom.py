@@ -11,7 +11,8 @@ the captioning and CoT teachers of ``love-r1 data`` play for real videos). From 
   whole video as the clip 90 % of the time. This is the uniform baseline's training data: the
   single-pass model sees the fast view plus a clip spread over the whole video.
 * ``records/sft_stage2.jsonl``: two stage-2 CoT records per question, the two steps of the ideal
-  episode: from the fast view alone, zoom into the evidence rounded outward to whole seconds; with
+  episode: from the fast view alone, zoom into the evidence rounded outward to whole seconds (to the
+  shot that holds it, when the dataset card has ``shot_seconds``); with
   the zoom clip that inference would apply to that request (``resolve_zoom`` under ``policy``)
   shown, answer with the gold letter.
 * ``records/grpo.jsonl``: one stage-3 QA record per question (no starting clip) carrying the
@@ -42,10 +43,12 @@ RECORD_FILES = {
 }
 
 
-def requested_interval(evidence: list[list[float]], *, duration_seconds: float) -> list[int]:
-    """The ideal zoom request: every evidence interval rounded outward to whole seconds, inside ``[0, D]``."""
-    start = max(0, math.floor(min(s for s, _ in evidence)))
-    end = min(math.floor(duration_seconds), math.ceil(max(e for _, e in evidence)))
+def requested_interval(evidence: list[list[float]], *, duration_seconds: float, shot_seconds: float = 0.0) -> list[int]:
+    """The ideal zoom request: every evidence interval rounded outward to whole seconds (with ``shot_seconds > 0``:
+    to whole shots, the shot that holds the sign), inside ``[0, D]``."""
+    step = shot_seconds if shot_seconds > 0 else 1.0
+    start = max(0, math.floor(math.floor(min(s for s, _ in evidence) / step + 1e-9) * step))
+    end = min(math.floor(duration_seconds), math.ceil(math.ceil(max(e for _, e in evidence) / step - 1e-9) * step))
     return [start, max(end, start + 1)]
 
 
@@ -57,8 +60,10 @@ def _assistant(text: str) -> dict[str, Any]:
     return {"role": "assistant", "content": [{"type": "text", "text": text}]}
 
 
-def learn_to_zoom_records(annotation: dict[str, Any], *, policy: ZoomPolicy) -> dict[str, list[dict[str, Any]]]:
-    """The records of one question (pure): a dict keyed like :data:`RECORD_FILES`."""
+def learn_to_zoom_records(annotation: dict[str, Any], *, policy: ZoomPolicy,
+                          shot_seconds: float = 0.0) -> dict[str, list[dict[str, Any]]]:
+    """The records of one question (pure): a dict keyed like :data:`RECORD_FILES`; ``shot_seconds`` as in
+    :func:`requested_interval` (the dataset card's)."""
     from love_r1.agent.loop import resolve_zoom
     from love_r1.agent.messages import question_text
 
@@ -66,7 +71,7 @@ def learn_to_zoom_records(annotation: dict[str, Any], *, policy: ZoomPolicy) -> 
     duration = float(annotation["duration_seconds"])
     evidence = [[float(s), float(e)] for s, e in annotation["evidence"]]
     text = question_text(annotation["question"], annotation["options"], constants.SINGLE_LETTER_INSTRUCTION)
-    request = requested_interval(evidence, duration_seconds=duration)
+    request = requested_interval(evidence, duration_seconds=duration, shot_seconds=shot_seconds)
     clip, reason = resolve_zoom(start_seconds=request[0], end_seconds=request[1], duration_seconds=duration,
                                 existing=(), policy=policy)
     if clip is None:
@@ -105,10 +110,14 @@ def write_learn_to_zoom_records(dataset_dir: str | Path, *, policy: ZoomPolicy |
         raise FileNotFoundError(f"{str(annotations)!r} does not exist; write the dataset first "
                                 f"(love-r1 synth learn-to-zoom --out {dataset_dir})")
     policy = policy if policy is not None else ZoomPolicy()
+    card = dataset_dir / "dataset.json"
+    shot_seconds = float(json.loads(card.read_text(encoding="utf-8"))["params"].get("shot_seconds", 0.0)) \
+        if card.is_file() else 0.0
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in RECORD_FILES}
     for line in annotations.read_text(encoding="utf-8").splitlines():
         if line.strip():
-            for name, records in learn_to_zoom_records(json.loads(line), policy=policy).items():
+            for name, records in learn_to_zoom_records(json.loads(line), policy=policy,
+                                                       shot_seconds=shot_seconds).items():
                 rows[name].extend(records)
     paths = {}
     for name, relative in RECORD_FILES.items():

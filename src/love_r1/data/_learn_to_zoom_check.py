@@ -9,8 +9,8 @@ and the zoom clip that inference applies to the ideal request), then asks two qu
   brightness by least squares and picks the digit with the smallest residual (among the dataset's
   digits, and among the question's options);
 * **presence**: is a fast-view frame with the sign told apart from one without, with no knowledge of
-  where the sign is? A frame's score is its largest pixel deviation from the mean of the fast-view
-  frames three before and three after it (the scene drifts linearly, so the mean cancels the drift);
+  where the sign is? A frame's score is the largest, over pixels, of the smaller deviation from the
+  fast-view frames three before and three after it (a sign differs from both, a shot cut from one);
   the balanced accuracy (mean of the hit rates on frames with and without the sign) of the best
   threshold is reported.
 """
@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 
 _LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -97,12 +96,12 @@ def _best_balanced_accuracy(positive: list[float], negative: list[float]) -> flo
 
 
 def _presence_scores(frames: np.ndarray, *, gap: int = 3) -> np.ndarray:
-    """Per frame: the largest luma deviation from the mean of the frames ``gap`` before and after it
-    (NaN at the ends)."""
+    """Per frame: the largest, over pixels, of the smaller luma difference to the frames ``gap`` before and
+    ``gap`` after it (NaN at the ends): a sign differs from both, a shot cut from one side only."""
     luma = frames.astype(np.float64) @ _LUMA
     out = np.full(len(luma), np.nan)
     for i in range(gap, len(luma) - gap):
-        out[i] = float(np.abs(luma[i] - (luma[i - gap] + luma[i + gap]) / 2).max())
+        out[i] = float(np.minimum(np.abs(luma[i] - luma[i - gap]), np.abs(luma[i] - luma[i + gap])).max())
     return out
 
 
@@ -151,7 +150,8 @@ def check_resolution_premise(
                 views[name] = sample_fast_view(reader, max_frames=fast_max_frames, pixels_per_frame=pixels,
                                                short_video_seconds=policy.short_video_seconds,
                                                short_video_factor=policy.short_video_factor)
-            request = requested_interval(question["evidence"], duration_seconds=question["duration_seconds"])
+            request = requested_interval(question["evidence"], duration_seconds=question["duration_seconds"],
+                                         shot_seconds=float(card["params"].get("shot_seconds", 0.0)))
             clip, _ = resolve_zoom(start_seconds=request[0], end_seconds=request[1],
                                    duration_seconds=question["duration_seconds"], existing=(), policy=policy)
             if clip is not None:

@@ -1,6 +1,6 @@
 """``write_learn_to_zoom_dataset``: short videos where zooming is necessary and sufficient.
 
-Each two-minute video shows a slowly drifting scene and, for a few seconds, one small yellow sign with
+Each two-minute video shows a scene and, for a few seconds, one small yellow sign with
 a digit on it; the question asks for the digit. The sizes are chosen against the frame budgets of the
 learn-to-zoom recipe (``configs/learn/``; 256x256 px videos):
 
@@ -9,9 +9,11 @@ learn-to-zoom recipe (``configs/learn/``; 256x256 px videos):
   and its *identity* is not;
 * **zoom clip** (112x112 px per frame): the digit is 2.2x3.1 px, readable.
 
-The scene's colour drifts from blue (0 s) to red (the end) on every video, the same way: a slow,
-global change that gives a small model trained for minutes a sense of time it can learn (the
-burned-in timestamps of the fast view are too small to read at 28 px). Each sign sits on a grid of
+Each video is a sequence of shots (``shot_seconds``, 10 s by default) whose colour goes from blue (the
+first) to red (the last), the same way on every video: a global cue that gives a small model trained
+for minutes a sense of time it can learn (the burned-in timestamps of the fast view are too small to
+read at 28 px). The sign lies inside one shot, and the ideal zoom request is that shot: one of about ten
+intervals, so a model that sees *when* the sign is there can say it in a few tokens. Each sign sits on a grid of
 ``sign_pixels`` (32 px by default: at the zoom clip's 112 px, one vision-tower patch), in a random cell
 away from the bottom-right corner where the timestamp is drawn. The recipe's digits (2, 3, 4, 9) have
 the same amount of ink, so a blurred sign does not tell them apart by its darkness; the ink is only 70
@@ -94,8 +96,12 @@ def sign_patch(digit: str, *, sign_pixels: int, glyph_scale: int, paper: tuple[i
     return patch
 
 
-def scene_colour(*, seconds: float, duration_seconds: float) -> np.ndarray:
-    """The scene's RGB colour at ``seconds``: linear from :data:`START_COLOUR` to :data:`END_COLOUR`."""
+def scene_colour(*, seconds: float, duration_seconds: float, shot_seconds: float = 0.0) -> np.ndarray:
+    """The scene's RGB colour at ``seconds``: linear from :data:`START_COLOUR` to :data:`END_COLOUR`; with
+    ``shot_seconds > 0`` constant within each shot ``[k * shot_seconds, (k + 1) * shot_seconds)`` (the colour of
+    the shot's middle), so the video is a sequence of shots whose colour tells the time."""
+    if shot_seconds > 0:
+        seconds = (np.floor(seconds / shot_seconds) + 0.5) * shot_seconds
     f = min(max(seconds / duration_seconds, 0.0), 1.0)
     return np.array(START_COLOUR) * (1 - f) + np.array(END_COLOUR) * f
 
@@ -120,7 +126,7 @@ def sign_cells(*, size: int, sign_pixels: int) -> list[tuple[int, int]]:
 def check_learn_to_zoom_args(
     *, duration_seconds: float, num_videos: int, size: int, fps: float, gop_seconds: float,
     detail_seconds: tuple[float, float], margin_seconds: float, sign_pixels: int, glyph_scale: int,
-    num_options: int, digits: str,
+    num_options: int, digits: str, shot_seconds: float = 0.0,
 ) -> None:
     """Raise ValueError naming the first bad argument of :func:`write_learn_to_zoom_dataset`."""
     check_video_args(duration_seconds=duration_seconds, fps=fps, width=size, height=size, gop_seconds=gop_seconds)
@@ -134,6 +140,11 @@ def check_learn_to_zoom_args(
     if margin_seconds < 0 or high + 2 * margin_seconds >= duration_seconds:
         raise ValueError(f"margin_seconds={margin_seconds} must be >= 0 and leave room for a {high} s sign in a "
                          f"{duration_seconds} s video (needs duration > max + 2 * margin)")
+    if shot_seconds < 0 or (shot_seconds > 0 and not _shots(duration_seconds=duration_seconds, shot_seconds=shot_seconds,
+                                                             margin_seconds=margin_seconds, length_seconds=high)):
+        raise ValueError(f"shot_seconds={shot_seconds} must be 0 (no shots) or leave at least one shot that holds a "
+                         f"{high} s sign with 0.5 s to spare on each side, at least margin_seconds={margin_seconds} "
+                         f"from the ends of a {duration_seconds} s video")
     cells = scaled(glyph("0"), scale=glyph_scale).shape if glyph_scale >= 1 else (0, 0)
     if glyph_scale < 1 or cells[0] > sign_pixels or cells[1] > sign_pixels:
         raise ValueError(f"glyph_scale={glyph_scale} must be >= 1 and the {GLYPH_WIDTH}x{GLYPH_HEIGHT} glyph at that "
@@ -146,14 +157,33 @@ def check_learn_to_zoom_args(
         raise ValueError(f"num_options must be an integer in [2, len(digits) = {len(digits)}]; got {num_options!r}")
 
 
+_SHOT_SPARE_SECONDS = 0.5  # a sign starts and ends at least this far inside its shot
+
+
+def _shots(*, duration_seconds: float, shot_seconds: float, margin_seconds: float, length_seconds: float) -> list[int]:
+    """The shots ``k`` that may hold a sign of ``length_seconds``: inside the margins, with the spare time."""
+    count = int(np.floor(duration_seconds / shot_seconds + 1e-9))
+    return [k for k in range(count) if k * shot_seconds >= margin_seconds - 1e-9
+            and (k + 1) * shot_seconds <= duration_seconds - margin_seconds + 1e-9
+            and length_seconds + 2 * _SHOT_SPARE_SECONDS <= shot_seconds]
+
+
 def _plan(qid: str, *, rng: np.random.Generator, num_frames: int, fps: float, size: int,
-          detail_seconds: tuple[float, float], margin_seconds: float, sign_pixels: int, digits: str) -> Sign:
+          detail_seconds: tuple[float, float], margin_seconds: float, sign_pixels: int, digits: str,
+          shot_seconds: float = 0.0) -> Sign:
     digit = digits[int(rng.integers(0, len(digits)))]
     cells = sign_cells(size=size, sign_pixels=sign_pixels)
     x0, y0 = cells[int(rng.integers(0, len(cells)))]
     length = max(1, round(rng.uniform(*detail_seconds) * fps))
-    first = int(np.ceil(margin_seconds * fps))
-    last = num_frames - length - first
+    if shot_seconds > 0:  # inside one shot, chosen uniformly
+        shots = _shots(duration_seconds=num_frames / fps, shot_seconds=shot_seconds, margin_seconds=margin_seconds,
+                       length_seconds=length / fps)
+        shot = shots[int(rng.integers(0, len(shots)))]
+        first = int(np.ceil((shot * shot_seconds + _SHOT_SPARE_SECONDS) * fps))
+        last = int(np.floor(((shot + 1) * shot_seconds - _SHOT_SPARE_SECONDS) * fps)) - length
+    else:
+        first = int(np.ceil(margin_seconds * fps))
+        last = num_frames - length - first
     start = int(rng.integers(first, max(first, last) + 1))
     paper, ink = _PAPER, _INK
     return Sign(qid=qid, digit=digit, bbox_pixels=(x0, y0, x0 + sign_pixels, y0 + sign_pixels), start_frame=start,
@@ -192,6 +222,7 @@ class _Spec:
     glyph_scale: int
     num_options: int
     digits: str
+    shot_seconds: float
 
 
 def _write_video(spec: _Spec, index: int) -> tuple[dict, dict]:
@@ -200,7 +231,7 @@ def _write_video(spec: _Spec, index: int) -> tuple[dict, dict]:
     video_id = f"learn_{spec.seed}_{index:04d}"  # the seed in the name: no two datasets share a video id
     sign = _plan(f"{video_id}_q0", rng=rng, num_frames=spec.num_frames, fps=spec.fps, size=spec.size,
                  detail_seconds=spec.detail_seconds, margin_seconds=spec.margin_seconds, sign_pixels=spec.sign_pixels,
-                 digits=spec.digits)
+                 digits=spec.digits, shot_seconds=spec.shot_seconds)
     question = _question(sign, rng=rng, num_options=spec.num_options, digits=spec.digits,
                          duration_seconds=spec.duration_seconds)
     texture = _texture(rng=rng, size=spec.size)[..., None] * np.float32(_TEXTURE)
@@ -212,7 +243,8 @@ def _write_video(spec: _Spec, index: int) -> tuple[dict, dict]:
     with VideoWriter(spec.out_dir / relative, width=spec.size, height=spec.size, fps=spec.fps,
                      gop_seconds=spec.gop_seconds) as writer:
         for frame_index in range(spec.num_frames):
-            colour = scene_colour(seconds=frame_index / spec.fps, duration_seconds=spec.duration_seconds) + offset
+            colour = scene_colour(seconds=frame_index / spec.fps, duration_seconds=spec.duration_seconds,
+                                  shot_seconds=spec.shot_seconds) + offset
             frame = np.clip(np.rint(texture + colour.astype(np.float32)), 0, 255).astype(np.uint8)
             if sign.start_frame <= frame_index < sign.end_frame:
                 grain = rng.normal(0.0, _GRAIN, size=patch.shape[:2])[..., None]
@@ -241,6 +273,7 @@ def write_learn_to_zoom_dataset(
     glyph_scale: int = 1,
     digits: str = RECIPE_DIGITS,
     num_options: int = 4,
+    shot_seconds: float = 10.0,
     workers: int = 1,
     progress: bool = False,
 ) -> Path:
@@ -262,6 +295,9 @@ def write_learn_to_zoom_dataset(
         digits: the digits a sign may show.
         num_options: options per question, one of them the sign's digit; when it equals ``len(digits)``
             every question lists all the digits, in the order given, otherwise a random subset, shuffled.
+        shot_seconds: the video is a sequence of shots this long, each of one scene colour (the k-th shot of
+            every video has the same colour, from blue to red), and the sign lies inside one shot; the ideal zoom
+            request is that shot. 0: one continuous colour drift and a sign anywhere between the margins.
         workers: processes writing videos at once (1: in this process).
         progress: show a tqdm progress bar over the videos.
 
@@ -272,7 +308,7 @@ def write_learn_to_zoom_dataset(
     check_learn_to_zoom_args(duration_seconds=duration_seconds, num_videos=num_videos, size=size, fps=fps,
                              gop_seconds=gop_seconds, detail_seconds=detail_seconds, margin_seconds=margin_seconds,
                              sign_pixels=sign_pixels, glyph_scale=glyph_scale, num_options=num_options,
-                             digits=digits)
+                             digits=digits, shot_seconds=shot_seconds)
     if not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1 (processes); got {workers!r}")
     out_dir = Path(out_dir)
@@ -281,7 +317,7 @@ def write_learn_to_zoom_dataset(
     spec = _Spec(out_dir=out_dir, seed=seed, num_frames=num_frames, duration_seconds=round(num_frames / fps, 6),
                  size=size, fps=fps, gop_seconds=gop_seconds, detail_seconds=detail_seconds,
                  margin_seconds=margin_seconds, sign_pixels=sign_pixels, glyph_scale=glyph_scale,
-                 num_options=num_options, digits=digits)
+                 num_options=num_options, digits=digits, shot_seconds=float(shot_seconds))
     bar = tqdm(total=num_videos, desc="learn-to-zoom videos", unit="video", ascii=True, disable=not progress)
     with bar:
         if workers == 1:
@@ -310,12 +346,14 @@ def write_learn_to_zoom_dataset(
         "params": {"num_videos": num_videos, "duration_seconds": duration_seconds, "size": size, "fps": fps,
                    "gop_seconds": gop_seconds, "detail_seconds": list(detail_seconds),
                    "margin_seconds": margin_seconds, "sign_pixels": sign_pixels, "glyph_scale": glyph_scale,
-                   "digits": digits, "num_options": num_options, "codec": "libx264"},
+                   "digits": digits, "num_options": num_options, "shot_seconds": float(shot_seconds),
+                   "codec": "libx264"},
         "description": (
             "One multiple-choice question per video: which digit is on the small sign shown during the evidence "
             "interval [start_seconds, end_seconds) (half-open, seconds). The scene colour drifts linearly from "
-            f"{list(START_COLOUR)} to {list(END_COLOUR)} (RGB) over each video. bbox_pixels are (x0, y0, x1, y1), "
-            "half-open."),
+            f"{list(START_COLOUR)} to {list(END_COLOUR)} (RGB) over each video, in steps of shot_seconds (constant "
+            "within a shot; continuous when 0), and the sign lies inside one shot. bbox_pixels are (x0, y0, x1, "
+            "y1), half-open. glyphs: each digit's 5x7 bitmap (#: ink), one cell per glyph_scale pixels."),
         "glyphs": {d: ["".join("#" if cell else "." for cell in row) for row in glyph(d)] for d in digits},
         "files": {"annotations": "annotations.jsonl", "videos": "videos/"},
         "videos": videos,
