@@ -66,8 +66,9 @@ NUM_OPTIONS = 4
 DURATION_SECONDS = 120  # each video (seconds): a zoom clip spans >= 15 s, so the uniform clip's frames rarely hit
 
 # --smoke: a few minutes on 2 cores (the slow CI test): fewer videos, stage-2 SFT only, no GRPO / uniform.
-SMOKE = {"train_videos": 96, "eval_videos": 48}
-SMOKE_SFT2 = ["--num-train-epochs", "6", "--per-device-train-batch-size", "8", "--logging-steps", "20"]
+SMOKE = {"train_videos": 96, "eval_videos": 32}
+SMOKE_DURATION_SECONDS = 60  # four shots that may hold the sign instead of ten: learnable in a few minutes
+SMOKE_SFT2 = ["--num-train-epochs", "4", "--learning-rate", "2e-3", "--logging-steps", "20"]
 
 
 def _cli(*args: str) -> list[str]:
@@ -80,6 +81,7 @@ class Pipeline:
     def __init__(self, out: Path, *, seed: int, smoke: bool, train_videos: int, eval_videos: int,
                  log: Any) -> None:
         self.out, self.seed, self.smoke = out, seed, smoke
+        self.duration_seconds = SMOKE_DURATION_SECONDS if smoke else DURATION_SECONDS
         self.train_videos, self.eval_videos = train_videos, eval_videos
         self.log = log
         self.seconds: dict[str, float] = {}
@@ -256,10 +258,10 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
     train_seed, heldout_seed = 2 * seed + 1, 2 * seed + 2  # disjoint for every --seed
     pipeline.run("data", [
         _cli("synth", "learn-to-zoom", "--out", pipeline.train, "--num-videos", str(pipeline.train_videos),
-             "--duration-seconds", str(DURATION_SECONDS), "--seed", str(train_seed), "--encode-processes", "2",
+             "--duration-seconds", str(pipeline.duration_seconds), "--seed", str(train_seed), "--encode-processes", "2",
              "--no-progress"),
         _cli("synth", "learn-to-zoom", "--out", pipeline.heldout, "--num-videos", str(pipeline.eval_videos),
-             "--duration-seconds", str(DURATION_SECONDS), "--seed", str(heldout_seed), "--encode-processes", "2",
+             "--duration-seconds", str(pipeline.duration_seconds), "--seed", str(heldout_seed), "--encode-processes", "2",
              "--no-records", "--no-progress"),
     ])
 
@@ -269,7 +271,7 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
         result = check_resolution_premise(
             pipeline.heldout, fast_max_frames=FAST_MAX_FRAMES, fast_pixels_per_frame=FAST_PIXELS,
             clip_max_frames=CLIP_MAX_FRAMES, clip_pixels_per_frame=CLIP_PIXELS, extra_fast_pixels=(56 * 56,),
-            max_videos=48 if pipeline.smoke else 100)
+            max_videos=24 if pipeline.smoke else 100)
         result["uniform_coverage"] = uniform_coverage(pipeline.heldout)
         result["zoom_iou_random"] = random_policy_iou(pipeline.heldout, seed=seed)
         (out / "premise.json").write_text(json.dumps(result, indent=1))
