@@ -1,10 +1,10 @@
-"""Learn to zoom on a laptop: a tiny Qwen2.5-VL trained from random weights on CPU zooms in and beats uniform sampling.
+"""Learn to zoom on a laptop: does a tiny Qwen2.5-VL trained from random weights on CPU learn to zoom and beat uniform?
 
 Launch (from the repository root; about an hour on 2 quiet CPU cores):
 
     PYTHONPATH=src python benchmarks/learn_to_zoom.py --out runs/learn --seed 0
     PYTHONPATH=src python benchmarks/learn_to_zoom.py --out runs/learn-s1 --seed 1      # other videos, questions, weights
-    PYTHONPATH=src python benchmarks/learn_to_zoom.py --out runs/learn-smoke --smoke    # a few minutes: SFT only
+    PYTHONPATH=src python benchmarks/learn_to_zoom.py --out runs/learn-smoke --smoke    # 60-s videos, SFT only
 
 The pipeline is the one users run, one CLI command per stage (each stage's output is cached under
 ``--out``; re-running skips the finished stages, so a killed run resumes):
