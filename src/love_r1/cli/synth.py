@@ -26,7 +26,7 @@ frame by frame.
   love-r1 synth needle --out data/needle --duration-seconds 600 --num-videos 4
   love-r1 synth indexed --out clip.mp4 --duration-seconds 10 --variable-frame-rate
   love-r1 synth needle-records --needle data/needle
-  love-r1 synth learn-to-zoom --out data/learn/train --num-videos 600 --seed 0
+  love-r1 synth learn-to-zoom --out data/learn/train --duration-seconds 120 --num-videos 600 --seed 1
   love-r1 synth tiny-model --out runs/tiny-qwen2.5-vl --model-type qwen2_5_vl
 """
 
