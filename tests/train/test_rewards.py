@@ -77,9 +77,9 @@ def _sample(group, rollout, step, text, kind="qa", masked=False):
                       duration_seconds=100.0, columns={"gold": "B", "evidence": [], "options": ["A. x", "B. y"]})
 
 
-def _score(samples):
+def _score(samples, *, zoom_weight=0.0):
     args = SimpleNamespace(reward_compat=False, advantage_epsilon=0.0)
-    fake = SimpleNamespace(args=args, reward_weights=[1.0, 1.0, 0.0],
+    fake = SimpleNamespace(args=args, reward_weights=[1.0, 1.0, zoom_weight],
                            reward_funcs=[R.answer_reward, R.format_reward, R.zoom_reward])
     fake._advantages = lambda chosen: DecoupledGRPOTrainer._advantages(fake, chosen)
     DecoupledGRPOTrainer._score(fake, samples)
@@ -103,6 +103,23 @@ def test_each_step_gets_its_own_advantage_and_masks_are_excluded():
         [(2 - 5 / 3) / s1, (1 - 5 / 3) / s1, (2 - 5 / 3) / s1, 0.0])
     assert [samples[i].advantage for i in (1, 3, 5, 7)] == pytest.approx(
         [(2 - 4 / 3) / s1, (1 - 4 / 3) / s1, (1 - 4 / 3) / s1, 0.0])
+
+
+def test_a_malformed_reply_earns_no_zoom_reward():
+    """The learn-to-zoom GRPO run: a step-1 reply whose control phrase is garbled but whose box overlaps the
+    evidence got zoom reward 1 (format 0), and the policy learned to drop the phrase. Format 0 zeroes it."""
+    garbled = "I, on the video.\n\bo zoom in on the video.\n\\boxed{[10, 50]}"
+    samples = [_sample(0, 0, 1, garbled), _sample(0, 0, 2, A + "\\boxed{A}"),
+               _sample(0, 1, 1, Z + "\\boxed{[10, 50]}"), _sample(0, 1, 2, A + "\\boxed{B}")]
+    for s in samples:
+        s.columns["evidence"] = [[20.0, 24.0]]
+    assert R.zoom_reward([garbled], evidence=[[[20.0, 24.0]]]) == [1.0]  # the box alone overlaps
+    _score(samples, zoom_weight=1.0)
+    assert samples[0].format == 0.0 and samples[0].components == [0.0, 0.0, 0.0] and samples[0].reward == 0.0
+    # the well-formed zoom: answer inherited (1) + format (1) + zoom overlap (1)
+    assert samples[2].components == [1.0, 1.0, 1.0] and samples[2].reward == 3.0
+    # answers carry no zoom reward (None): a wrong one scores its format only
+    assert samples[1].components == [0.0, 1.0, None] and samples[1].reward == 1.0
 
 
 def test_zoom_validity_rule():

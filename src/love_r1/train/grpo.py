@@ -383,8 +383,13 @@ class DecoupledGRPOTrainer:
             if s.step == 1 and s.accuracy is None:
                 s.accuracy = samples[by_key[(s.group, s.rollout, 2)]].accuracy
         for i, s in enumerate(samples):
-            acc = 0.0 if (s.masked or s.format == 0.0) else float(s.accuracy or 0.0)
-            row = [acc if j == 0 else out[i] for j, out in enumerate(outputs)]
+            # a format failure or a mask zeroes every outcome reward (accuracy, zoom, any further function): only
+            # the format reward speaks for a reply outside the grammar (a readable box in a malformed reply
+            # earned the zoom reward, and GRPO learned to drop the control phrase)
+            failed = s.masked or s.format == 0.0
+            acc = 0.0 if failed else float(s.accuracy or 0.0)
+            row = [acc if j == 0 else out[i] if j == 1 or not failed or out[i] is None else 0.0
+                   for j, out in enumerate(outputs)]
             s.components = row
             s.reward = 0.0 if s.masked else R.combine_rewards([[v] for v in row], self.reward_weights)[0]
         self._advantages(samples)
@@ -563,8 +568,8 @@ def make_grpo_trainer(config: Any, *, model: Any = None, processor: Any = None,
                       **kwargs: Any) -> DecoupledGRPOTrainer:
     """A :class:`DecoupledGRPOTrainer` over the checked GRPO records (``config``: ZoomGRPOConfig).
 
-    ``kwargs``: ``reward_funcs`` / ``reward_weights`` (the first function is the accuracy, zeroed on a
-    format failure or a mask; the second the format).
+    ``kwargs``: ``reward_funcs`` / ``reward_weights`` (the first function is the accuracy, the second the
+    format; a format failure or a mask zeroes every function but the format).
     """
     from love_r1.video import FrameCache
 
