@@ -1,9 +1,9 @@
 """Decode benchmark: LOVE-R1 fast view and zoom clips, ours (PyAV exact / keyframe) vs decord and torchcodec.
 
 Launch (both kinds of content, one column each; 10-minute 1280x720 30 fps inputs, GOP 8 s):
-    python benchmarks/decode.py --make-video /tmp/vbench/testsrc2_10min.mp4 --content testsrc2 --duration-seconds 600
-    python benchmarks/decode.py --make-video /tmp/vbench/needle_10min.mp4 --content needle --duration-seconds 600
-    python benchmarks/decode.py --video /tmp/vbench/testsrc2_10min.mp4 /tmp/vbench/needle_10min.mp4 --repeats 3
+    python benchmarks/decode.py --make-video vbench/testsrc2_10min.mp4 --content testsrc2 --duration-seconds 600
+    python benchmarks/decode.py --make-video vbench/needle_10min.mp4 --content needle --duration-seconds 600
+    python benchmarks/decode.py --video vbench/testsrc2_10min.mp4 vbench/needle_10min.mp4 --repeats 3
 
 ``--make-video`` writes one 1280x720, 30 fps H.264 input and exits:
 - ``--content testsrc2``: ffmpeg's ``testsrc2`` pattern (every pixel moves every frame), libx264

@@ -37,7 +37,7 @@ generate call holding the next step of every running episode, and new episodes j
 
   love-r1 serve --model /models/love-r1-stage3 --video-root /data/videos --port 8080
   love-r1 serve --backend openai --base-url http://127.0.0.1:8000/v1 --model love-r1
-  love-r1 serve --backend scripted --video-root . --upload-dir /tmp/uploads      (dry run, no model)
+  love-r1 serve --backend scripted --video-root . --upload-dir uploads           (dry run, no model)
 
   curl -s localhost:8080/v1/episodes -H 'Content-Type: application/json' \\
        -d '{{"video": "clip.mp4", "question": "Which digit?", "options": ["A. 3", "B. 6"]}}'
