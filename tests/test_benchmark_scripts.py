@@ -58,8 +58,8 @@ def test_benchmark_script_runs(script, tmp_path):
 @pytest.mark.slow
 def test_decode_benchmark_runs(tmp_path):
     video = tmp_path / "t.mp4"
-    _run_make = [sys.executable, str(REPO / "benchmarks" / "decode.py"), "--make-video", str(video),
+    make = [sys.executable, str(REPO / "benchmarks" / "decode.py"), "--make-video", str(video),
                  "--content", "testsrc2", "--duration-seconds", "6", "--gop-seconds", "2"]
-    subprocess.run(_run_make, cwd=REPO, check=True, capture_output=True, timeout=300)
+    subprocess.run(make, cwd=REPO, check=True, capture_output=True, timeout=300)
     result = _run("decode.py", ["--video", str(video), "--repeats", "1", "--threads", "1"], tmp_path)
     assert str(video) in json.dumps(result)

@@ -387,9 +387,9 @@ class DecoupledGRPOTrainer:
             # the format reward speaks for a reply outside the grammar (a readable box in a malformed reply
             # earned the zoom reward, and GRPO learned to drop the control phrase)
             failed = s.masked or s.format == 0.0
-            acc = 0.0 if failed else float(s.accuracy or 0.0)
-            row = [acc if j == 0 else out[i] if j == 1 or not failed or out[i] is None else 0.0
-                   for j, out in enumerate(outputs)]
+            row = [0.0 if failed else float(s.accuracy or 0.0), *(out[i] for out in outputs[1:])]
+            if failed:
+                row = [value if j == 1 or value is None else 0.0 for j, value in enumerate(row)]
             s.components = row
             s.reward = 0.0 if s.masked else R.combine_rewards([[v] for v in row], self.reward_weights)[0]
         self._advantages(samples)
