@@ -13,10 +13,10 @@ The pipeline is the one users run, one CLI command per stage (each stage's outpu
 data        ``love-r1 synth learn-to-zoom``: training videos and held-out videos (other seeds), and the
             training records (the ideal episode of each question, in the published record formats)
 premise     the resolution premise on the held-out frames the model is given (an oracle reader of the
-            digit in each view, a presence detector on the fast view)
+            stripes' direction in each view, a presence detector on the fast view)
 check       ``love-r1 data check`` on every records file; ``love-r1 data contamination`` of the held-out
             videos against the training videos
-model       ``love-r1 synth tiny-model --size larger`` (random weights)
+model       ``love-r1 synth tiny-model --size medium --phrase-tokens`` (random weights)
 sft1, sft2  ``love-r1 train sft --config configs/learn/sft_stage1.yaml`` then ``sft_stage2.yaml``
 grpo        ``love-r1 train grpo --config configs/learn/grpo.yaml``
 uniform     ``love-r1 train sft --config configs/learn/sft_uniform.yaml``: the single-pass baseline, trained
@@ -34,10 +34,10 @@ frames fall differs.
 
 Printed: a table, then (last line) one JSON object with ``chance``, ``accuracy_uniform``,
 ``accuracy_sft``, ``accuracy_grpo`` (held-out, with 95 % Wilson intervals ``*_ci95``), ``zoom_iou_sft``,
-``zoom_iou_grpo`` (mean IoU of the applied zoom clip with the sign's interval, 0 without a zoom),
+``zoom_iou_grpo`` (mean IoU of the applied zoom clip with the card's interval, 0 without a zoom),
 ``zoom_iou_random`` (a policy zooming at random with the ideal request's length), ``zoom_fraction_*``,
 ``accuracy_*_zoom_hit`` / ``_zoom_miss`` (the applied clip overlaps the interval or not), the uniform
-baseline's ``uniform_coverage`` (share of questions whose whole-video clip has a frame showing the sign)
+baseline's ``uniform_coverage`` (share of questions whose whole-video clip has a frame showing the card)
 and ``uniform_reader_bound`` (the accuracy a perfect reader of those frames would get), ``premise``,
 ``grpo_rewards`` (first vs last updates, per reward and step), ``seconds`` (total wall time),
 ``stage_seconds`` and ``stage_cpu_seconds`` (per stage; CPU time of the stage's processes).
@@ -67,7 +67,7 @@ DURATION_SECONDS = 120  # each video (seconds): a zoom clip spans >= 15 s, so th
 
 # --smoke: a few minutes on 2 cores (the slow CI test): fewer videos, stage-2 SFT only, no GRPO / uniform.
 SMOKE = {"train_videos": 96, "eval_videos": 32}
-SMOKE_DURATION_SECONDS = 60  # four shots that may hold the sign instead of ten: learnable in a few minutes
+SMOKE_DURATION_SECONDS = 60  # four shots that may hold the card instead of ten: learnable in a few minutes
 SMOKE_SFT2 = ["--num-train-epochs", "4", "--learning-rate", "2e-3", "--logging-steps", "20"]
 
 
@@ -194,7 +194,7 @@ def run_statistics(run_dir: Path) -> dict[str, Any]:
 
 
 def random_policy_iou(dataset: Path, *, draws: int = 50, seed: int = 0) -> float:
-    """Mean IoU with the sign's interval of the clip the reference policy applies to a random request of the
+    """Mean IoU with the card's interval of the clip the reference policy applies to a random request of the
     ideal request's length (uniform start), over the held-out questions."""
     from love_r1.agent.loop import resolve_zoom
     from love_r1.agent.policy import ZoomPolicy
@@ -218,13 +218,13 @@ def random_policy_iou(dataset: Path, *, draws: int = 50, seed: int = 0) -> float
 
 
 def uniform_coverage(dataset: Path) -> float:
-    """Share of questions whose stage-1 whole-video clip (CLIP_MAX_FRAMES frames) has a frame showing the sign."""
+    """Share of questions whose stage-1 whole-video clip (CLIP_MAX_FRAMES frames) has a frame showing the card."""
     from love_r1.video import clip_selection, open_video, timeline
 
     card = json.loads((dataset / "dataset.json").read_text(encoding="utf-8"))
     covered = 0
     for video in card["videos"]:
-        start, end = video["sign"]["evidence"]
+        start, end = video["card"]["evidence"]
         with open_video(dataset / video["video"]) as reader:
             line = timeline(reader, time_base="presentation")
             selection = clip_selection(timeline=line, start_seconds=0.0, end_seconds=float(int(line.duration_seconds)),
@@ -286,7 +286,8 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
              out / "data" / "work", "--benchmark", "needle", "--benchmark-root", pipeline.heldout),
     ])
     model = out / "model"
-    pipeline.run("model", [_cli("synth", "tiny-model", "--out", model, "--size", "larger", "--seed", str(seed))])
+    pipeline.run("model", [_cli("synth", "tiny-model", "--out", model, "--size", "medium", "--phrase-tokens",
+                                     "--seed", str(seed))])
 
     def train(stage: str, config: str, start: Path, train_file: Path, extra: list[str] = ()) -> Path:
         target = out / stage
@@ -366,11 +367,11 @@ def _table(result: dict[str, Any]) -> str:
         lines.append(f"{name:<10} {result[f'accuracy_{name}']:>9.3f} {f'[{ci[0]:.3f}, {ci[1]:.3f}]':>17} "
                      f"{_fmt(zooms):>6} {_fmt(iou):>9} {_fmt(hit):>8} {_fmt(miss):>9}")
     lines.append(f"chance {result['chance']:.3f}; random-policy zoom IoU {result['zoom_iou_random']:.3f}; uniform "
-                 f"clip shows the sign on {result['uniform_coverage']:.3f} of the questions (a perfect reader: "
+                 f"clip shows the card on {result['uniform_coverage']:.3f} of the questions (a perfect reader: "
                  f"{result['uniform_reader_bound']:.3f})")
     for view, v in result["premise"].items():
         presence = f", presence {v['presence_accuracy']:.3f}" if "presence_accuracy" in v else ""
-        lines.append(f"premise {view} ({v['pixels']}): oracle digit {v['digit_accuracy']:.3f}, "
+        lines.append(f"premise {view} ({v['pixels']}): oracle direction {v['direction_accuracy']:.3f}, "
                      f"MCQ {v['mcq_accuracy']:.3f}{presence}")
     stages = ", ".join(f"{k} {v:.0f}" for k, v in result["stage_seconds"].items())
     lines.append(f"seconds: {result['seconds']:.0f} ({stages})")

@@ -1,5 +1,5 @@
-"""Learn-to-zoom datasets: determinism, the sign on exactly its frames, answers read from the pixels, records
-that match the evaluation prompt, and the resolution premise on the frames a model is given."""
+"""Learn-to-zoom datasets: determinism, the striped card on exactly its frames, answers read from the pixels,
+records that match the evaluation prompt, and the resolution premise on the frames a model is given."""
 
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ import pytest
 from love_r1.cli import main
 from love_r1.data import check_resolution_premise, write_learn_to_zoom_records
 from love_r1.data._learn_to_zoom import requested_interval
-from love_r1.data._learn_to_zoom_check import read_sign, sign_glyphs
+from love_r1.data._learn_to_zoom_check import read_stripes
 from love_r1.synth import write_learn_to_zoom_dataset
-from love_r1.synth._glyphs import glyph
-from love_r1.synth._learn_to_zoom import scene_colour, sign_cells
+from love_r1.synth._learn_to_zoom import DIRECTIONS, card_envelope, card_frame, scene_colour
 
 av = pytest.importorskip("av")
 
-SMALL = dict(duration_seconds=24.0, size=128, sign_pixels=32, fps=2.0, margin_seconds=3.0)
+SMALL = dict(duration_seconds=24.0, size=128, fps=2.0, margin_seconds=3.0)
 
 
 @pytest.fixture(scope="module")
@@ -55,41 +54,55 @@ def test_annotations_are_needle_mcqs(dataset):
     assert [r["qid"] for r in rows] == [f"learn_5_{i:04d}_q0" for i in range(4)]
     for row, video in zip(rows, card["videos"], strict=True):
         assert set(row) == {"qid", "video", "question", "options", "answer", "duration_seconds", "evidence", "category"}
-        assert row["duration_seconds"] == 24.0 and row["category"] == "digit"
-        assert row["options"] == ["A. 2", "B. 3", "C. 4", "D. 9"]  # the recipe: all four digits, always this order
-        assert "2349"["ABCD".index(row["answer"])] == video["sign"]["digit"]
+        assert row["duration_seconds"] == 24.0 and row["category"] == "stripes"
+        # the recipe: all four directions, always in this order
+        assert row["options"] == ["A. horizontal", "B. vertical", "C. rising diagonal", "D. falling diagonal"]
+        assert DIRECTIONS["ABCD".index(row["answer"])] == video["card"]["direction"]
         (start, end), = row["evidence"]
         assert 3.5 <= end - start <= 4.5 and start >= 3.0 and end <= 21.0
 
 
-def test_sign_is_on_screen_exactly_during_its_evidence(dataset):
+def test_card_is_on_screen_exactly_during_its_evidence(dataset):
     out, rows, card = dataset
     for row, video in zip(rows, card["videos"], strict=True):
         frames, times = _decode(out / row["video"])
-        x0, y0, x1, y1 = video["sign"]["bbox_pixels"]
-        assert (x0, y0) in sign_cells(size=128, sign_pixels=32)
+        planted = video["card"]
+        expected = card_frame(planted["direction"], size=128,
+                              period_pixels=card["params"]["stripe_period_pixels"]).astype(float)
         start, end = row["evidence"][0]
         for frame, t in zip(frames, times, strict=True):
-            region = frame[y0:y1, x0:x1].astype(float).mean(axis=(0, 1))
             scene = scene_colour(seconds=t, duration_seconds=24.0, shot_seconds=card["params"]["shot_seconds"])
-            # the scene is the drifting colour +- 15 (offset) +- 14 (texture), green near 90; the paper's green >= 200
-            off_scene = np.abs(region - scene).max() > 45
+            # the scene is the drifting colour +- 15 (offset) +- 14 (texture), green near 90; the card is grey 200
+            off_scene = np.abs(frame.astype(float).mean(axis=(0, 1)) - scene).max() > 45
             assert off_scene == (start <= t < end), (row["qid"], t)
+            if start <= t < end:  # the decoded card is the drawn one, up to the encoder's error
+                assert np.abs(frame.astype(float) - expected).mean() < 4.0
 
 
-def test_digit_read_back_from_native_frames_is_the_answer(dataset):
+def test_direction_read_back_from_native_frames_is_the_answer(dataset):
     out, rows, card = dataset
-    all_ten = {digit: glyph(digit) for digit in "0123456789"}  # glyph_scale 1
-    assert {d: m.tolist() for d, m in sign_glyphs(card).items()} == {d: all_ten[d].tolist() for d in card["glyphs"]}
+    assert card["directions"] == {"horizontal": [0.0, 1.0], "vertical": [1.0, 0.0],
+                                  "rising diagonal": [0.5 ** 0.5, 0.5 ** 0.5],
+                                  "falling diagonal": [0.5 ** 0.5, -(0.5 ** 0.5)]}
+    directions = {name: tuple(v) for name, v in card["directions"].items()}
     for row, video in zip(rows, card["videos"], strict=True):
-        frames, times = _decode(out / row["video"])
-        sign = video["sign"]
-        background = frames[sign["start_frame"] - 1]
-        for index in (sign["start_frame"], sign["end_frame"] - 1):  # all ten digits as candidates
-            residuals = read_sign(frames[index], background=background, bbox_pixels=tuple(sign["bbox_pixels"]),
-                                  glyphs=all_ten)
-            gold_digit = row["options"]["ABCD".index(row["answer"])].split(". ")[1]
-            assert min(residuals, key=residuals.get) == gold_digit
+        frames, _ = _decode(out / row["video"])
+        planted = video["card"]
+        for index in (planted["start_frame"], planted["end_frame"] - 1):
+            energies = read_stripes(frames[index], source_size=128, period_pixels=8.0, directions=directions)
+            gold = row["options"]["ABCD".index(row["answer"])].split(". ")[1]
+            assert max(energies, key=energies.get) == gold
+            assert sorted(energies.values())[-2] < 0.05 * energies[gold]  # the others hold almost no energy
+        flat = np.full((28, 28, 3), 198, np.uint8)  # a frame with no stripes: every direction ties at zero
+        assert set(read_stripes(flat, source_size=128, period_pixels=8.0, directions=directions).values()) == {0.0}
+
+
+def test_card_envelope_fades_the_stripes_at_the_edges():
+    envelope = card_envelope(256)
+    assert envelope[0, 0] < 1e-3 and envelope[128, 128] == 1.0 and envelope[128, 32] == 1.0
+    assert 0.0 < envelope[128, 16] < 1.0 and np.allclose(envelope, envelope.T) and np.allclose(envelope, envelope[::-1])
+    frame = card_frame("vertical", size=256, period_pixels=8.0).astype(float)
+    assert np.abs(frame[:, :1] - 200).max() <= 1 and frame[100:150, 100:150].std() > 35
 
 
 def test_records_are_the_ideal_episode_with_the_evaluation_prompt(dataset):
@@ -99,7 +112,7 @@ def test_records_are_the_ideal_episode_with_the_evaluation_prompt(dataset):
     from love_r1.train.records import load_records
 
     out, rows, card = dataset
-    assert card["params"]["shot_seconds"] == 10.0  # the default: shots of 10 s, the request is the sign's shot
+    assert card["params"]["shot_seconds"] == 10.0  # the default: shots of 10 s, the request is the card's shot
     samples = {s.qid: s for s in make_benchmark("needle", out).load()}
     stage2 = [json.loads(line) for line in (out / "records/sft_stage2.jsonl").read_text().splitlines()]
     assert len(stage2) == 2 * len(rows)
@@ -125,20 +138,22 @@ def test_records_are_the_ideal_episode_with_the_evaluation_prompt(dataset):
                      "grpo": ["grpo"]}
     grpo, _ = load_records(out / "records/grpo.jsonl")
     assert [[i.as_list() for i in r.evidence] for r in grpo] == [r["evidence"] for r in rows]
+    # the GRPO prompt is the evaluation's too (no "Options:" header): byte-equal question text, the gold letter
+    assert [r.question_text for r in grpo] == [samples[row["qid"]].question_text for row in rows]
+    assert [r.gold for r in grpo] == [row["answer"] for row in rows]
     assert not any(r.grounding for r in grpo)  # QA records: the evidence only feeds the zoom reward
 
 
-def test_random_option_subsets_when_fewer_options_than_digits(tmp_path):
-    annotations = write_learn_to_zoom_dataset(tmp_path / "d", num_videos=6, seed=2, digits="0123456789",
-                                              num_options=3, **SMALL)
+def test_random_option_subsets_when_fewer_options_than_directions(tmp_path):
+    annotations = write_learn_to_zoom_dataset(tmp_path / "d", num_videos=8, seed=2, num_options=3, **SMALL)
     rows = [json.loads(line) for line in annotations.read_text().splitlines()]
     card = json.loads((tmp_path / "d" / "dataset.json").read_text())
     orders = set()
     for row, video in zip(rows, card["videos"], strict=True):
-        digits = [o.split(". ")[1] for o in row["options"]]
-        assert len(digits) == len(set(digits)) == 3 and video["sign"]["digit"] in digits
-        assert digits["ABC".index(row["answer"])] == video["sign"]["digit"]
-        orders.add(tuple(digits))
+        choices = [o.split(". ")[1] for o in row["options"]]
+        assert len(choices) == len(set(choices)) == 3 and set(choices) <= set(DIRECTIONS)
+        assert choices["ABC".index(row["answer"])] == video["card"]["direction"]
+        orders.add(tuple(choices))
     assert len(orders) > 1
 
 
@@ -146,13 +161,13 @@ def test_requested_interval_rounds_outward_inside_the_video():
     assert requested_interval([[12.5, 16.0]], duration_seconds=60.0) == [12, 16]
     assert requested_interval([[57.5, 59.5]], duration_seconds=59.2) == [57, 59]
     assert requested_interval([[3.2, 3.4], [7.0, 8.5]], duration_seconds=60.0) == [3, 9]
-    # to whole shots: the shot that holds the sign
+    # to whole shots: the shot that holds the card
     assert requested_interval([[12.5, 16.0]], duration_seconds=60.0, shot_seconds=10.0) == [10, 20]
     assert requested_interval([[20.0, 24.5]], duration_seconds=60.0, shot_seconds=10.0) == [20, 30]
     assert requested_interval([[51.0, 55.0]], duration_seconds=57.0, shot_seconds=10.0) == [50, 57]
 
 
-def test_shots_hold_the_sign_and_tell_the_time(tmp_path):
+def test_shots_hold_the_card_and_tell_the_time(tmp_path):
     out = tmp_path / "shots"
     write_learn_to_zoom_dataset(out, num_videos=12, seed=4, duration_seconds=60.0, size=128, margin_seconds=6.0)
     rows = [json.loads(line) for line in (out / "annotations.jsonl").read_text().splitlines()]
@@ -169,7 +184,7 @@ def test_shots_hold_the_sign_and_tell_the_time(tmp_path):
     assert np.abs(colours[3] - colours[2]).max() > 20  # a cut: the next shot's colour
 
 
-def test_premise_digit_readable_in_the_zoom_clip_not_in_the_fast_view(tmp_path):
+def test_premise_stripes_readable_in_the_zoom_clip_not_in_the_fast_view(tmp_path):
     out = tmp_path / "premise"
     write_learn_to_zoom_dataset(out, num_videos=10, seed=11, duration_seconds=60.0, margin_seconds=6.0)
     result = check_resolution_premise(out, fast_max_frames=30, fast_pixels_per_frame=28 * 28, clip_max_frames=6,
@@ -177,9 +192,9 @@ def test_premise_digit_readable_in_the_zoom_clip_not_in_the_fast_view(tmp_path):
     views = result["views"]
     fast, clip = views["fast view 784 px"], views["zoom clip 12544 px"]
     assert fast["pixels"] == "28x28" and clip["pixels"] == "112x112"
-    assert fast["frames_with_sign"] >= 10 and clip["frames_with_sign"] >= 10
-    assert clip["digit_accuracy"] >= 0.9  # an oracle reader: knows the place and the scene behind the sign
-    assert fast["digit_accuracy"] <= 0.6
+    assert fast["frames_with_card"] >= 10 and clip["frames_with_card"] >= 10
+    assert clip["direction_accuracy"] >= 0.9  # an oracle reader: knows the stripes' period
+    assert fast["direction_accuracy"] <= 0.6  # the fast view's card frames are flat to a grey level or two
     assert fast["presence_accuracy"] >= 0.9  # presence is visible in the fast view without knowing the place
 
 
@@ -188,13 +203,13 @@ def test_premise_digit_readable_in_the_zoom_clip_not_in_the_fast_view(tmp_path):
     (dict(num_videos=1, detail_seconds=(5.0, 4.0)), "detail_seconds"),
     (dict(num_videos=1, duration_seconds=10.0, margin_seconds=3.0), "margin_seconds"),
     (dict(num_videos=1, size=30), "width"),
-    (dict(num_videos=1, sign_pixels=6), "glyph_scale"),
+    (dict(num_videos=1, stripe_period_pixels=2.0), "stripe_period_pixels"),
+    (dict(num_videos=1, size=64, stripe_period_pixels=40.0), "stripe_period_pixels"),
     (dict(num_videos=1, num_options=5), "num_options"),
-    (dict(num_videos=1, digits="22"), "digits"),
-    (dict(num_videos=1, digits="2a"), "digits"),
+    (dict(num_videos=1, num_options=1), "num_options"),
     (dict(num_videos=1, workers=0), "workers"),
     (dict(num_videos=1, shot_seconds=-1.0), "shot_seconds"),
-    (dict(num_videos=1, shot_seconds=5.0), "shot_seconds"),  # a 4.5 s sign + 2 x 0.5 s does not fit
+    (dict(num_videos=1, shot_seconds=5.0), "shot_seconds"),  # a 4.5 s card + 2 x 0.5 s does not fit
 ])
 def test_bad_arguments_name_the_argument(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):

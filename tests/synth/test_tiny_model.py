@@ -47,3 +47,28 @@ def test_needle_records_are_training_records(tmp_path, capsys):
     start, end = map(int, zoom.split(","))
     assert start <= annotation["evidence"][0][0] and end >= annotation["evidence"][0][1]
     assert sft[1].clips[0].as_list() == [start, end]
+
+
+def test_phrase_tokens_keep_the_prompt_text_and_shorten_it(tmp_path, capsys):
+    from transformers import AutoConfig, AutoProcessor
+
+    from love_r1.prompts import constants
+    from love_r1.synth._tiny_model import build_tokenizer
+
+    out = tmp_path / "medium"
+    assert main(["synth", "tiny-model", "--out", str(out), "--size", "medium", "--phrase-tokens"]) == 0
+    capsys.readouterr()
+    config = AutoConfig.from_pretrained(out)
+    assert (config.text_config.hidden_size, config.text_config.num_hidden_layers) == (128, 4)
+    assert (config.vision_config.hidden_size, config.vision_config.depth) == (96, 2)
+    phrased = AutoProcessor.from_pretrained(out).tokenizer
+    plain = build_tokenizer()
+    assert config.text_config.vocab_size >= len(phrased) > len(plain)
+    prompt = (constants.SYSTEM_MESSAGE + "Which way?\nA. horizontal" + constants.SINGLE_LETTER_INSTRUCTION
+              + constants.DECISION_INSTRUCTION + constants.ZOOM_PREFIX + "\\boxed{[10, 20]}" + constants.ANSWER_PHRASE)
+    ids = phrased(prompt)["input_ids"]
+    assert phrased.decode(ids) == prompt  # the text is unchanged, byte for byte
+    for phrase in (constants.SYSTEM_MESSAGE, constants.DECISION_INSTRUCTION, constants.SINGLE_LETTER_INSTRUCTION,
+                   constants.ZOOM_PHRASE, constants.ANSWER_PHRASE):
+        assert len(phrased(phrase)["input_ids"]) == 1
+    assert len(ids) * 5 < len(plain(prompt)["input_ids"])

@@ -72,7 +72,12 @@ class TinyModelOptions:
     model_type: TinyModelType = field(default="qwen2_5_vl", metadata={
         "help": "model family: Qwen2.5-VL or Qwen3-VL classes and processors"})
     size: TinyModelSize = field(default="default", metadata={
-        "help": "default: ~0.3 M parameters (1.2 MB); larger: ~4 M parameters (benchmarks)"})
+        "help": "default: ~0.3 M parameters (1.2 MB); medium: ~1 M parameters (the learn-to-zoom recipe); larger: "
+                "~4 M parameters (benchmarks)"})
+    phrase_tokens: bool = field(default=False, metadata={
+        "help": "make each of the LOVE-R1 protocol's fixed sentences (system message, decision and single-letter "
+                "instructions, control phrases) one token: prompts keep their text but cost ~50 tokens instead of "
+                "~400 (the learn-to-zoom recipe)"})
     seed: int = field(default=0, metadata={"help": "random seed of the weights; the same seed gives the same files"})
 
 
@@ -82,21 +87,23 @@ class LearnToZoomOptions:
     duration_seconds: float = field(metadata={"help": "length of each video (seconds)"})
     num_videos: int = field(default=1, metadata={"help": "number of videos (count)"})
     seed: int = field(default=0, metadata={
-        "help": "random seed of every video, sign and question; the same seed gives identical files (integer)"})
+        "help": "random seed of every video, card and question; the same seed gives identical files (integer)"})
     frame_size: int = field(default=256, metadata={
         "help": "frame width and height of a square video (pixels; a multiple of 128 keeps the files byte-identical "
                 "for a seed)"})
     fps: float = field(default=2.0, metadata={"help": "frame rate (frames per second)"})
-    detail_min_seconds: float = field(default=3.5, metadata={"help": "shortest time a sign is shown (seconds)"})
-    detail_max_seconds: float = field(default=4.5, metadata={"help": "longest time a sign is shown (seconds)"})
-    digits: str = field(default="2349", metadata={"help": "the digits a sign may show (characters of 0-9)"})
+    detail_min_seconds: float = field(default=3.5, metadata={"help": "shortest time the striped card is shown (seconds)"})
+    detail_max_seconds: float = field(default=4.5, metadata={"help": "longest time the striped card is shown (seconds)"})
+    stripe_period_pixels: float = field(default=8.0, metadata={
+        "help": "period of the card's stripes (pixels at --frame-size): finer than two fast-view pixels (gone in "
+                "the fast view), coarser than two zoom-clip pixels (readable in a zoom clip)"})
     num_options: int = field(default=4, metadata={
-        "help": "options per question (count); equal to the number of --digits: every question lists them all, "
-                "in that order; fewer: a random subset with the answer, shuffled"})
+        "help": "options per question (count, 2-4); 4: every question lists the four stripe directions in the same "
+                "order; fewer: a random subset with the answer, shuffled"})
     shot_seconds: float = field(default=10.0, metadata={
         "help": "length of each shot (seconds): every video is a sequence of shots whose colour tells the time "
-                "(blue to red), the sign lies inside one shot and the ideal zoom request is that shot; 0: one "
-                "continuous colour drift, a sign anywhere and requests in whole seconds"})
+                "(blue to red), the card lies inside one shot and the ideal zoom request is that shot; 0: one "
+                "continuous colour drift, a card anywhere and requests in whole seconds"})
     records: bool = field(default=True, metadata={
         "help": "also write the training records (records/*.jsonl: stage-1 grounding and QA, stage-2 CoT, GRPO)"})
     encode_processes: int = field(default=1, metadata={
@@ -170,8 +177,9 @@ def run_learn_to_zoom(options: LearnToZoomOptions) -> int:
         annotations = write_learn_to_zoom_dataset(
             options.out, num_videos=options.num_videos, seed=options.seed, duration_seconds=options.duration_seconds,
             size=options.frame_size, fps=options.fps,
-            detail_seconds=(options.detail_min_seconds, options.detail_max_seconds), digits=options.digits,
-            num_options=options.num_options, shot_seconds=options.shot_seconds, workers=options.encode_processes, progress=options.progress)
+            detail_seconds=(options.detail_min_seconds, options.detail_max_seconds),
+            stripe_period_pixels=options.stripe_period_pixels, num_options=options.num_options,
+            shot_seconds=options.shot_seconds, workers=options.encode_processes, progress=options.progress)
         records = write_learn_to_zoom_records(options.out) if options.records else {}
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -182,7 +190,7 @@ def run_learn_to_zoom(options: LearnToZoomOptions) -> int:
     print(_table([
         ("videos", f"{options.num_videos} (one question each)"),
         ("duration per video", f"{first['duration_seconds']:g} s ({options.frame_size}x{options.frame_size} at {options.fps:g} fps)"),
-        ("sign shown for", f"{options.detail_min_seconds:g}-{options.detail_max_seconds:g} s"),
+        ("card shown for", f"{options.detail_min_seconds:g}-{options.detail_max_seconds:g} s"),
         ("size on disk", _size(size)),
         ("wall time", f"{time.perf_counter() - started:.1f} s"),
         ("annotations", str(annotations)),
@@ -223,7 +231,8 @@ def run_tiny_model(options: TinyModelOptions) -> int:
     from love_r1.synth import write_tiny_model
 
     started = time.perf_counter()
-    path = write_tiny_model(options.out, model_type=options.model_type, seed=options.seed, size=options.size)
+    path = write_tiny_model(options.out, model_type=options.model_type, seed=options.seed, size=options.size,
+                            phrase_tokens=options.phrase_tokens)
     size = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
     print(f"tiny {options.model_type} checkpoint written to {path} (random weights: outputs are meaningless)")
     print(_table([
@@ -259,8 +268,8 @@ COMMAND = Group(
         Leaf(name="needle-records", help="SFT and GRPO training records for a needle dataset (the ideal "
                                          "zoom-then-answer steps)", options=NeedleRecordsOptions,
              function=run_needle_records),
-        Leaf(name="learn-to-zoom", help="short videos with a digit shown for a few seconds (readable only in a zoom "
-                                        "clip), one MCQ each, and their training records",
+        Leaf(name="learn-to-zoom", help="short videos with a striped card shown for a few seconds (its stripes "
+                                        "readable only in a zoom clip), one MCQ each, and their training records",
              options=LearnToZoomOptions, function=run_learn_to_zoom),
         Leaf(name="tiny-model", help="a tiny random Qwen2.5-VL / Qwen3-VL checkpoint folder (runs without a GPU in "
                                      "seconds)", options=TinyModelOptions, function=run_tiny_model),

@@ -6,7 +6,7 @@ the captioning and CoT teachers of ``love-r1 data`` play for real videos). From 
 
 * ``records/sft_stage1_grounding.jsonl``: stage-1 grounding records (``tgt`` = the evidence), the
   reply is the gold letter. The SFT loader shows the evidence clip (widened) 60 % of the time,
-  the whole video 20 %, no clip 20 % (``docs/protocol.md`` §4.2): learning to read the sign.
+  the whole video 20 %, no clip 20 % (``docs/protocol.md`` §4.2): learning to read the stripes.
 * ``records/sft_stage1_qa.jsonl``: the same questions as stage-1 plain QA records (no ``tgt``): the
   whole video as the clip 90 % of the time. This is the uniform baseline's training data: the
   single-pass model sees the fast view plus a clip spread over the whole video.
@@ -15,7 +15,8 @@ the captioning and CoT teachers of ``love-r1 data`` play for real videos). From 
   shot that holds it, when the dataset card has ``shot_seconds``); with
   the zoom clip that inference would apply to that request (``resolve_zoom`` under ``policy``)
   shown, answer with the gold letter.
-* ``records/grpo.jsonl``: one stage-3 QA record per question (no starting clip) carrying the
+* ``records/grpo.jsonl``: one stage-3 QA record per question (no starting clip; the problem holds the options,
+  pre-formatted, so the prompt is the evaluation's too) carrying the
   ``evidence`` for the zoom reward.
 
 Every user text is the evaluation's question text (question, options, single-letter instruction),
@@ -45,7 +46,7 @@ RECORD_FILES = {
 
 def requested_interval(evidence: list[list[float]], *, duration_seconds: float, shot_seconds: float = 0.0) -> list[int]:
     """The ideal zoom request: every evidence interval rounded outward to whole seconds (with ``shot_seconds > 0``:
-    to whole shots, the shot that holds the sign), inside ``[0, D]``."""
+    to whole shots, the shot that holds the card), inside ``[0, D]``."""
     step = shot_seconds if shot_seconds > 0 else 1.0
     start = max(0, math.floor(math.floor(min(s for s, _ in evidence) / step + 1e-9) * step))
     end = min(math.floor(duration_seconds), math.ceil(math.ceil(max(e for _, e in evidence) / step - 1e-9) * step))
@@ -76,7 +77,7 @@ def learn_to_zoom_records(annotation: dict[str, Any], *, policy: ZoomPolicy,
                                 existing=(), policy=policy)
     if clip is None:
         raise ValueError(f"{qid}: the ideal zoom {request} is refused by the policy ({reason}); "
-                         "hint: use longer signs or a policy with a smaller min_clip_seconds")
+                         "hint: show the card longer or use a policy with a smaller min_clip_seconds")
     zoom = f"{constants.ZOOM_PREFIX}\\boxed{{[{request[0]}, {request[1]}]}}"
     answer = f"{constants.FORCED_ANSWER_PREFIX}\\boxed{{{gold}}}"
     stage1 = {"video": video, "messages": [_user(text), _assistant(gold)], "qid": qid}
@@ -90,8 +91,11 @@ def learn_to_zoom_records(annotation: dict[str, Any], *, policy: ZoomPolicy,
              "zoomin_intervals": [[int(clip.start_seconds), int(clip.end_seconds)]],
              "cot_data": {"kind": "answer", "source": "learn-to-zoom"}, "qid": qid},
         ],
-        "grpo": [{"path": video, "problem": annotation["question"] + "\n", "options": list(annotation["options"]),
-                  "problem_type": "multiple choice", "solution": f"<answer>{gold}</answer>",
+        # the problem pre-formatted with its options (no "Options:" header), so that the GRPO prompt is byte-equal
+        # to the evaluation's, like the SFT records': a model trained from random weights does not carry over to
+        # another layout of the same question
+        "grpo": [{"path": video, "problem": question_text(annotation["question"], annotation["options"]),
+                  "options": [], "problem_type": "multiple choice", "solution": f"<answer>{gold}</answer>",
                   "data_type": "learn-to-zoom", "zoomin_intervals": [], "evidence": evidence, "qid": qid}],
     }
 

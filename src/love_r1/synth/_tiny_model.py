@@ -130,12 +130,29 @@ def _corpus(repeats: int = 40):
                f"the clip [{start:.1f}, {start + 4:.1f}) shows {i % 9 + 2} people.")
 
 
-def build_tokenizer(*, vocab_size: int = 1024) -> Qwen2Tokenizer:
+def _phrases() -> tuple[str, ...]:
+    """The LOVE-R1 protocol's fixed sentences (``love_r1.prompts.constants``) that ``build_tokenizer(phrase_tokens=True)``
+    makes single tokens: the system message, the decision instruction, the single-letter instruction and
+    the two control phrases, byte for byte as the prompts carry them."""
+    from love_r1.prompts import constants
+
+    return (constants.SYSTEM_MESSAGE, constants.DECISION_INSTRUCTION, constants.SINGLE_LETTER_INSTRUCTION,
+            constants.ZOOM_PHRASE, constants.ANSWER_PHRASE)
+
+
+def build_tokenizer(*, vocab_size: int = 1024, phrase_tokens: bool = False) -> Qwen2Tokenizer:
     """Train a byte-level BPE with Qwen2's pre-tokenizer and wrap it in ``Qwen2Tokenizer``.
 
     The result has the real tokenizer class, the Qwen special tokens (each one token), the
     ``<|im_end|>`` end-of-turn token as ``eos_token`` and ``<|endoftext|>`` as ``pad_token``.
     Training is deterministic and takes well under a second.
+
+    ``phrase_tokens``: also add each of the protocol's fixed sentences (the system message, the decision and single-letter
+    instructions, the two control phrases) as one
+    (non-special) token, so that a prompt's constant text costs a handful of tokens instead of ~300. The text
+    of prompts and replies is unchanged (the tokens decode to the same bytes); a model trained from random
+    weights for minutes then does not have to learn to look past hundreds of constant tokens between the video
+    and its reply (``docs/training.md``, "Learn to zoom on a laptop").
     """
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     from transformers import Qwen2Tokenizer
@@ -164,6 +181,8 @@ def build_tokenizer(*, vocab_size: int = 1024) -> Qwen2Tokenizer:
     )
     tokenizer.add_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS], special_tokens=True)
     tokenizer.add_tokens([AddedToken(t, special=False, normalized=False) for t in ADDED_TOKENS])
+    if phrase_tokens:
+        tokenizer.add_tokens([AddedToken(t, special=False, normalized=False) for t in _phrases()])
     return tokenizer
 
 
@@ -334,37 +353,42 @@ def build_model(config: PretrainedConfig, *, seed: int = 0) -> PreTrainedModel:
 
 
 def build_tiny_model(
-    model_type: TinyModelType = "qwen2_5_vl", *, seed: int = 0, **config_kwargs: int
+    model_type: TinyModelType = "qwen2_5_vl", *, seed: int = 0, phrase_tokens: bool = False, **config_kwargs: int
 ) -> tuple[PreTrainedModel, ProcessorMixin]:
     """Tokenizer, processor, config and model in one call; returns ``(model, processor)``.
 
-    ``config_kwargs`` are the sizes of :func:`build_config` (``hidden_size``, ``num_hidden_layers``, ...).
+    ``phrase_tokens``: the tokenizer's option (:func:`build_tokenizer`). ``config_kwargs`` are the sizes of
+    :func:`build_config` (``hidden_size``, ``num_hidden_layers``, ...).
     """
-    processor = build_processor(model_type)
+    processor = build_processor(model_type, tokenizer=build_tokenizer(phrase_tokens=phrase_tokens))
     config = build_config(model_type, processor.tokenizer, **config_kwargs)
     return build_model(config, seed=seed), processor
 
 
-TinyModelSize = Literal["default", "larger"]
+TinyModelSize = Literal["default", "medium", "larger"]
+# "medium" (~1 M parameters) is the learn-to-zoom recipe's: it learns the task in the fewest CPU seconds.
 # "larger" (~4 M parameters) gives timings closer to real models' proportions in benchmarks.
 _SIZES: dict[str, dict[str, int]] = {
     "default": {},
+    "medium": dict(hidden_size=128, num_hidden_layers=4, intermediate_size=384, vision_hidden_size=96,
+                   vision_depth=2, vision_num_heads=2, vision_intermediate_size=192),
     "larger": dict(hidden_size=256, num_hidden_layers=4, intermediate_size=512, vision_hidden_size=128,
                    vision_depth=4, vision_num_heads=4, vision_intermediate_size=256),
 }
 
 
 def write_tiny_model(
-    out: str | Path, *, model_type: TinyModelType = "qwen2_5_vl", seed: int = 0, size: TinyModelSize = "default"
+    out: str | Path, *, model_type: TinyModelType = "qwen2_5_vl", seed: int = 0, size: TinyModelSize = "default",
+    phrase_tokens: bool = False,
 ) -> Path:
     """Write a tiny random checkpoint folder (model, processor, chat template) to ``out``; returns ``out``.
 
-    The folder loads with ``AutoModelForImageTextToText`` / ``AutoProcessor`` and with
+    ``phrase_tokens``: the protocol's fixed sentences are single tokens (:func:`build_tokenizer`). The folder loads with ``AutoModelForImageTextToText`` / ``AutoProcessor`` and with
     ``love-r1 ask|eval|train --model out``.
     """
     if size not in _SIZES:
         raise ValueError(f"size={size!r} is not one of {sorted(_SIZES)}")
-    model, processor = build_tiny_model(model_type, seed=seed, **_SIZES[size])
+    model, processor = build_tiny_model(model_type, seed=seed, phrase_tokens=phrase_tokens, **_SIZES[size])
     out = Path(out)
     model.save_pretrained(out)
     processor.save_pretrained(out)
