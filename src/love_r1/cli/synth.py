@@ -76,8 +76,8 @@ class TinyModelOptions:
                 "~4 M parameters (benchmarks)"})
     phrase_tokens: bool = field(default=False, metadata={
         "help": "make each of the LOVE-R1 protocol's fixed sentences (system message, decision and single-letter "
-                "instructions, control phrases) one token: prompts keep their text but cost ~50 tokens instead of "
-                "~400 (the learn-to-zoom recipe)"})
+                "instructions, control phrases) one token: prompts keep their text but a learn-to-zoom training "
+                "sample costs ~130-145 text tokens instead of ~410 (the learn-to-zoom recipe)"})
     seed: int = field(default=0, metadata={"help": "random seed of the weights; the same seed gives the same files"})
 
 
