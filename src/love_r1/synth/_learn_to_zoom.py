@@ -54,9 +54,9 @@ LETTERS = "ABCDEFGHIJ"
 # The stripe directions, in the order every question lists them. A direction is the unit vector (x, y) (pixels,
 # y down) along which the card's brightness varies: horizontal stripes vary along y, a rising diagonal ("/")
 # along x + y.
-DIRECTIONS = ("horizontal", "vertical", "rising diagonal", "falling diagonal")
 _DIRECTION_VECTORS = {"horizontal": (0.0, 1.0), "vertical": (1.0, 0.0), "rising diagonal": (0.5 ** 0.5, 0.5 ** 0.5),
                       "falling diagonal": (0.5 ** 0.5, -(0.5 ** 0.5))}
+DIRECTIONS = tuple(_DIRECTION_VECTORS)
 QUESTION = "Which way do the stripes run on the striped card that fills the screen for a few seconds in the video?"
 # Scene colour at the start and at the end of every video (RGB); linear in between.
 START_COLOUR = (40.0, 90.0, 210.0)
