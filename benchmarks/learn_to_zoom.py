@@ -17,11 +17,13 @@ premise     the resolution premise on the held-out frames the model is given (an
 check       ``love-r1 data check`` on every records file; ``love-r1 data contamination`` of the held-out
             videos against the training videos
 model       ``love-r1 synth tiny-model --size medium --phrase-tokens`` (random weights)
-sft1, sft2  ``love-r1 train sft --config configs/learn/sft_stage1.yaml`` then ``sft_stage2.yaml``
+sft1        ``love-r1 train sft --config configs/learn/sft_stage1.yaml``: read the stripes in a clip
+sft2_zoom   ``... sft_stage2_zoom.yaml``: stage 2a, the zoom step alone (localise the card)
+sft2        ``... sft_stage2.yaml``: stage 2, both steps of the ideal episode (zoom, then answer)
 grpo        ``love-r1 train grpo --config configs/learn/grpo.yaml``
 uniform     ``love-r1 train sft --config configs/learn/sft_uniform.yaml``: the single-pass baseline, trained
             on its own inputs (stage-1 QA records: the whole video as the clip) with the same questions
-            and as many samples as stages 1 and 2 together
+            and as many samples as stages 1, 2a and 2 together
 eval-*      ``love-r1 eval --config configs/learn/eval_zoom.yaml`` (SFT, GRPO) and ``eval_uniform.yaml``
 report      ``love-r1 report --format json`` and ``--format csv`` of each run, and the statistics below
 ==========  ====================================================================================
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import math
 import os
@@ -75,8 +78,25 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "love_r1.cli", *args]
 
 
+def fingerprint(name: str, commands: list[list[Any]], upstream: list[str]) -> str:
+    """What a finished stage's marker holds (with the time it finished): a hash of its command lines, the
+    settings of every config file they name (parsed YAML, so comments do not count) and the markers of the
+    stages it reads. A stage whose fingerprint changed (another recipe, or an upstream stage that ran again)
+    runs again. Changes to the package's code do not count: delete ``--out`` (or the stage's marker) after
+    changing it."""
+    import yaml
+
+    configs = {str(c): yaml.safe_load(Path(c).read_text(encoding="utf-8"))
+               for command in commands for c in command
+               if isinstance(c, Path) and c.suffix == ".yaml" and c.is_file()}
+    payload = {"name": name, "commands": [[str(c) for c in command] for command in commands], "configs": configs,
+               "upstream": upstream}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
 class Pipeline:
-    """Runs the stages in order, each once (a ``DONE`` marker per stage under ``out/stages/``)."""
+    """Runs the stages in order, each once: a marker per stage under ``out/stages/`` holds its
+    :func:`fingerprint`; a stage runs again when its fingerprint changed."""
 
     def __init__(self, out: Path, *, seed: int, smoke: bool, train_videos: int, eval_videos: int,
                  log: Any) -> None:
@@ -101,12 +121,19 @@ class Pipeline:
     def heldout(self) -> Path:
         return self.out / "data" / "heldout"
 
-    def run(self, name: str, commands: list[list[str]] | None = None, function: Any = None) -> None:
+    def run(self, name: str, commands: list[list[Any]] | None = None, function: Any = None,
+            after: tuple[str, ...] = ()) -> None:
+        """Run stage ``name`` (its ``commands``, then ``function``) unless its marker holds the same fingerprint;
+        ``after``: the stages whose outputs it reads (run before it)."""
         marker = self.out / "stages" / f"{name}.done"
-        if marker.is_file():
+        upstream = [(self.out / "stages" / f"{stage}.done").read_text(encoding="utf-8").strip() for stage in after]
+        key = fingerprint(name, commands or [], upstream)
+        if marker.is_file() and marker.read_text(encoding="utf-8").split()[0] == key:
             self.log(f"[{name}] cached")
             return
-        self.log(f"[{name}] running")
+        self.log(f"[{name}] running" if not marker.is_file() else f"[{name}] running again (recipe or input changed)")
+        marker.unlink(missing_ok=True)
+        (self.out / "stages" / f"{name}.log").unlink(missing_ok=True)
         started, cpu, own = time.perf_counter(), _children_cpu(), time.process_time()
         for command in commands or []:
             self.log("  $ " + " ".join(str(c) for c in command))
@@ -122,7 +149,8 @@ class Pipeline:
         self.cpu_seconds[name] = _children_cpu() - cpu + (time.process_time() - own if function is not None else 0.0)
         (self.out / "stages" / "timing.json").write_text(json.dumps(
             {"seconds": self.seconds, "cpu_seconds": self.cpu_seconds}, indent=1))
-        marker.write_text("done\n")
+        # the completion time too: a stage that ran again (same fingerprint, new outputs) changes its readers'
+        marker.write_text(f"{key} {time.time_ns()}\n", encoding="utf-8")
 
 
 def _env() -> dict[str, str]:
@@ -276,15 +304,15 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
         result["zoom_iou_random"] = random_policy_iou(pipeline.heldout, seed=seed)
         (out / "premise.json").write_text(json.dumps(result, indent=1))
 
-    pipeline.run("premise", function=premise)
+    pipeline.run("premise", function=premise, after=("data",))
     records = pipeline.train / "records"
     pipeline.run("check", [
         *[_cli("data", "check", records / f"{name}.jsonl", "--video-root", pipeline.train,
                "--json-out", out / "stages" / f"check-{name}.jsonl")
-          for name in ("sft_stage1_grounding", "sft_stage1_qa", "sft_stage2", "grpo")],
+          for name in ("sft_stage1_grounding", "sft_stage1_qa", "sft_stage2_zoom", "sft_stage2", "grpo")],
         _cli("data", "contamination", "--annotations", pipeline.train / "annotations.jsonl", "--work-dir",
              out / "data" / "work", "--benchmark", "needle", "--benchmark-root", pipeline.heldout),
-    ])
+    ], after=("data",))
     model = out / "model"
     pipeline.run("model", [_cli("synth", "tiny-model", "--out", model, "--size", "medium", "--phrase-tokens",
                                      "--seed", str(seed))])
@@ -294,7 +322,7 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
         pipeline.run(stage, [_cli("train", "sft" if "sft" in config else "grpo", "--config", CONFIGS / config,
                                   "--model-name-or-path", start, "--train-file", train_file,
                                   "--video-root", pipeline.train, "--output-dir", target, "--seed", str(seed),
-                                  *extra)])
+                                  *extra)], after=("data", start.name))
         return target
 
     def evaluate(name: str, config: str, checkpoint: Path) -> Path:
@@ -304,7 +332,7 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
                  "--out", run_dir),
             _cli("report", run_dir, "--format", "json", "--output", run_dir / "report.json"),
             _cli("report", run_dir, "--format", "csv", "--output", run_dir / "items.csv"),
-        ])
+        ], after=("data", checkpoint.name))
         return run_dir
 
     runs = {}
@@ -313,7 +341,8 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
         runs["sft"] = evaluate("sft", "eval_zoom.yaml", sft2)
         return runs
     sft1 = train("sft1", "sft_stage1.yaml", model, records / "sft_stage1_grounding.jsonl")
-    sft2 = train("sft2", "sft_stage2.yaml", sft1, records / "sft_stage2.jsonl")
+    sft2_zoom = train("sft2_zoom", "sft_stage2_zoom.yaml", sft1, records / "sft_stage2_zoom.jsonl")
+    sft2 = train("sft2", "sft_stage2.yaml", sft2_zoom, records / "sft_stage2.jsonl")
     grpo = train("grpo", "grpo.yaml", sft2, records / "grpo.jsonl")
     uniform = train("uniform", "sft_uniform.yaml", model, records / "sft_stage1_qa.jsonl")
     runs["uniform"] = evaluate("uniform", "eval_uniform.yaml", uniform)

@@ -129,13 +129,16 @@ def test_records_are_the_ideal_episode_with_the_evaluation_prompt(dataset):
         assert answer["zoomin_intervals"] == [[int(clip.start_seconds), int(clip.end_seconds)]]
         assert clip.start_seconds <= start and end <= clip.end_seconds
         assert answer["messages"][1]["content"][0]["text"] == f"I get the answer.\n\n\\boxed{{{row['answer']}}}"
+    # stage 2a's records: the zoom step of each pair, byte-equal
+    assert (out / "records/sft_stage2_zoom.jsonl").read_text().splitlines() == \
+        (out / "records/sft_stage2.jsonl").read_text().splitlines()[::2]
     kinds = {}
-    for name in ("sft_stage1_grounding", "sft_stage1_qa", "sft_stage2", "grpo"):
+    for name in ("sft_stage1_grounding", "sft_stage1_qa", "sft_stage2_zoom", "sft_stage2", "grpo"):
         records, issues = load_records(out / "records" / f"{name}.jsonl")
         assert not issues
         kinds[name] = sorted({r.kind for r in records})
-    assert kinds == {"sft_stage1_grounding": ["grounding"], "sft_stage1_qa": ["qa"], "sft_stage2": ["cot"],
-                     "grpo": ["grpo"]}
+    assert kinds == {"sft_stage1_grounding": ["grounding"], "sft_stage1_qa": ["qa"], "sft_stage2_zoom": ["cot"],
+                     "sft_stage2": ["cot"], "grpo": ["grpo"]}
     grpo, _ = load_records(out / "records/grpo.jsonl")
     assert [[i.as_list() for i in r.evidence] for r in grpo] == [r["evidence"] for r in rows]
     # the GRPO prompt is the evaluation's too (no "Options:" header): byte-equal question text, the gold letter
@@ -240,7 +243,8 @@ def test_cli_end_to_end(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "2 (one question each)" in printed and "records: grpo" in printed
     assert sorted(p.name for p in (out / "records").iterdir()) == [
-        "grpo.jsonl", "sft_stage1_grounding.jsonl", "sft_stage1_qa.jsonl", "sft_stage2.jsonl"]
+        "grpo.jsonl", "sft_stage1_grounding.jsonl", "sft_stage1_qa.jsonl", "sft_stage2.jsonl",
+        "sft_stage2_zoom.jsonl"]
     card = json.loads((out / "dataset.json").read_text())
     assert card["seed"] == 3 and card["params"]["shot_seconds"] == 8.0
     assert main(["synth", "learn-to-zoom", "--out", str(out), "--num-videos", "1", "--duration-seconds", "5",

@@ -16,8 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 LEARN = REPO / "configs" / "learn"
 
 
-@pytest.mark.parametrize(("name", "cls"), [("sft_stage1", ZoomSFTConfig), ("sft_stage2", ZoomSFTConfig),
-                                           ("sft_uniform", ZoomSFTConfig), ("grpo", ZoomGRPOConfig)])
+@pytest.mark.parametrize(("name", "cls"), [("sft_stage1", ZoomSFTConfig), ("sft_stage2_zoom", ZoomSFTConfig),
+                                           ("sft_stage2", ZoomSFTConfig), ("sft_uniform", ZoomSFTConfig),
+                                           ("grpo", ZoomGRPOConfig)])
 def test_learn_training_configs_load_with_the_recipe_budgets(name, cls):
     config = load_config(cls, LEARN / f"{name}.yaml")
     policy = config.clip_policy()

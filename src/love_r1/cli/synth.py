@@ -105,7 +105,8 @@ class LearnToZoomOptions:
                 "(blue to red), the card lies inside one shot and the ideal zoom request is that shot; 0: one "
                 "continuous colour drift, a card anywhere and requests in whole seconds"})
     records: bool = field(default=True, metadata={
-        "help": "also write the training records (records/*.jsonl: stage-1 grounding and QA, stage-2 CoT, GRPO)"})
+        "help": "also write the training records (records/*.jsonl: stage-1 grounding and QA, stage-2 CoT, "
+                "its zoom steps alone, GRPO)"})
     encode_processes: int = field(default=1, metadata={
         "help": "processes encoding videos at once (count; the files do not depend on it)"})
     progress: bool = field(default=True, metadata={"help": "show a progress bar"})

@@ -15,6 +15,8 @@ the captioning and CoT teachers of ``love-r1 data`` play for real videos). From 
   shot that holds it, when the dataset card has ``shot_seconds``); with
   the zoom clip that inference would apply to that request (``resolve_zoom`` under ``policy``)
   shown, answer with the gold letter.
+* ``records/sft_stage2_zoom.jsonl``: the zoom step of each question alone (the first record of each pair in
+  ``sft_stage2.jsonl``), for a stage that learns to localise before stage 2 learns both steps.
 * ``records/grpo.jsonl``: one stage-3 QA record per question (no starting clip; the problem holds the options,
   pre-formatted, so the prompt is the evaluation's too) carrying the
   ``evidence`` for the zoom reward.
@@ -40,6 +42,7 @@ RECORD_FILES = {
     "sft_stage1_grounding": "records/sft_stage1_grounding.jsonl",
     "sft_stage1_qa": "records/sft_stage1_qa.jsonl",
     "sft_stage2": "records/sft_stage2.jsonl",
+    "sft_stage2_zoom": "records/sft_stage2_zoom.jsonl",
     "grpo": "records/grpo.jsonl",
 }
 
@@ -81,16 +84,18 @@ def learn_to_zoom_records(annotation: dict[str, Any], *, policy: ZoomPolicy,
     zoom = f"{constants.ZOOM_PREFIX}\\boxed{{[{request[0]}, {request[1]}]}}"
     answer = f"{constants.FORCED_ANSWER_PREFIX}\\boxed{{{gold}}}"
     stage1 = {"video": video, "messages": [_user(text), _assistant(gold)], "qid": qid}
+    zoom_step = {"video": video, "messages": [_user(text), _assistant(zoom)], "zoomin_intervals": [],
+                 "cot_data": {"kind": "zoom", "source": "learn-to-zoom"}, "qid": qid}
     return {
         "sft_stage1_grounding": [{**stage1, "tgt": evidence}],
         "sft_stage1_qa": [stage1],
         "sft_stage2": [
-            {"video": video, "messages": [_user(text), _assistant(zoom)], "zoomin_intervals": [],
-             "cot_data": {"kind": "zoom", "source": "learn-to-zoom"}, "qid": qid},
+            zoom_step,
             {"video": video, "messages": [_user(text), _assistant(answer)],
              "zoomin_intervals": [[int(clip.start_seconds), int(clip.end_seconds)]],
              "cot_data": {"kind": "answer", "source": "learn-to-zoom"}, "qid": qid},
         ],
+        "sft_stage2_zoom": [zoom_step],
         # the problem pre-formatted with its options (no "Options:" header), so that the GRPO prompt is byte-equal
         # to the evaluation's, like the SFT records': a model trained from random weights does not carry over to
         # another layout of the same question
