@@ -55,6 +55,7 @@ import math
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -122,9 +123,10 @@ class Pipeline:
         return self.out / "data" / "heldout"
 
     def run(self, name: str, commands: list[list[Any]] | None = None, function: Any = None,
-            after: tuple[str, ...] = ()) -> None:
+            after: tuple[str, ...] = (), outputs: tuple[Path, ...] = ()) -> None:
         """Run stage ``name`` (its ``commands``, then ``function``) unless its marker holds the same fingerprint;
-        ``after``: the stages whose outputs it reads (run before it)."""
+        ``after``: the stages whose outputs it reads (run before it); ``outputs``: the folders it writes, removed
+        before it runs (an evaluation resumes from the results in its folder: a stale one would be reused)."""
         marker = self.out / "stages" / f"{name}.done"
         upstream = [(self.out / "stages" / f"{stage}.done").read_text(encoding="utf-8").strip() for stage in after]
         key = fingerprint(name, commands or [], upstream)
@@ -134,6 +136,8 @@ class Pipeline:
         self.log(f"[{name}] running" if not marker.is_file() else f"[{name}] running again (recipe or input changed)")
         marker.unlink(missing_ok=True)
         (self.out / "stages" / f"{name}.log").unlink(missing_ok=True)
+        for folder in outputs:
+            shutil.rmtree(folder, ignore_errors=True)
         started, cpu, own = time.perf_counter(), _children_cpu(), time.process_time()
         for command in commands or []:
             self.log("  $ " + " ".join(str(c) for c in command))
@@ -291,7 +295,7 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
         _cli("synth", "learn-to-zoom", "--out", pipeline.heldout, "--num-videos", str(pipeline.eval_videos),
              "--duration-seconds", str(pipeline.duration_seconds), "--seed", str(heldout_seed), "--encode-processes", "2",
              "--no-records", "--no-progress"),
-    ])
+    ], outputs=(pipeline.train, pipeline.heldout))
 
     def premise() -> None:
         from love_r1.data import check_resolution_premise
@@ -312,17 +316,17 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
           for name in ("sft_stage1_grounding", "sft_stage1_qa", "sft_stage2_zoom", "sft_stage2", "grpo")],
         _cli("data", "contamination", "--annotations", pipeline.train / "annotations.jsonl", "--work-dir",
              out / "data" / "work", "--benchmark", "needle", "--benchmark-root", pipeline.heldout),
-    ], after=("data",))
+    ], after=("data",), outputs=(out / "data" / "work",))
     model = out / "model"
     pipeline.run("model", [_cli("synth", "tiny-model", "--out", model, "--size", "medium", "--phrase-tokens",
-                                     "--seed", str(seed))])
+                                     "--seed", str(seed))], outputs=(model,))
 
     def train(stage: str, config: str, start: Path, train_file: Path, extra: list[str] = ()) -> Path:
         target = out / stage
         pipeline.run(stage, [_cli("train", "sft" if "sft" in config else "grpo", "--config", CONFIGS / config,
                                   "--model-name-or-path", start, "--train-file", train_file,
                                   "--video-root", pipeline.train, "--output-dir", target, "--seed", str(seed),
-                                  *extra)], after=("data", start.name))
+                                  *extra)], after=("data", start.name), outputs=(target,))
         return target
 
     def evaluate(name: str, config: str, checkpoint: Path) -> Path:
@@ -332,7 +336,7 @@ def build(pipeline: Pipeline) -> dict[str, Path]:
                  "--out", run_dir),
             _cli("report", run_dir, "--format", "json", "--output", run_dir / "report.json"),
             _cli("report", run_dir, "--format", "csv", "--output", run_dir / "items.csv"),
-        ], after=("data", checkpoint.name))
+        ], after=("data", checkpoint.name), outputs=(run_dir,))
         return run_dir
 
     runs = {}

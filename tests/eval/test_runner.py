@@ -177,3 +177,37 @@ def test_unreadable_answers_are_counted_not_guessed(needle_root, tmp_path):
     assert (summary["num_extraction_failures"], summary["num_scored"], summary["accuracy"]) == (4, 0, 0.0)
     assert summary["extraction_failure_rate"] == 1.0
     assert summary["zoom"]["forced_answer_rate"] == 1.0 and summary["zoom"]["stop_reasons"]["no_box"] == 8
+
+
+def test_a_checkpoint_retrained_in_place_is_not_resumed_into_its_old_results(needle_root, tmp_path):
+    # the model is a local folder; the same path with other weights (retrained into it) must not resume the run
+    from love_r1._sqlite import StoreError
+    from love_r1.eval.store import model_fingerprint
+
+    model = tmp_path / "ckpt"
+    model.mkdir()
+    weights = model / "model.safetensors"
+    weights.write_bytes(bytes(range(256)) * 9000)  # > 2 MiB: the start and end blocks are read
+    (model / "config.json").write_text("{}")
+    first = model_fingerprint(str(model))
+    bench = make_benchmark("needle", needle_root)
+
+    def run(limit=None):
+        return evaluate(bench, ScriptedBackend(), EvalConfig(run_dir=tmp_path / "run", model=str(model), limit=limit),
+                        progress=False)
+
+    key, state = run(limit=2)
+    assert state.done == 2
+    assert read_run(tmp_path / "run").provenance[-1]["model_fingerprint"] == first
+    _, again = run()  # same files: resumes
+    assert again.skipped_finished == 2 and again.done == len(bench.load()) - 2
+    # retrained in place: one byte near the end of the weights changes
+    data = bytearray(weights.read_bytes())
+    data[-10] ^= 1
+    weights.write_bytes(bytes(data))
+    assert model_fingerprint(str(model)) != first
+    with pytest.raises(StoreError, match=r"other files at the checkpoint .*another --out"):
+        run()
+    assert len(_rows(tmp_path / "run")) == len(bench.load())  # nothing stored over the old results
+    # a model that is not a folder (a hub id, an API model name) has no fingerprint
+    assert model_fingerprint("Qwen/Qwen2.5-VL-7B-Instruct") is None

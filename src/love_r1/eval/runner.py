@@ -37,7 +37,15 @@ from love_r1.eval.extract import extract_choice
 from love_r1.eval.methods import MethodRun, run_method
 from love_r1.eval.preflight import PreflightReport, preflight
 from love_r1.eval.records import DATA_ERROR, Sample, order_by_video
-from love_r1.eval.store import RunStore, collect_provenance, config_hash, finished_in_run, shard_db_name
+from love_r1.eval.store import (
+    RunStore,
+    check_same_model,
+    collect_provenance,
+    config_hash,
+    finished_in_run,
+    model_fingerprint,
+    shard_db_name,
+)
 from love_r1.eval.subtitles import SubtitleProvider
 
 logger = logging.getLogger(__name__)
@@ -109,10 +117,14 @@ def evaluate(benchmark: Benchmark, backend: Backend, config: EvalConfig, *, prog
                                f"{benchmark.expected_count}; scores are not comparable with published numbers")
         logger.warning(state.count_warning)
     run_dir = config.run_dir
+    fingerprint = model_fingerprint(config.model)
+    check_same_model(run_dir, key, model=config.model, fingerprint=fingerprint,
+                     num_finished=len(finished_in_run(run_dir, key)))
     with RunStore(run_dir / shard_db_name(config.shard_index, config.num_shards)) as store:
         store.register(key, hashed)
         store.add_provenance(key, {**collect_provenance(), "shard": f"{config.shard_index}/{config.num_shards}",
-                                   "limit": config.limit, "concurrency": config.concurrency})
+                                   "limit": config.limit, "concurrency": config.concurrency,
+                                   **({"model_fingerprint": fingerprint} if fingerprint else {})})
         finished = finished_in_run(run_dir, key)
         todo = [s for s in samples if s.qid not in finished]
         state.skipped_finished = len(samples) - len(todo)

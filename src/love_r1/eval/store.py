@@ -226,6 +226,48 @@ def collect_provenance() -> dict[str, Any]:
     return info
 
 
+_FINGERPRINT_BYTES = 1 << 20  # read from each end of every file of a local checkpoint
+
+
+def model_fingerprint(model: str) -> str | None:
+    """A 16-hex digest of a local checkpoint folder's files (names, sizes, the first and last MiB of each), or
+    ``None`` when ``model`` is not a folder (a hub id, an API model name). Retraining into the same folder changes
+    it; reading two MiB per file keeps it cheap for checkpoints of any size. Recorded in each (re)start's
+    provenance, so that a resumed run never mixes results of two checkpoints (:func:`check_same_model`)."""
+    folder = Path(model)
+    if not folder.is_dir():
+        return None
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        size = path.stat().st_size
+        digest.update(f"{path.name}\0{size}\0".encode())
+        with path.open("rb") as handle:
+            digest.update(handle.read(_FINGERPRINT_BYTES))
+            if size > _FINGERPRINT_BYTES:
+                handle.seek(max(_FINGERPRINT_BYTES, size - _FINGERPRINT_BYTES))
+                digest.update(handle.read())
+    return digest.hexdigest()[:16]
+
+
+def check_same_model(run_dir: str | Path, config_hash_: str, *, model: str, fingerprint: str | None,
+                     num_finished: int) -> None:
+    """Raise :class:`StoreError` when the results already stored under ``config_hash_`` in ``run_dir`` were made with other files at
+    the same checkpoint path (the latest recorded :func:`model_fingerprint` differs): resuming would mix two
+    models under one configuration. Runs recorded without a fingerprint resume as before."""
+    if fingerprint is None or not num_finished:
+        return
+    recorded = []
+    for path in db_files(run_dir):
+        with RunStore(path, writer=False) as store:
+            recorded += [p["model_fingerprint"] for p in store.provenance(config_hash_) if p.get("model_fingerprint")]
+    if recorded and recorded[-1] != fingerprint:
+        raise StoreError(
+            f"{str(run_dir)!r}: its {num_finished} stored results were made with other files at the checkpoint "
+            f"{model!r} (fingerprint {recorded[-1]}, now {fingerprint}: retrained or replaced since), and resuming "
+            "would mix two models in one run; hint: evaluate into another --out, or delete the folder to start over",
+            path=run_dir)
+
+
 def db_files(run_dir: str | Path) -> list[Path]:
     return sorted(Path(run_dir).glob("results*.sqlite"))
 
