@@ -240,7 +240,7 @@ def model_fingerprint(model: str) -> str | None:
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
         size = path.stat().st_size
-        digest.update(f"{path.name}\0{size}\0".encode())
+        digest.update(json.dumps([path.name, size]).encode())
         with path.open("rb") as handle:
             digest.update(handle.read(_FINGERPRINT_BYTES))
             if size > _FINGERPRINT_BYTES:
