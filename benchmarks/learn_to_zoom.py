@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import math
 import os
@@ -87,12 +86,13 @@ def fingerprint(name: str, commands: list[list[Any]], upstream: list[str]) -> st
     changing it."""
     import yaml
 
-    configs = {str(c): yaml.safe_load(Path(c).read_text(encoding="utf-8"))
+    from love_r1.eval.store import config_hash
+
+    configs = {str(c): yaml.safe_load(c.read_text(encoding="utf-8"))
                for command in commands for c in command
                if isinstance(c, Path) and c.suffix == ".yaml" and c.is_file()}
-    payload = {"name": name, "commands": [[str(c) for c in command] for command in commands], "configs": configs,
-               "upstream": upstream}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    return config_hash({"name": name, "commands": [[str(c) for c in command] for command in commands],
+                        "configs": configs, "upstream": upstream})
 
 
 class Pipeline:

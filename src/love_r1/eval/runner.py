@@ -117,15 +117,14 @@ def evaluate(benchmark: Benchmark, backend: Backend, config: EvalConfig, *, prog
                                f"{benchmark.expected_count}; scores are not comparable with published numbers")
         logger.warning(state.count_warning)
     run_dir = config.run_dir
+    finished = finished_in_run(run_dir, key)
     fingerprint = model_fingerprint(config.model)
-    check_same_model(run_dir, key, model=config.model, fingerprint=fingerprint,
-                     num_finished=len(finished_in_run(run_dir, key)))
+    check_same_model(run_dir, key, model=config.model, fingerprint=fingerprint, num_finished=len(finished))
     with RunStore(run_dir / shard_db_name(config.shard_index, config.num_shards)) as store:
         store.register(key, hashed)
         store.add_provenance(key, {**collect_provenance(), "shard": f"{config.shard_index}/{config.num_shards}",
                                    "limit": config.limit, "concurrency": config.concurrency,
                                    **({"model_fingerprint": fingerprint} if fingerprint else {})})
-        finished = finished_in_run(run_dir, key)
         todo = [s for s in samples if s.qid not in finished]
         state.skipped_finished = len(samples) - len(todo)
         valid = [s for s in todo if s.data_error is None]
