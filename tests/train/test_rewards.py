@@ -26,6 +26,11 @@ A = "I get the answer.\n\n"
     (Z + "\\boxed{[90, 102]}", [], 0.0, 0.0),                 # end > D + 1
     (Z + "\\boxed{[10, 20]}", [[11, 20]], 0.0, 0.0),          # IoU 0.9 > 0.7 with a shown clip
     (Z + "\\boxed{[10, 20]}", [[15, 30]], 1.0, 1.0),          # IoU 0.25
+    (A + "\\boxed{B} \n", [], 1.0, 1.0),                     # whitespace after the box
+    (A + "\\boxed{B},ed{B}}", [], 0.0, 1.0),                  # text after the box: the reply ran on
+    (A + "\\boxed{B}xed{I get the answer.", [], 0.0, 1.0),
+    (Z + "\\boxed{[10, 20]} then \\boxed{[30, 40]}", [], 1.0, 1.0),  # the last box ends the reply
+    (A + "\\boxed{\\text{B}", [], 0.0, 1.0),                 # never closed (cut by the token limit)
 ])
 def test_format_reward(reply, clips, expected, compat_expected):
     kw = {"duration_seconds": [100.0], "clips": [clips]}

@@ -69,6 +69,16 @@ class Box:
     content: str
     closed: bool
 
+    @property
+    def end(self) -> int:
+        """Index just past the box (past its closing ``}``; the text's end when it is never closed).
+
+        >>> text = "\\\\boxed{B}."
+        >>> text[find_box(text).end:]
+        '.'
+        """
+        return self.start + len(BOX_OPEN) + len(self.content) + (1 if self.closed else 0)
+
 
 def find_box(text: str, *, pick: BoxPick = "last", nested: bool = True) -> Box | None:
     """The ``\\boxed{...}`` of ``text`` (see the module docstring), or ``None`` when there is none.

@@ -10,7 +10,8 @@ Rules (``docs/protocol.md`` §4.3). Every reply is read by the one reply grammar
 (``grpo_trainer.py``: the *first* ``\\boxed{`` up to the *first* ``}``, ``[int, int]`` only),
 which is a parameter of that grammar, not a second parser (defect #9 lists what it misses):
 
-* **format**: the reply starts with a control phrase and its box agrees with it. A zoom is
+* **format**: the reply starts with a control phrase, ends with its box (whitespace aside; an unclosed box
+  or any text after it scores 0) and the box agrees with the phrase. A zoom is
   valid when ``0 <= a, b <= D + 1``, ``min_clip_seconds <= b - a <= min(D * max_clip_fraction, max_clip_seconds)`` and its
   IoU with every shown clip is ``<= repeat_iou``; an unreadable, negative or otherwise invalid
   interval scores 0 (it never raises). ``compat``: a reply opening with the zoom phrase needs a
@@ -140,6 +141,9 @@ def _format_one(reply: str, *, duration_seconds: float, clips: Sequence[Interval
     parsed = parse_reply(reply)
     if parsed.kind == "invalid":
         return 0.0
+    box = find_box(reply)  # the box parse_reply read
+    if box is None or not box.closed or reply[box.end:].strip():
+        return 0.0  # the reply must end with its box: text after it (or an unclosed box) is outside the grammar
     expected = constants.ZOOM_PHRASE if parsed.kind == "zoom" else constants.ANSWER_PHRASE
     if not reply.lstrip().startswith(expected):
         return 0.0
@@ -153,12 +157,12 @@ def _format_one(reply: str, *, duration_seconds: float, clips: Sequence[Interval
 def format_reward(completions: Sequence[Any], *, compat: bool = False, min_clip_seconds: float = 1.0,
                   max_clip_seconds: float = 60.0, max_clip_fraction: float = 0.5, repeat_iou: float = 0.7,
                   **kwargs: Any) -> list[float | None]:
-    """1.0 when the reply has a control phrase and a valid box (valid zoom rules for intervals), else 0.0.
+    """1.0 when the reply has a control phrase and ends with a valid box (valid zoom rules for intervals), else 0.0.
 
     >>> Z, A = "I need to zoom in on the video.\\n\\n", "I get the answer.\\n\\n"
-    >>> format_reward([Z + "\\\\boxed{[10, 20]}", Z + "\\\\boxed{[-5, 10]}", A + "\\\\boxed{B}", "\\\\boxed{B}"],
-    ...               duration_seconds=[100.0] * 4)
-    [1.0, 0.0, 1.0, 0.0]
+    >>> format_reward([Z + "\\\\boxed{[10, 20]}", Z + "\\\\boxed{[-5, 10]}", A + "\\\\boxed{B}", "\\\\boxed{B}",
+    ...                A + "\\\\boxed{B},ed{B}}"], duration_seconds=[100.0] * 5)
+    [1.0, 0.0, 1.0, 0.0, 0.0]
     """
     n = len(completions)
     prefixes = _column(kwargs, "assistant_prefix", n, "")
