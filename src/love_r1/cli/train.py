@@ -146,6 +146,7 @@ def _run_sft(config: object) -> int:
         dropped = trainer.data_collator.skipped
         if dropped:
             print(f"{len(dropped)} sample(s) dropped during training (decode failures or over max_sample_tokens)")
+    trainer.accelerator.end_training()  # every process leaves the process group before exit (gloo aborted in teardown)
     return 0
 
 
@@ -164,6 +165,7 @@ def _run_grpo(config: object) -> int:
               f"{last['reward_step1']:.3f}, step2 {last['reward_step2']:.3f}, learning rate {last['learning_rate']:.3g}; "
               f"{trainer.num_processes} process(es), {int(last['optimizer_steps'])} optimizer step(s)")
         print(f"saved to {config.output_dir} (per-update metrics: {Path(config.output_dir) / 'metrics.jsonl'})")  # type: ignore[attr-defined]
+    trainer.accelerator.end_training()  # every process leaves the process group before exit
     return 0
 
 
