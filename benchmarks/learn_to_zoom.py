@@ -1,6 +1,6 @@
 """Learn to zoom on a laptop: does a tiny Qwen2.5-VL trained from random weights on CPU learn to zoom and beat uniform?
 
-Launch (from the repository root; about an hour on 2 quiet CPU cores):
+Launch (from the repository root; 4,357 s for ``--seed 2`` on 2 CPU cores shared with other work, 4,562 CPU-seconds):
 
     PYTHONPATH=src python benchmarks/learn_to_zoom.py --out runs/learn --seed 0
     PYTHONPATH=src python benchmarks/learn_to_zoom.py --out runs/learn-s1 --seed 1      # other videos, questions, weights
